@@ -1,0 +1,97 @@
+// What the broker needs from RabbitMQ's management HTTP API. The broker depends on this
+// interface only; ManagementClient (client.ts) is the real implementation.
+
+export type Created = 'created' | 'existed';
+
+export interface Permissions {
+  configure: string;
+  write: string;
+  read: string;
+}
+
+export interface TopicPermissions {
+  exchange: string;
+  write: string;
+  read: string;
+}
+
+export interface Policy {
+  pattern: string;
+  definition: Record<string, unknown>;
+  priority?: number;
+  'apply-to'?: 'queues' | 'exchanges' | 'all' | 'classic_queues' | 'quorum_queues' | 'streams';
+}
+
+export interface VhostInfo {
+  name: string;
+  description?: string;
+  tags?: string[] | string;
+}
+
+export interface UserInfo {
+  name: string;
+  tags: string[];
+}
+
+export interface ConnectionRef {
+  name: string;
+  user: string;
+  vhost: string;
+  node?: string;
+}
+
+export interface Listener {
+  protocol: string; // 'amqp', 'amqp/ssl', 'mqtt', 'mqtt/ssl', 'stomp', 'stomp/ssl', 'http', 'https', ...
+  port: number;
+  node: string;
+  ip_address: string;
+}
+
+export interface Overview {
+  rabbitmq_version: string;
+  cluster_name?: string;
+  listeners: Listener[];
+}
+
+export type VhostLimit = 'max-connections' | 'max-queues';
+export type UserLimit = 'max-connections' | 'max-channels';
+
+export interface RabbitManagement {
+  overview(): Promise<Overview>;
+
+  getVhost(vhost: string): Promise<VhostInfo | null>;
+  /** PUT /api/vhosts/{vhost}: 'created' on 201, 'existed' on 204. */
+  putVhost(vhost: string, opts?: { description?: string; tags?: string[]; defaultQueueType?: string }): Promise<Created>;
+  /** false when the vhost did not exist (404). */
+  deleteVhost(vhost: string): Promise<boolean>;
+
+  getUser(user: string): Promise<UserInfo | null>;
+  /** PUT /api/users/{user}. Overwrites an existing user's password: callers must make sure it is theirs. */
+  putUser(user: string, opts: { password: string; tags?: string[] }): Promise<Created>;
+  /** false when the user did not exist (404). RabbitMQ closes the user's connections itself. */
+  deleteUser(user: string): Promise<boolean>;
+
+  putPermissions(vhost: string, user: string, perms: Permissions): Promise<Created>;
+  deletePermissions(vhost: string, user: string): Promise<boolean>;
+  putTopicPermissions(vhost: string, user: string, perms: TopicPermissions): Promise<Created>;
+  /** Users with permissions on the vhost (GET /api/vhosts/{vhost}/permissions). */
+  listVhostPermissions(vhost: string): Promise<Array<{ user: string } & Permissions>>;
+
+  /** PUT /api/vhost-limits/{vhost}/{name} {"value": n}; -1 means unlimited. */
+  putVhostLimit(vhost: string, name: VhostLimit, value: number): Promise<void>;
+  deleteVhostLimit(vhost: string, name: VhostLimit): Promise<void>;
+  putUserLimit(user: string, name: UserLimit, value: number): Promise<void>;
+  deleteUserLimit(user: string, name: UserLimit): Promise<void>;
+
+  putPolicy(vhost: string, name: string, policy: Policy): Promise<Created>;
+  deletePolicy(vhost: string, name: string): Promise<boolean>;
+  listPolicies(vhost: string): Promise<Array<{ name: string } & Policy>>;
+  putOperatorPolicy(vhost: string, name: string, policy: Policy): Promise<Created>;
+  deleteOperatorPolicy(vhost: string, name: string): Promise<boolean>;
+  listOperatorPolicies(vhost: string): Promise<Array<{ name: string } & Policy>>;
+
+  /** GET /api/connections/username/{user}: connection tracking, current within milliseconds. */
+  listUserConnections(user: string): Promise<ConnectionRef[]>;
+  /** DELETE /api/connections/username/{user} (204 also when there are none). */
+  closeUserConnections(user: string, reason?: string): Promise<void>;
+}
