@@ -1,0 +1,121 @@
+// The composition root: configuration in, a listening broker out. Wires the store, the
+// management client, the broker, the OSBAPI server and the health/metrics endpoints.
+import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
+import { ClusterProtocols } from '../broker/cluster-protocols.ts';
+import { KeyedRwLock } from '../broker/keyed-rw-lock.ts';
+import { RabbitServiceBroker } from '../broker/rabbitmq-service-broker.ts';
+import { ServiceCatalog } from '../broker/service-catalog.ts';
+import type { WarrenConfig } from '../config/config-types.ts';
+import { BrokerMetrics } from '../observability/broker-metrics.ts';
+import { watchServerErrors } from '../observability/emfile-watch.ts';
+import { registerHealthRoutes } from '../observability/health-routes.ts';
+import { Readiness } from '../observability/readiness.ts';
+import { ownSocketGauges } from '../observability/own-sockets.ts';
+import { createOsbApiServer } from '../osbapi/osbapi-server.ts';
+import { createManagementClient } from '../rabbitmq/index.ts';
+import { createStore } from '../store/create-store.ts';
+import { loadEncryptionKey } from '../store/encryption-key.ts';
+
+export interface RunningWarren {
+  /** http://host:port of the OSBAPI server. */
+  url: string;
+  port: number;
+  /** Stops accepting, drains in-flight requests, then closes the pool and the store. */
+  close(): Promise<void>;
+}
+
+export async function startWarren(config: WarrenConfig, log: Logger): Promise<RunningWarren> {
+  const key = loadEncryptionKey({ key: config.encryption_key, dataDir: config.data_dir });
+  if (key.source === 'generated') log.info({ file: key.path }, 'generated the credentials encryption key; back it up with the store');
+  if (key.looseFilePermissions) log.warn({ file: key.path }, 'encryption key file is readable by others: chmod 600 it');
+  const store = createStore(config.store.kind === 'postgres' ? config.store : { kind: 'sqlite', dataDir: config.data_dir }, key.key);
+  await store.open();
+
+  const rabbitCfg = config.rabbitmq;
+  // Assigned below; the client's call hook needs it first.
+  let metrics: BrokerMetrics | undefined;
+  const rabbit = createManagementClient({
+    urls: rabbitCfg.management_urls,
+    username: rabbitCfg.administrator.username,
+    password: rabbitCfg.administrator.password,
+    connectionsPerNode: rabbitCfg.pool.connections,
+    connectTimeoutMs: rabbitCfg.pool.connect_timeout_ms,
+    headersTimeoutMs: rabbitCfg.pool.headers_timeout_ms,
+    bodyTimeoutMs: rabbitCfg.pool.body_timeout_ms,
+    logger: log.child({ component: 'rabbitmq' }),
+    onCall: (e) => metrics?.managementCall(e),
+  });
+
+  const nodePorts = rabbitCfg.management_urls.map((u) => {
+    const url = new URL(u);
+    return { host: url.hostname, port: Number(url.port || (url.protocol === 'https:' ? 443 : 80)) };
+  });
+  const sockets = ownSocketGauges(nodePorts);
+  metrics = new BrokerMetrics({
+    pool: () => rabbit.stats().nodes.map((n) => ({ ...n, node: n.origin })),
+    sockets: () => sockets.byPeerAndState(),
+  });
+
+  const protocols = new ClusterProtocols(
+    rabbit,
+    Object.fromEntries(Object.entries(rabbitCfg.protocols).map(([k, v]) => [k, v!.port])),
+    log,
+  );
+  await protocols.start();
+
+  const catalog = new ServiceCatalog(config.catalog.services);
+  const broker = new RabbitServiceBroker({
+    rabbit, store, catalog, protocols, rabbitConfig: rabbitCfg, locks: new KeyedRwLock(), log: log.child({ component: 'broker' }),
+  });
+
+  const app = await createOsbApiServer({
+    broker,
+    credentials: { username: config.auth.username, password: config.auth.password },
+    logger: log,
+    onAnswered: (op, status, seconds) => metrics?.osbapiAnswered(op, status, seconds),
+    onInternalError: () => metrics?.internalError(),
+  });
+  const readiness = new Readiness({
+    rabbit: () => rabbit.overview(),
+    store,
+    fds: () => sockets.fdUsage(),
+    closeWaitToRabbit: () => sockets.closeWaitCount(),
+  });
+  registerHealthRoutes(app, { metrics, readiness });
+
+  // Finished operations are kept for last_operation (after a delete too), then pruned.
+  const retentionMs = config.operation_retention_hours * 3_600_000;
+  const prune = setInterval(() => {
+    store.pruneOperations(new Date(Date.now() - retentionMs).toISOString()).catch((err: Error) => log.warn({ err: err.message }, 'pruning operations failed'));
+  }, Math.min(retentionMs || 60_000, 600_000));
+  prune.unref();
+
+  try {
+    await app.listen({ host: config.listen.host, port: config.listen.port });
+  } catch (err) {
+    clearInterval(prune);
+    protocols.stop();
+    await rabbit.close();
+    await store.close();
+    throw err;
+  }
+  watchServerErrors(app.server, log);
+  const port = (app.server.address() as AddressInfo).port;
+  const host = config.listen.host.includes(':') ? `[${config.listen.host}]` : config.listen.host;
+  log.info({ listen: `${host}:${port}`, store: config.store.kind, management_nodes: rabbit.stats().nodes.map((n) => n.origin) }, 'warren is listening');
+
+  let closing: Promise<void> | undefined;
+  return {
+    url: `http://${host}:${port}`,
+    port,
+    close: () =>
+      (closing ??= (async () => {
+        clearInterval(prune);
+        protocols.stop();
+        await app.close();
+        await rabbit.close();
+        await store.close();
+      })()),
+  };
+}

@@ -1,0 +1,93 @@
+// The credentials JSON of a binding, in the shape apps already parse from the Go multitenant
+// broker: top-level uri/uris/hostname(s)/vhost/username/password/ssl/http_api_uri(s)/dashboard_url
+// and a `protocols` map. Every URI percent-encodes user, password and vhost; every configured host
+// is listed; a +ssl entry exists only where the cluster really offers TLS, and says so.
+import type { ProtocolName } from '../config/config-types.ts';
+import type { ProtocolPorts } from './cluster-protocols.ts';
+
+export interface CredentialInputs {
+  username: string;
+  password: string;
+  vhost: string;
+  hosts: string[];
+  /** Management base URLs apps may use (no credentials, no trailing slash). */
+  managementUrls: string[];
+  ports: ProtocolPorts;
+  preferTls: boolean;
+}
+
+const enc = encodeURIComponent;
+const hostPart = (host: string) => (host.includes(':') && !host.startsWith('[') ? `[${host}]` : host);
+
+interface Block {
+  host: string;
+  hosts: string[];
+  port: number;
+  ssl: boolean;
+  username: string;
+  password: string;
+  uri: string;
+  uris: string[];
+  vhost?: string;
+  path?: string;
+}
+
+function block(hosts: string[], port: number, ssl: boolean, username: string, password: string, uriFor: (host: string) => string, extra: Partial<Block> = {}): Block {
+  const uris = hosts.map(uriFor);
+  return { host: hosts[0]!, hosts, port, ssl, username, password, uri: uris[0]!, uris, ...extra };
+}
+
+export function bindingCredentials(c: CredentialInputs): Record<string, unknown> {
+  const userinfo = `${enc(c.username)}:${enc(c.password)}`;
+  const vhostPath = enc(c.vhost);
+  const protocols: Record<string, Block> = {};
+  const p = c.ports;
+
+  const amqp = (name: ProtocolName, scheme: string, ssl: boolean) => {
+    const port = p[name];
+    if (port === undefined) return;
+    protocols[name] = block(c.hosts, port, ssl, c.username, c.password, (h) => `${scheme}://${userinfo}@${hostPart(h)}:${port}/${vhostPath}`, { vhost: c.vhost });
+  };
+  amqp('amqp', 'amqp', false);
+  amqp('amqp+ssl', 'amqps', true);
+
+  // RabbitMQ's MQTT plugin takes the vhost as "vhost:user" in the username.
+  const mqttUser = `${c.vhost}:${c.username}`;
+  for (const [name, scheme, ssl] of [['mqtt', 'mqtt', false], ['mqtt+ssl', 'mqtts', true]] as const) {
+    const port = p[name];
+    if (port === undefined) continue;
+    protocols[name] = block(c.hosts, port, ssl, mqttUser, c.password, (h) => `${scheme}://${enc(mqttUser)}:${enc(c.password)}@${hostPart(h)}:${port}`);
+  }
+  for (const [name, scheme, ssl] of [['stomp', 'stomp', false], ['stomp+ssl', 'stomp+ssl', true]] as const) {
+    const port = p[name];
+    if (port === undefined) continue;
+    protocols[name] = block(c.hosts, port, ssl, c.username, c.password, (h) => `${scheme}://${userinfo}@${hostPart(h)}:${port}`, { vhost: c.vhost });
+  }
+
+  // Management: the public management URLs decide scheme, host and port.
+  const mgmt = c.managementUrls.map((u) => new URL(u));
+  const apiUris = mgmt.map((u) => `${u.protocol}//${userinfo}@${u.host}${u.pathname.replace(/\/$/, '')}/api/`);
+  const first = mgmt[0];
+  if (first) {
+    const ssl = first.protocol === 'https:';
+    const port = Number(first.port || (ssl ? 443 : 80));
+    const hosts = mgmt.map((u) => u.hostname.replace(/^\[|\]$/g, ''));
+    protocols[ssl ? 'management+ssl' : 'management'] = {
+      host: hosts[0]!, hosts, port, ssl, username: c.username, password: c.password, path: '/api/', uri: apiUris[0]!, uris: apiUris,
+    };
+  }
+
+  const main = (c.preferTls && protocols['amqp+ssl']) || protocols.amqp || protocols['amqp+ssl'];
+  return {
+    ...(first ? { dashboard_url: `${first.protocol}//${first.host}${first.pathname.replace(/\/$/, '')}/` } : {}),
+    hostname: c.hosts[0],
+    hostnames: c.hosts,
+    username: c.username,
+    password: c.password,
+    vhost: c.vhost,
+    ssl: main?.ssl ?? false,
+    ...(main ? { uri: main.uri, uris: main.uris } : {}),
+    ...(apiUris.length ? { http_api_uri: apiUris[0], http_api_uris: apiUris } : {}),
+    protocols,
+  };
+}

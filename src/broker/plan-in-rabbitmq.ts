@@ -1,0 +1,73 @@
+// What a plan means in RabbitMQ: vhost limits and policies for an instance, permissions, topic
+// permissions, tags and limits for a binding's user. Applying is idempotent (PUT), so a retry
+// or an update re-applies the whole plan; `previous` lets an update remove what the old plan
+// set and the new one does not.
+import type { PlanRabbitConfig, PolicyConfig } from '../config/config-types.ts';
+import type { Policy, RabbitManagement, UserLimit, VhostLimit } from '../rabbitmq/management-api.ts';
+
+const VHOST_LIMITS: Array<[keyof PlanRabbitConfig['vhost_limits'], VhostLimit]> = [
+  ['max_connections', 'max-connections'],
+  ['max_queues', 'max-queues'],
+];
+const USER_LIMITS: Array<[keyof PlanRabbitConfig['user_limits'], UserLimit]> = [
+  ['max_connections', 'max-connections'],
+  ['max_channels', 'max-channels'],
+];
+
+/** Description put on every vhost warren creates: how it recognizes its own. */
+export const vhostMarker = (instanceId: string) => `warren service instance ${instanceId}`;
+
+const toPolicy = (p: PolicyConfig): Policy => ({ pattern: p.pattern, definition: p.definition, priority: p.priority, 'apply-to': p.apply_to });
+
+export async function applyVhostPlan(
+  rabbit: RabbitManagement,
+  vhost: string,
+  plan: PlanRabbitConfig,
+  previous?: PlanRabbitConfig,
+): Promise<void> {
+  const calls: Array<Promise<unknown>> = [];
+  for (const [key, name] of VHOST_LIMITS) {
+    const value = plan.vhost_limits[key];
+    if (value !== undefined) calls.push(rabbit.putVhostLimit(vhost, name, value));
+    else if (previous?.vhost_limits[key] !== undefined) calls.push(rabbit.deleteVhostLimit(vhost, name));
+  }
+  for (const p of plan.policies) calls.push(rabbit.putPolicy(vhost, p.name, toPolicy(p)));
+  for (const p of plan.operator_policies) calls.push(rabbit.putOperatorPolicy(vhost, p.name, toPolicy(p)));
+  if (previous) {
+    const keep = new Set(plan.policies.map((p) => p.name));
+    for (const p of previous.policies) if (!keep.has(p.name)) calls.push(rabbit.deletePolicy(vhost, p.name));
+    const keepOp = new Set(plan.operator_policies.map((p) => p.name));
+    for (const p of previous.operator_policies) if (!keepOp.has(p.name)) calls.push(rabbit.deleteOperatorPolicy(vhost, p.name));
+  }
+  await settleAll(calls);
+}
+
+/** Creates or re-applies a binding's user. The user must be warren's own (see generated-secrets.ts). */
+export async function applyUserPlan(
+  rabbit: RabbitManagement,
+  vhost: string,
+  user: { username: string; password: string },
+  plan: PlanRabbitConfig,
+  previous?: PlanRabbitConfig,
+): Promise<void> {
+  await rabbit.putUser(user.username, { password: user.password, tags: plan.user_tags });
+  const calls: Array<Promise<unknown>> = [rabbit.putPermissions(vhost, user.username, plan.permissions)];
+  for (const t of plan.topic_permissions) calls.push(rabbit.putTopicPermissions(vhost, user.username, t));
+  for (const [key, name] of USER_LIMITS) {
+    const value = plan.user_limits[key];
+    if (value !== undefined) calls.push(rabbit.putUserLimit(user.username, name, value));
+    else if (previous?.user_limits[key] !== undefined) calls.push(rabbit.deleteUserLimit(user.username, name));
+  }
+  await settleAll(calls);
+}
+
+/** Waits for every call (none is left running behind our back), then throws the first failure. */
+async function settleAll(calls: Array<Promise<unknown>>): Promise<void> {
+  if (calls.length === 1) {
+    await calls[0];
+    return;
+  }
+  const results = await Promise.allSettled(calls);
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+}

@@ -1,0 +1,58 @@
+// `warren serve`: load and check the configuration, start, and stop cleanly on SIGTERM/SIGINT
+// (in-flight requests finish, then the pool and the store close, exit 0).
+import { startWarren } from '../app/start-warren.ts';
+import { resolveBrokerPassword } from '../config/broker-password.ts';
+import { ConfigError } from '../config/config-error.ts';
+import { loadConfig } from '../config/load-config.ts';
+import { createLogger } from '../observability/logger.ts';
+
+export async function serve(opts: { configFile?: string }): Promise<number> {
+  let config;
+  try {
+    config = loadConfig({ file: opts.configFile });
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`warren: ${err.message}\n`);
+      return 2;
+    }
+    throw err;
+  }
+  const log = createLogger(config.log_level);
+  const password = resolveBrokerPassword(config.auth.password, config.data_dir);
+  if (password.file) log.info({ file: password.file, username: config.auth.username }, 'no broker password configured: using the one stored in this file');
+  const fullConfig = { ...config, auth: { username: config.auth.username, password: password.password } };
+
+  let running;
+  try {
+    running = await startWarren(fullConfig, log);
+  } catch (err) {
+    log.fatal({ err: (err as Error).message }, 'warren could not start');
+    log.flush();
+    return 1;
+  }
+
+  return new Promise<number>((resolve) => {
+    const stop = (signal: string) => {
+      log.info({ signal }, 'stopping: draining in-flight requests');
+      const force = setTimeout(() => {
+        log.error('in-flight requests did not finish within 30 s; exiting');
+        resolve(1);
+      }, 30_000);
+      force.unref();
+      running.close().then(
+        () => {
+          clearTimeout(force);
+          log.info('stopped');
+          log.flush();
+          resolve(0);
+        },
+        (err: Error) => {
+          log.error({ err: err.message }, 'error while stopping');
+          resolve(1);
+        },
+      );
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+  });
+}

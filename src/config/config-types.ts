@@ -1,0 +1,97 @@
+// The validated configuration. Keys keep the YAML file's snake_case so the README's
+// configuration reference, the file and the code use one vocabulary.
+
+export interface RabbitPermissions {
+  configure: string;
+  write: string;
+  read: string;
+}
+
+export interface PolicyConfig {
+  name: string;
+  pattern: string;
+  apply_to: 'queues' | 'exchanges' | 'all' | 'classic_queues' | 'quorum_queues' | 'streams';
+  priority: number;
+  definition: Record<string, unknown>;
+}
+
+export interface PlanRabbitConfig {
+  vhost_limits: { max_connections?: number; max_queues?: number };
+  user_limits: { max_connections?: number; max_channels?: number };
+  policies: PolicyConfig[];
+  operator_policies: PolicyConfig[];
+  permissions: RabbitPermissions;
+  topic_permissions: Array<{ exchange: string; write: string; read: string }>;
+  user_tags: string[];
+  default_queue_type?: 'classic' | 'quorum' | 'stream';
+}
+
+export interface PlanConfig {
+  id: string;
+  name: string;
+  description: string;
+  free: boolean;
+  bindable?: boolean;
+  plan_updateable?: boolean;
+  binding_rotatable?: boolean;
+  metadata?: Record<string, unknown>;
+  maintenance_info?: { version: string; description?: string };
+  rabbitmq: PlanRabbitConfig;
+}
+
+export interface ServiceConfig {
+  id: string;
+  name: string;
+  description: string;
+  bindable: boolean;
+  plan_updateable: boolean;
+  instances_retrievable: boolean;
+  bindings_retrievable: boolean;
+  allow_context_updates: boolean;
+  tags: string[];
+  requires: string[];
+  metadata?: Record<string, unknown>;
+  plans: PlanConfig[];
+}
+
+export type ProtocolName = 'amqp' | 'amqp+ssl' | 'mqtt' | 'mqtt+ssl' | 'stomp' | 'stomp+ssl' | 'management' | 'management+ssl';
+
+export interface RabbitConfig {
+  /** Management API base URLs, one per node; userinfo carries the administrator account. */
+  management_urls: string[];
+  administrator: { username: string; password: string };
+  /** Hosts apps connect to (AMQP, MQTT, STOMP). Default: the management URLs' hosts. */
+  hosts: string[];
+  /** Management base URL(s) apps and people reach (http_api_uri, dashboards). Default: management_urls without credentials. */
+  management_public_urls: string[];
+  /** Protocol ports to offer. Empty: detect from the cluster's listeners (GET /api/overview). */
+  protocols: Partial<Record<ProtocolName, { port: number }>>;
+  /** Top-level uri uses TLS (amqps) when the cluster offers it. */
+  prefer_tls: boolean;
+  /** Tags given to every binding user unless the plan says otherwise. */
+  user_tags: string[];
+  pool: {
+    connections: number;
+    connect_timeout_ms: number;
+    headers_timeout_ms: number;
+    body_timeout_ms: number;
+  };
+  /** How long unbind waits for RabbitMQ to report zero connections for the deleted user. */
+  unbind_confirm_timeout_ms: number;
+}
+
+export type StoreConfig = { kind: 'sqlite' } | { kind: 'postgres'; url: string };
+
+export interface WarrenConfig {
+  listen: { host: string; port: number };
+  log_level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  auth: { username: string; password: string };
+  data_dir: string;
+  store: StoreConfig;
+  /** base64 or hex of 32 bytes; when absent, generated once into data_dir/encryption.key. */
+  encryption_key?: string;
+  /** How long finished operations are kept for last_operation (e.g. after a delete). */
+  operation_retention_hours: number;
+  rabbitmq: RabbitConfig;
+  catalog: { services: ServiceConfig[] };
+}

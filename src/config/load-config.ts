@@ -1,0 +1,183 @@
+// Reads the YAML file (if any), lays it over the defaults, applies the WARREN_* environment
+// overrides, validates, and derives what follows from the rest (hosts, public URLs).
+import { readFileSync } from 'node:fs';
+import { Ajv, type ErrorObject } from 'ajv';
+import { parse as parseYaml } from 'yaml';
+import { configSchema } from './config-schema.ts';
+import { ConfigError } from './config-error.ts';
+import type { WarrenConfig } from './config-types.ts';
+import { defaultConfigDocument } from './default-config.ts';
+import { parseListen, splitManagementUrl } from './parse-values.ts';
+
+export { ConfigError };
+
+type Doc = Record<string, unknown>;
+const isObject = (v: unknown): v is Doc => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+export interface LoadOptions {
+  file?: string;
+  env?: NodeJS.ProcessEnv;
+}
+
+/** The configuration with everything filled in except a missing broker password (see broker-password.ts). */
+export function loadConfig(opts: LoadOptions = {}): WarrenConfig & { auth: { password: string | undefined } } {
+  const env = opts.env ?? process.env;
+  const doc = defaultConfigDocument();
+  const file = opts.file ?? env.WARREN_CONFIG;
+  if (file) overlay(doc, readYaml(file));
+  applyEnv(doc, env);
+  normalize(doc);
+  validate(doc);
+  const config = doc as unknown as WarrenConfig;
+  derive(config);
+  checkCrossFields(config);
+  return config;
+}
+
+function readYaml(file: string): Doc {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`cannot read configuration file ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = parseYaml(text);
+  } catch (err) {
+    throw new ConfigError(`configuration file ${file} is not valid YAML: ${(err as Error).message.split('\n')[0]}`);
+  }
+  if (parsed == null) return {};
+  if (!isObject(parsed)) throw new ConfigError(`configuration file ${file} must hold a mapping at the top level`);
+  return parsed;
+}
+
+/** Sections given in the file replace the defaults' ones, one level deep for `rabbitmq`. */
+function overlay(doc: Doc, file: Doc): void {
+  for (const [key, value] of Object.entries(file)) {
+    if (key === 'rabbitmq' && isObject(value) && isObject(doc.rabbitmq)) {
+      const rabbit = { ...doc.rabbitmq, ...value };
+      // URLs from the file bring their own credentials: drop the default guest account.
+      if ('management_urls' in value && !('administrator' in value)) delete rabbit.administrator;
+      doc.rabbitmq = rabbit;
+    } else if (key === 'auth' && isObject(value) && isObject(doc.auth)) {
+      doc.auth = { ...doc.auth, ...value };
+    } else {
+      doc[key] = value;
+    }
+  }
+}
+
+function applyEnv(doc: Doc, env: NodeJS.ProcessEnv): void {
+  const auth = (doc.auth ??= {}) as Doc;
+  const rabbit = (doc.rabbitmq ??= {}) as Doc;
+  if (env.WARREN_LISTEN) doc.listen = env.WARREN_LISTEN;
+  if (env.WARREN_USERNAME) auth.username = env.WARREN_USERNAME;
+  if (env.WARREN_PASSWORD) auth.password = env.WARREN_PASSWORD;
+  if (env.WARREN_DATA_DIR) doc.data_dir = env.WARREN_DATA_DIR;
+  if (env.WARREN_LOG_LEVEL) doc.log_level = env.WARREN_LOG_LEVEL;
+  if (env.WARREN_ENCRYPTION_KEY) doc.encryption_key = env.WARREN_ENCRYPTION_KEY;
+  if (env.WARREN_STORE_URL) doc.store = { kind: 'postgres', url: env.WARREN_STORE_URL };
+  if (env.WARREN_MANAGEMENT_URLS) {
+    rabbit.management_urls = env.WARREN_MANAGEMENT_URLS.split(',').map((s) => s.trim()).filter(Boolean);
+    delete rabbit.administrator;
+  }
+  if (env.WARREN_RABBITMQ_HOSTS) rabbit.hosts = env.WARREN_RABBITMQ_HOSTS.split(',').map((s) => s.trim()).filter(Boolean);
+}
+
+/** Turns the short forms (listen "host:port", URLs with userinfo) into the schema's shape. */
+function normalize(doc: Doc): void {
+  if (typeof doc.listen === 'string') doc.listen = parseListen(doc.listen, 'listen');
+  if (typeof doc.listen === 'number') doc.listen = { host: '127.0.0.1', port: doc.listen };
+  const rabbit = doc.rabbitmq;
+  if (!isObject(rabbit) || !Array.isArray(rabbit.management_urls)) return;
+  let admin: { username: string; password: string } | undefined;
+  rabbit.management_urls = rabbit.management_urls.map((raw, i) => {
+    if (typeof raw !== 'string') return raw;
+    const { url, username, password } = splitManagementUrl(raw, `rabbitmq.management_urls[${i}]`);
+    if (username !== undefined) {
+      if (admin && (admin.username !== username || admin.password !== password)) {
+        throw new ConfigError(`rabbitmq.management_urls[${i}]: every URL must carry the same administrator account`);
+      }
+      admin = { username, password: password ?? '' };
+    }
+    return url;
+  });
+  if (admin && !isObject(rabbit.administrator)) rabbit.administrator = admin;
+  if (!isObject(rabbit.administrator)) rabbit.administrator = { username: 'guest', password: 'guest' };
+}
+
+let compiled: ReturnType<Ajv['compile']> | undefined;
+
+function validate(doc: Doc): void {
+  compiled ??= new Ajv({ useDefaults: true, allErrors: true, strict: false }).compile(configSchema);
+  // The broker password may be generated later (broker-password.ts): validate with a stand-in.
+  const auth = doc.auth as Doc | undefined;
+  const missingPassword = isObject(auth) && auth.password === undefined;
+  if (missingPassword) auth.password = 'placeholder';
+  const ok = compiled(doc);
+  if (missingPassword) delete auth.password;
+  if (!ok) throw new ConfigError(`invalid configuration:\n${formatErrors(compiled.errors ?? [])}`);
+}
+
+function keyPath(instancePath: string): string {
+  const parts = instancePath.split('/').slice(1);
+  let out = '';
+  for (const p of parts) out += /^\d+$/.test(p) ? `[${p}]` : out ? `.${p}` : p;
+  return out || '(top level)';
+}
+
+function formatErrors(errors: ErrorObject[]): string {
+  const lines = new Set<string>();
+  for (const e of errors) {
+    if (e.keyword === 'oneOf' || e.keyword === 'if') continue;
+    const at = keyPath(e.instancePath);
+    if (e.keyword === 'additionalProperties') {
+      lines.add(`- ${at === '(top level)' ? '' : at + '.'}${String(e.params.additionalProperty)}: unknown key`);
+    } else if (e.keyword === 'required') {
+      lines.add(`- ${at === '(top level)' ? '' : at + '.'}${String(e.params.missingProperty)}: is required`);
+    } else if (e.keyword === 'enum') {
+      lines.add(`- ${at}: must be one of ${(e.params.allowedValues as unknown[]).join(', ')}`);
+    } else if (e.keyword === 'const' && e.instancePath.endsWith('/kind')) {
+      lines.add(`- ${at}: must be sqlite or postgres`);
+    } else {
+      lines.add(`- ${at}: ${e.message ?? 'is invalid'}`);
+    }
+  }
+  return [...lines].join('\n');
+}
+
+/** Fills hosts and public URLs from the management URLs when not given. */
+function derive(config: WarrenConfig): void {
+  const rabbit = config.rabbitmq;
+  if (rabbit.hosts.length === 0) rabbit.hosts = [...new Set(rabbit.management_urls.map((u) => new URL(u).hostname))];
+  if (rabbit.management_public_urls.length === 0) rabbit.management_public_urls = [...rabbit.management_urls];
+  rabbit.management_public_urls = rabbit.management_public_urls.map((u) => u.replace(/\/+$/, ''));
+}
+
+function checkCrossFields(config: WarrenConfig): void {
+  const serviceIds = new Set<string>();
+  const serviceNames = new Set<string>();
+  const planIds = new Set<string>();
+  config.catalog.services.forEach((service, si) => {
+    const at = `catalog.services[${si}]`;
+    if (serviceIds.has(service.id)) throw new ConfigError(`${at}.id: "${service.id}" is used twice`);
+    if (serviceNames.has(service.name)) throw new ConfigError(`${at}.name: "${service.name}" is used twice`);
+    serviceIds.add(service.id);
+    serviceNames.add(service.name);
+    const planNames = new Set<string>();
+    service.plans.forEach((plan, pi) => {
+      const pat = `${at}.plans[${pi}]`;
+      if (planIds.has(plan.id) || serviceIds.has(plan.id)) throw new ConfigError(`${pat}.id: "${plan.id}" is used twice`);
+      if (planNames.has(plan.name)) throw new ConfigError(`${pat}.name: "${plan.name}" is used twice in this service`);
+      planIds.add(plan.id);
+      planNames.add(plan.name);
+      const policyNames = new Set<string>();
+      for (const p of [...plan.rabbitmq.policies, ...plan.rabbitmq.operator_policies]) {
+        if (policyNames.has(p.name)) throw new ConfigError(`${pat}.rabbitmq: policy name "${p.name}" is used twice`);
+        policyNames.add(p.name);
+      }
+      plan.rabbitmq.user_tags ??= config.rabbitmq.user_tags;
+    });
+  });
+}

@@ -1,0 +1,87 @@
+// Prometheus metrics: process fds (prom-client's process_open_fds / process_max_fds), OSBAPI
+// requests by operation, management calls, the management pool, and sockets by state and peer
+// for the RabbitMQ nodes, so an operator sees a leak long before EMFILE.
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { CallEvent } from '../rabbitmq/options.ts';
+
+export interface PoolStat {
+  node: string;
+  connected: number;
+  free: number;
+  pending: number;
+  queued: number;
+  running: number;
+  size: number;
+}
+
+export interface SocketCount {
+  peer: string;
+  state: string;
+  count: number;
+}
+
+export class BrokerMetrics {
+  readonly registry = new Registry();
+  private readonly requests: Counter<'operation' | 'code'>;
+  private readonly requestSeconds: Histogram<'operation'>;
+  private readonly mgmtCalls: Counter<'method' | 'path' | 'code'>;
+  private readonly mgmtSeconds: Histogram<'method' | 'path'>;
+  private readonly internalErrors: Counter;
+
+  constructor(sources: { pool: () => PoolStat[]; sockets: () => SocketCount[] }) {
+    collectDefaultMetrics({ register: this.registry });
+    const registers = [this.registry];
+    this.requests = new Counter({
+      name: 'warren_osbapi_requests_total', help: 'OSBAPI requests answered, by operation and HTTP status',
+      labelNames: ['operation', 'code'], registers,
+    });
+    this.requestSeconds = new Histogram({
+      name: 'warren_osbapi_request_duration_seconds', help: 'OSBAPI request latency by operation',
+      labelNames: ['operation'], buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10], registers,
+    });
+    this.mgmtCalls = new Counter({
+      name: 'warren_rabbitmq_management_calls_total', help: 'HTTP exchanges with the RabbitMQ management API (code "error" for transport failures)',
+      labelNames: ['method', 'path', 'code'], registers,
+    });
+    this.mgmtSeconds = new Histogram({
+      name: 'warren_rabbitmq_management_call_duration_seconds', help: 'Latency of management API exchanges',
+      labelNames: ['method', 'path'], buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5], registers,
+    });
+    this.internalErrors = new Counter({ name: 'warren_internal_errors_total', help: 'Requests that failed with an unexpected error', registers });
+
+    const poolGauge = new Gauge({
+      name: 'warren_rabbitmq_pool_connections', help: 'Management API connection pool per node (undici pool stats)',
+      labelNames: ['node', 'kind'], registers,
+      collect() {
+        this.reset();
+        for (const s of sources.pool()) {
+          for (const kind of ['connected', 'free', 'pending', 'queued', 'running', 'size'] as const) this.set({ node: s.node, kind }, s[kind]);
+        }
+      },
+    });
+    void poolGauge;
+    const socketGauge = new Gauge({
+      name: 'warren_rabbitmq_sockets', help: "This process's TCP sockets to the RabbitMQ management nodes, by peer and state",
+      labelNames: ['peer', 'state'], registers,
+      collect() {
+        this.reset();
+        for (const s of sources.sockets()) this.set({ peer: s.peer, state: s.state }, s.count);
+      },
+    });
+    void socketGauge;
+  }
+
+  osbapiAnswered(operation: string, status: number, seconds: number): void {
+    this.requests.inc({ operation, code: String(status) });
+    this.requestSeconds.observe({ operation }, seconds);
+  }
+
+  managementCall(e: CallEvent): void {
+    this.mgmtCalls.inc({ method: e.method, path: e.pathTemplate, code: e.status === undefined ? 'error' : String(e.status) });
+    this.mgmtSeconds.observe({ method: e.method, path: e.pathTemplate }, e.durationMs / 1000);
+  }
+
+  internalError(): void {
+    this.internalErrors.inc();
+  }
+}

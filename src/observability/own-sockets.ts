@@ -1,0 +1,57 @@
+// This process's sockets to the RabbitMQ management nodes and its fd usage, read from /proc
+// through the leak guard. One snapshot serves every reader for a second: /metrics and /ready
+// may be polled often, and a large /proc/net/tcp takes a while to parse.
+import { isIP } from 'node:net';
+import { takeSnapshot, type Snapshot } from '../leakguard/snapshot.ts';
+import type { SocketCount } from './broker-metrics.ts';
+
+export interface NodeAddress {
+  host: string;
+  port: number;
+}
+
+export function ownSocketGauges(nodes: NodeAddress[]) {
+  let cached: { at: number; snap: Snapshot | null } | undefined;
+  const snapshot = (): Snapshot | null => {
+    const now = Date.now();
+    if (cached && now - cached.at < 1000) return cached.snap;
+    let snap: Snapshot | null = null;
+    try {
+      snap = takeSnapshot('self');
+    } catch {
+      snap = null; // no /proc (not Linux): report nothing rather than fail the scrape
+    }
+    cached = { at: now, snap };
+    return snap;
+  };
+  // A node named by IP must match that address; one named by hostname matches its port.
+  const toNode = (remote: string, port: number) =>
+    nodes.some((n) => n.port === port && (!isIP(n.host) || n.host === remote || `::ffff:${n.host}` === remote));
+
+  const rabbitSockets = () => {
+    const snap = snapshot();
+    return snap ? snap.sockets.filter((s) => s.direction === 'out' && toNode(s.remote, s.remotePort)) : [];
+  };
+
+  return {
+    byPeerAndState(): SocketCount[] {
+      const counts = new Map<string, SocketCount>();
+      for (const s of rabbitSockets()) {
+        const k = `${s.peer}|${s.state}`;
+        const c = counts.get(k);
+        if (c) c.count++;
+        else counts.set(k, { peer: s.peer, state: s.state, count: 1 });
+      }
+      return [...counts.values()];
+    },
+    closeWaitCount(): number {
+      return rabbitSockets().filter((s) => s.state === 'CLOSE_WAIT').length;
+    },
+    fdUsage(): { open: number; soft: number } | null {
+      const snap = snapshot();
+      const soft = snap?.limits?.soft;
+      if (!snap?.fds || typeof soft !== 'number') return null;
+      return { open: snap.fds.total, soft };
+    },
+  };
+}

@@ -1,0 +1,71 @@
+// Whether the broker can serve: RabbitMQ reachable, store open, file descriptors under 80 % of
+// the soft limit, no socket to RabbitMQ stuck in CLOSE_WAIT. Results are cached briefly so a
+// burst of probes does not become a burst of management calls.
+import type { Store } from '../store/store.ts';
+
+export interface CheckResult {
+  ok: boolean;
+  detail?: string;
+}
+
+export interface ReadinessReport {
+  ready: boolean;
+  checks: Record<string, CheckResult>;
+}
+
+export interface ReadinessSources {
+  rabbit: () => Promise<unknown>;
+  store: Store;
+  /** Open fds and the soft limit of this process; null where /proc cannot tell. */
+  fds: () => { open: number; soft: number } | null;
+  /** Sockets to the RabbitMQ management nodes in CLOSE_WAIT. */
+  closeWaitToRabbit: () => number;
+  cacheMs?: number;
+}
+
+async function run(name: string, fn: () => Promise<CheckResult> | CheckResult): Promise<[string, CheckResult]> {
+  try {
+    return [name, await fn()];
+  } catch (err) {
+    return [name, { ok: false, detail: (err as Error).message }];
+  }
+}
+
+export class Readiness {
+  private cached: { at: number; report: Promise<ReadinessReport> } | undefined;
+
+  constructor(private readonly s: ReadinessSources) {}
+
+  check(): Promise<ReadinessReport> {
+    const now = Date.now();
+    if (this.cached && now - this.cached.at < (this.s.cacheMs ?? 2000)) return this.cached.report;
+    const report = this.evaluate();
+    this.cached = { at: now, report };
+    return report;
+  }
+
+  private async evaluate(): Promise<ReadinessReport> {
+    const results = await Promise.all([
+      run('rabbitmq', async () => {
+        await this.s.rabbit();
+        return { ok: true };
+      }),
+      run('store', async () => {
+        await this.s.store.ping();
+        return { ok: true };
+      }),
+      run('file_descriptors', () => {
+        const fds = this.s.fds();
+        if (!fds) return { ok: true, detail: 'not measurable on this system' };
+        const share = fds.open / fds.soft;
+        return { ok: share < 0.8, detail: `${fds.open} of ${fds.soft} open (${Math.round(share * 100)} %)` };
+      }),
+      run('close_wait_to_rabbitmq', () => {
+        const n = this.s.closeWaitToRabbit();
+        return { ok: n === 0, detail: `${n} socket(s) in CLOSE_WAIT` };
+      }),
+    ]);
+    const checks = Object.fromEntries(results);
+    return { ready: results.every(([, r]) => r.ok), checks };
+  }
+}

@@ -1,0 +1,133 @@
+// Builds the Fastify application that speaks OSBAPI v2.17. It knows the protocol only: status
+// codes, headers, bodies. What the operations mean is the ServiceBroker's business.
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { Logger } from 'pino';
+import { basicAuthChecker } from './basic-auth.ts';
+import { isSupportedApiVersion, parseOriginatingIdentity } from './broker-headers.ts';
+import { BrokerError } from './errors.ts';
+import { ID_RULE } from './request-schemas.ts';
+import { registerBindingRoutes } from './routes/binding-routes.ts';
+import { registerCatalogRoute } from './routes/catalog-route.ts';
+import { registerInstanceRoutes } from './routes/instance-routes.ts';
+import type { RequestContext, ServiceBroker } from './service-broker.ts';
+
+export interface OsbApiOptions {
+  broker: ServiceBroker;
+  credentials: { username: string; password: string };
+  logger: Logger;
+  /** Largest request body accepted; larger ones get 413. */
+  bodyLimit?: number;
+  /** Called once per answered OSBAPI request, for metrics. */
+  onAnswered?: (operation: string, status: number, seconds: number) => void;
+  /** Called for 5xx answers caused by an unexpected error (not a BrokerError). */
+  onInternalError?: (err: unknown) => void;
+}
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** The OSBAPI operation a route serves, for metrics and the audit log. */
+    operation?: string;
+  }
+  interface FastifyRequest {
+    osb: RequestContext;
+  }
+}
+
+export function sendError(reply: FastifyReply, err: BrokerError): FastifyReply {
+  return reply.code(err.status).type('application/json').send(err.body());
+}
+
+export async function createOsbApiServer(opts: OsbApiOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: opts.logger as FastifyBaseLogger,
+    // Per-request lines cost more than they tell; the audit log and metrics cover requests.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: opts.bodyLimit ?? 1024 * 1024,
+    // Platforms name their requests; keep their identity as our request id.
+    requestIdHeader: 'x-broker-api-request-identity',
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+    ajv: { customOptions: { coerceTypes: false, allErrors: false } },
+    schemaErrorFormatter: (errors, dataVar) => {
+      const e = errors[0];
+      const field = (e?.instancePath ?? '').replace(/^\//, '').replace(/\//g, '.');
+      if (e?.keyword === 'pattern' && dataVar === 'params') return new Error(`${field} must be ${ID_RULE}`);
+      if (e?.keyword === 'required') return new Error(`${dataVar === 'querystring' ? 'query parameter' : dataVar} ${String(e.params.missingProperty)} is required`);
+      if (e?.keyword === 'minLength') return new Error(`${field} must not be empty`);
+      return new Error(`${dataVar}${field ? '.' + field : ''} ${e?.message ?? 'is invalid'}`);
+    },
+  });
+
+  // Any content type is read as JSON: some platforms omit the header, none sends anything else.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => {
+    const text = (body as string).trim();
+    if (text === '') return done(null, {});
+    try {
+      const parsed: unknown = JSON.parse(text);
+      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+        return done(new BrokerError(400, 'BadRequest', 'request body must be a JSON object'), undefined);
+      }
+      done(null, parsed);
+    } catch {
+      done(new BrokerError(400, 'BadRequest', 'request body is not valid JSON'), undefined);
+    }
+  });
+
+  app.setErrorHandler((err: FastifyError | BrokerError, request, reply) => {
+    if (err instanceof BrokerError) return sendError(reply, err);
+    if (err.validation) return sendError(reply, new BrokerError(400, 'BadRequest', err.message));
+    const status = err.statusCode ?? 500;
+    if (status === 413) return sendError(reply, new BrokerError(413, 'PayloadTooLarge', `request body is larger than ${app.initialConfig.bodyLimit} bytes`));
+    if (status >= 400 && status < 500) return sendError(reply, new BrokerError(status, 'BadRequest', err.message));
+    opts.onInternalError?.(err);
+    request.log.error({ err, operation: request.routeOptions.config.operation }, 'request failed');
+    return sendError(reply, new BrokerError(500, 'InternalError', 'internal error; see the broker log'));
+  });
+
+  app.setNotFoundHandler((request, reply) =>
+    sendError(reply, new BrokerError(404, 'NotFound', `no such endpoint: ${request.method} ${request.url.split('?')[0]}`)),
+  );
+
+  const authorized = basicAuthChecker(opts.credentials.username, opts.credentials.password);
+
+  await app.register(
+    async (v2) => {
+      // Order matters: authentication, then the version header, then (later) the body.
+      v2.addHook('onRequest', async (request, reply) => {
+        reply.header('x-broker-api-request-identity', request.headers['x-broker-api-request-identity']);
+        if (!authorized(request.headers.authorization)) {
+          reply.header('www-authenticate', 'Basic realm="warren"');
+          return sendError(reply, new BrokerError(401, 'Unauthorized', 'missing or wrong broker credentials'));
+        }
+        const version = request.headers['x-broker-api-version'];
+        if (!isSupportedApiVersion(typeof version === 'string' ? version : undefined)) {
+          return sendError(
+            reply,
+            new BrokerError(412, 'PreconditionFailed', `X-Broker-API-Version header must be 2.x (e.g. 2.17), got ${version === undefined ? 'none' : JSON.stringify(version)}`),
+          );
+        }
+        const query = request.query as Record<string, unknown>;
+        const originating = request.headers['x-broker-api-originating-identity'];
+        request.osb = {
+          requestIdentity: request.headers['x-broker-api-request-identity'] as string | undefined,
+          originatingIdentity: parseOriginatingIdentity(typeof originating === 'string' ? originating : undefined),
+          acceptsIncomplete: query.accepts_incomplete === 'true',
+        };
+      });
+      if (opts.onAnswered) {
+        const onAnswered = opts.onAnswered;
+        v2.addHook('onResponse', async (request, reply) => {
+          onAnswered(request.routeOptions.config.operation ?? 'unknown', reply.statusCode, reply.elapsedTime / 1000);
+        });
+      }
+      registerCatalogRoute(v2, opts.broker);
+      registerInstanceRoutes(v2, opts.broker);
+      registerBindingRoutes(v2, opts.broker);
+    },
+    { prefix: '/v2' },
+  );
+  return app;
+}
+
+export type { FastifyInstance, FastifyRequest };

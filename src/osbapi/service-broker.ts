@@ -1,0 +1,128 @@
+// The contract between the OSBAPI protocol layer and whatever implements the service
+// (like Go brokerapi's ServiceBroker): plain data in, plain data out, failures as BrokerError.
+
+export interface OriginatingIdentity {
+  platform: string;
+  /** The decoded JSON value; for the audit log only, never for authorization. */
+  value: unknown;
+}
+
+export interface RequestContext {
+  requestIdentity?: string;
+  originatingIdentity?: OriginatingIdentity;
+  /** RFC 2.17: the platform is willing to poll last_operation. */
+  acceptsIncomplete: boolean;
+}
+
+export interface MaintenanceInfo {
+  version?: string;
+  description?: string;
+}
+
+export interface ProvisionDetails {
+  serviceId: string;
+  planId: string;
+  organizationGuid: string;
+  spaceGuid: string;
+  context?: Record<string, unknown>;
+  parameters?: Record<string, unknown>;
+  maintenanceInfo?: MaintenanceInfo;
+}
+
+export interface ProvisionResult {
+  /** 200 instead of 201: an identical instance was there already. */
+  alreadyExists: boolean;
+  dashboardUrl?: string;
+  /** Set when the work goes on after the answer (202). */
+  operation?: string;
+  metadata?: { labels?: Record<string, string>; attributes?: Record<string, unknown> };
+}
+
+export interface UpdateDetails {
+  serviceId: string;
+  planId?: string;
+  context?: Record<string, unknown>;
+  parameters?: Record<string, unknown>;
+  previousValues?: Record<string, unknown>;
+  maintenanceInfo?: MaintenanceInfo;
+}
+
+export interface UpdateResult {
+  dashboardUrl?: string;
+  operation?: string;
+}
+
+export interface DeprovisionDetails {
+  serviceId: string;
+  planId: string;
+}
+
+export interface DeprovisionResult {
+  operation?: string;
+}
+
+export interface FetchDetails {
+  serviceId?: string;
+  planId?: string;
+}
+
+export interface InstanceView {
+  serviceId: string;
+  planId: string;
+  dashboardUrl?: string;
+  parameters?: Record<string, unknown>;
+  maintenanceInfo?: MaintenanceInfo;
+  metadata?: { labels?: Record<string, string>; attributes?: Record<string, unknown> };
+}
+
+export interface PollDetails extends FetchDetails {
+  operation?: string;
+}
+
+export interface LastOperation {
+  state: 'in progress' | 'succeeded' | 'failed';
+  description?: string;
+  instanceUsable?: boolean;
+  updateRepeatable?: boolean;
+}
+
+export interface BindDetails {
+  serviceId: string;
+  planId: string;
+  appGuid?: string;
+  bindResource?: Record<string, unknown>;
+  context?: Record<string, unknown>;
+  parameters?: Record<string, unknown>;
+  predecessorBindingId?: string;
+}
+
+export interface BindResult {
+  alreadyExists: boolean;
+  credentials: Record<string, unknown>;
+  operation?: string;
+  metadata?: { expires_at?: string; renew_before?: string };
+}
+
+export interface UnbindResult {
+  operation?: string;
+}
+
+export interface BindingView {
+  credentials: Record<string, unknown>;
+  parameters?: Record<string, unknown>;
+  metadata?: { expires_at?: string; renew_before?: string };
+}
+
+export interface ServiceBroker {
+  /** The catalog object ({ services: [...] }) as served by GET /v2/catalog. */
+  catalog(): { services: unknown[] };
+  provision(instanceId: string, details: ProvisionDetails, ctx: RequestContext): Promise<ProvisionResult>;
+  update(instanceId: string, details: UpdateDetails, ctx: RequestContext): Promise<UpdateResult>;
+  deprovision(instanceId: string, details: DeprovisionDetails, ctx: RequestContext): Promise<DeprovisionResult>;
+  getInstance(instanceId: string, details: FetchDetails, ctx: RequestContext): Promise<InstanceView>;
+  lastOperation(instanceId: string, details: PollDetails, ctx: RequestContext): Promise<LastOperation>;
+  bind(instanceId: string, bindingId: string, details: BindDetails, ctx: RequestContext): Promise<BindResult>;
+  unbind(instanceId: string, bindingId: string, details: DeprovisionDetails, ctx: RequestContext): Promise<UnbindResult>;
+  getBinding(instanceId: string, bindingId: string, details: FetchDetails, ctx: RequestContext): Promise<BindingView>;
+  lastBindingOperation(instanceId: string, bindingId: string, details: PollDetails, ctx: RequestContext): Promise<LastOperation>;
+}
