@@ -1,0 +1,149 @@
+// The three tables' columns, described once for both stores, and the record <-> row conversion
+// (JSON, ISO dates, sealed credentials) that goes with them.
+
+import { openCredentials, sealCredentials } from './credentials-crypto.ts';
+import type { SecretBox } from './secret-box.ts';
+import type { BindingRecord, InstanceRecord, OperationRecord } from './store.ts';
+
+export type ColumnKind = 'text' | 'json' | 'date' | 'credentials';
+
+export interface Column<R> {
+  readonly field: keyof R & string;
+  readonly name: string;
+  readonly kind: ColumnKind;
+  /** May update*() change it? (updated_at is always set and handled apart.) */
+  readonly patchable: boolean;
+}
+
+const col = <R>(field: keyof R & string, name: string, kind: ColumnKind, patchable = true): Column<R> => ({
+  field, name, kind, patchable,
+});
+
+export const INSTANCE_COLUMNS: readonly Column<InstanceRecord>[] = [
+  col('id', 'id', 'text', false),
+  col('serviceId', 'service_id', 'text'),
+  col('planId', 'plan_id', 'text'),
+  col('organizationGuid', 'organization_guid', 'text'),
+  col('spaceGuid', 'space_guid', 'text'),
+  col('parameters', 'parameters', 'json'),
+  col('context', 'context', 'json'),
+  col('maintenanceInfoVersion', 'maintenance_info_version', 'text'),
+  col('vhost', 'vhost', 'text'),
+  col('dashboardUrl', 'dashboard_url', 'text'),
+  col('state', 'state', 'text'),
+  col('createdAt', 'created_at', 'date', false),
+  col('updatedAt', 'updated_at', 'date', false),
+];
+
+export const BINDING_COLUMNS: readonly Column<BindingRecord>[] = [
+  col('id', 'id', 'text', false),
+  col('instanceId', 'instance_id', 'text', false),
+  col('serviceId', 'service_id', 'text'),
+  col('planId', 'plan_id', 'text'),
+  col('appGuid', 'app_guid', 'text'),
+  col('bindResource', 'bind_resource', 'json'),
+  col('parameters', 'parameters', 'json'),
+  col('context', 'context', 'json'),
+  col('predecessorBindingId', 'predecessor_binding_id', 'text'),
+  col('username', 'username', 'text'),
+  col('credentials', 'credentials', 'credentials'),
+  col('state', 'state', 'text'),
+  col('createdAt', 'created_at', 'date', false),
+  col('updatedAt', 'updated_at', 'date', false),
+];
+
+export const OPERATION_COLUMNS: readonly Column<OperationRecord>[] = [
+  col('id', 'id', 'text', false),
+  col('resourceType', 'resource_type', 'text', false),
+  col('resourceId', 'resource_id', 'text', false),
+  col('instanceId', 'instance_id', 'text', false),
+  col('kind', 'kind', 'text', false),
+  col('state', 'state', 'text'),
+  col('description', 'description', 'text'),
+  col('createdAt', 'created_at', 'date', false),
+  col('updatedAt', 'updated_at', 'date', false),
+];
+
+/**
+ * Dates are stored and returned as UTC ISO 8601 with milliseconds, whatever offset they were given
+ * in, so both stores agree and SQLite's text comparison orders them correctly.
+ */
+export function toIsoInstant(value: string | Date): string {
+  const d = value instanceof Date ? value : new Date(value);
+  if (Number.isNaN(d.getTime())) throw new RangeError(`not a valid date: ${JSON.stringify(value)}`);
+  return d.toISOString();
+}
+
+export interface Dialect {
+  /** The driver returns JSON columns already parsed (pg jsonb) rather than as text (SQLite). */
+  readonly jsonParsed: boolean;
+  /** How a CASE WHEN flag is bound: 1/0 for SQLite, booleans for PostgreSQL. */
+  readonly yes: unknown;
+  readonly no: unknown;
+}
+
+export type Row = Record<string, unknown>;
+
+/** Converts one table's records to statement parameters and rows back to records. */
+export class TableCodec<R extends { id: string; updatedAt: string }> {
+  readonly patchColumns: readonly Column<R>[];
+
+  constructor(readonly columns: readonly Column<R>[], private readonly box: SecretBox, private readonly dialect: Dialect) {
+    this.patchColumns = columns.filter((c) => c.patchable);
+  }
+
+  /** Parameters for `INSERT (all columns, in order)`. */
+  insertParams(rec: R): unknown[] {
+    return this.columns.map((c) => this.encode(c, rec[c.field], rec.id));
+  }
+
+  /**
+   * Parameters for `UPDATE SET <col> = CASE WHEN ? THEN ? ELSE <col> END, ..., updated_at = ? WHERE id = ?`:
+   * a (flag, value) pair per patchable column, so one static statement serves every patch.
+   * An absent or undefined field is left alone; null sets NULL. updated_at defaults to now.
+   */
+  updateParams(id: string, patch: Partial<R>): unknown[] {
+    const params: unknown[] = [];
+    for (const c of this.patchColumns) {
+      const v = patch[c.field];
+      if (v === undefined) params.push(this.dialect.no, null);
+      else params.push(this.dialect.yes, this.encode(c, v, id));
+    }
+    params.push(toIsoInstant(patch.updatedAt ?? new Date()), id);
+    return params;
+  }
+
+  fromRow(row: Row): R {
+    const id = row['id'] as string;
+    const rec: Record<string, unknown> = {};
+    for (const c of this.columns) rec[c.field] = this.decode(c, row[c.name], id);
+    return rec as R; // the columns list covers every field of R
+  }
+
+  private encode(c: Column<R>, v: unknown, id: string): unknown {
+    switch (c.kind) {
+      case 'text':
+        return v ?? null;
+      case 'json':
+        return v === null || v === undefined ? null : JSON.stringify(v);
+      case 'date':
+        return toIsoInstant(v as string);
+      case 'credentials':
+        return sealCredentials(this.box, id, (v ?? null) as Record<string, unknown> | null);
+    }
+  }
+
+  private decode(c: Column<R>, v: unknown, id: string): unknown {
+    if (v === null || v === undefined) return null;
+    switch (c.kind) {
+      case 'text':
+        return v;
+      case 'json':
+        return this.dialect.jsonParsed ? v : JSON.parse(v as string);
+      case 'date':
+        return v instanceof Date ? v.toISOString() : v;
+      case 'credentials':
+        return openCredentials(this.box, id, v as string);
+    }
+  }
+}

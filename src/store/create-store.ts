@@ -1,0 +1,19 @@
+// Picks the Store implementation from configuration. The store is returned unopened: call open().
+
+import { PostgresStore } from './postgres-store.ts';
+import { SqliteStore } from './sqlite-store.ts';
+import type { Store } from './store.ts';
+
+export type StoreConfig =
+  | { kind: 'sqlite'; dataDir: string }
+  | { kind: 'postgres'; url: string };
+
+/** `key`: the 32-byte credentials encryption key, from loadEncryptionKey(). */
+export function createStore(config: StoreConfig, key: Buffer): Store {
+  switch (config.kind) {
+    case 'sqlite':
+      return new SqliteStore({ dataDir: config.dataDir, key });
+    case 'postgres':
+      return new PostgresStore({ url: config.url, key });
+  }
+}

@@ -1,0 +1,129 @@
+// Where the credentials encryption key comes from: configuration when given, else
+// <dataDir>/encryption.key, generated once. Losing that file makes stored credentials unreadable,
+// so it is never overwritten, and an unreadable or malformed one is an error, not a reason to
+// generate a new one.
+
+import { randomBytes } from 'node:crypto';
+import {
+  closeSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync,
+} from 'node:fs';
+import { join } from 'node:path';
+import { KEY_BYTES } from './secret-box.ts';
+
+export const KEY_FILE_NAME = 'encryption.key';
+
+export interface LoadedEncryptionKey {
+  key: Buffer;
+  /** 'ephemeral': dataDir ':memory:' without a configured key; the key lives as long as the process. */
+  source: 'config' | 'file' | 'generated' | 'ephemeral';
+  /** The key file, when one was read or written. */
+  path: string | null;
+  /** The key file is accessible to group or others; the caller should warn (chmod 600). */
+  looseFilePermissions: boolean;
+}
+
+/** Parses 64 hex digits or base64 (standard or URL-safe) of 32 bytes. `origin` names the source in errors. */
+export function parseEncryptionKey(text: string, origin: string): Buffer {
+  const s = text.trim();
+  // A 32-byte key in base64 always has '=' padding or an odd length, so it is never mistaken for hex.
+  const encoding = /^(?:[0-9a-fA-F]{2})+$/.test(s) ? 'hex' : /^[A-Za-z0-9+/_-]+={0,2}$/.test(s) ? 'base64' : undefined;
+  const key = encoding === undefined ? undefined : Buffer.from(s, encoding);
+  if (key === undefined || key.length !== KEY_BYTES) {
+    // Say what is wrong without echoing the value.
+    const got = key === undefined
+      ? `${s.length} characters that are neither hex nor base64`
+      : `${s.length} ${encoding === 'hex' ? 'hex digits' : 'base64 characters'}, which decode to ${key.length} bytes`;
+    throw new Error(
+      `the encryption key from ${origin} must be ${KEY_BYTES} bytes, written as 64 hex digits or 44 base64 characters; got ${got}`,
+    );
+  }
+  return key;
+}
+
+export function loadEncryptionKey(options: { key?: string; dataDir: string }): LoadedEncryptionKey {
+  if (options.key !== undefined) {
+    return { key: parseEncryptionKey(options.key, 'configuration'), source: 'config', path: null, looseFilePermissions: false };
+  }
+  if (options.dataDir === ':memory:') {
+    return { key: randomBytes(KEY_BYTES), source: 'ephemeral', path: null, looseFilePermissions: false };
+  }
+  mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
+  const path = join(options.dataDir, KEY_FILE_NAME);
+  const existing = readKeyFile(path);
+  if (existing !== undefined) return existing;
+
+  const generated = randomBytes(KEY_BYTES);
+  if (!publishKeyFile(path, generated)) {
+    // Another process published its key first: use that one, so both agree.
+    const theirs = readKeyFile(path);
+    if (theirs === undefined) throw new Error(`${path} vanished while it was being created`);
+    return theirs;
+  }
+  return { key: generated, source: 'generated', path, looseFilePermissions: false };
+}
+
+function readKeyFile(path: string): LoadedEncryptionKey | undefined {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+  const key = parseEncryptionKey(text, path);
+  const looseFilePermissions = process.platform !== 'win32' && (statSync(path).mode & 0o077) !== 0;
+  return { key, source: 'file', path, looseFilePermissions };
+}
+
+/**
+ * Writes the key to a private temp file (O_EXCL, mode 0600), then moves it into place without
+ * ever replacing an existing file: link() fails with EEXIST when another process won the race.
+ * Returns false in that case.
+ */
+function publishKeyFile(path: string, key: Buffer): boolean {
+  const tmp = `${path}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
+  const fd = openSync(tmp, 'wx', 0o600);
+  try {
+    writeSync(fd, `${key.toString('base64')}\n`);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  try {
+    try {
+      linkSync(tmp, path);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'EEXIST') return false;
+      // File systems without hard links: rename, which is still atomic but last-writer-wins.
+      if (code === 'EPERM' || code === 'ENOTSUP' || code === 'EOPNOTSUPP' || code === 'ENOSYS') {
+        renameSync(tmp, path);
+        syncDirectory(path);
+        return true;
+      }
+      throw err;
+    }
+    syncDirectory(path);
+    return true;
+  } finally {
+    try {
+      unlinkSync(tmp);
+    } catch {
+      // Already renamed away, or gone: nothing to clean up.
+    }
+  }
+}
+
+/** Makes the new directory entry durable; best effort (not every platform can fsync a directory). */
+function syncDirectory(path: string): void {
+  try {
+    const fd = openSync(join(path, '..'), 'r');
+    try {
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    // ignore
+  }
+}

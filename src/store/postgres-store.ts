@@ -1,0 +1,242 @@
+// The shared store for several broker replicas: PostgreSQL through a bounded pg Pool. Each method
+// is one named (server-side prepared, once per connection) statement; no transactions on the hot path.
+
+import pg from 'pg';
+import { BINDING_COLUMNS, INSTANCE_COLUMNS, OPERATION_COLUMNS, TableCodec, toIsoInstant, type Dialect, type Row } from './columns.ts';
+import { POSTGRES_MIGRATIONS } from './postgres-schema.ts';
+import { passwordOf, redactConnectionString, scrubError } from './postgres-url.ts';
+import { SecretBox } from './secret-box.ts';
+import { insertSql, postgresPlaceholder as ph, selectList, updateSql } from './statement-text.ts';
+import type {
+  BindingPatch, BindingRecord, InstancePatch, InstanceRecord, OperationPatch, OperationRecord, Store,
+} from './store.ts';
+
+const DIALECT: Dialect = { jsonParsed: true, yes: true, no: false };
+/** Serializes schema creation across brokers starting at once (any constant; 'warr'). */
+const SCHEMA_LOCK_ID = 0x77617272;
+
+export interface PostgresStoreOptions {
+  /** postgres://user:password@host:port/db[?options=-c search_path=...] */
+  url: string;
+  /** 32-byte credentials encryption key (see encryption-key.ts). */
+  key: Buffer;
+  /** Pool size; default 10. */
+  maxConnections?: number;
+  /** Errors of idle pooled connections (e.g. server restart); already scrubbed of the password. */
+  onBackgroundError?: (err: Error) => void;
+}
+
+type Query = { name: string; text: string };
+type Queries = Record<keyof ReturnType<typeof queryTexts>, Query>;
+
+export class PostgresStore implements Store {
+  readonly #url: string;
+  readonly #password: string | undefined;
+  readonly #max: number;
+  readonly #onBackgroundError: (err: Error) => void;
+  readonly #instances: TableCodec<InstanceRecord>;
+  readonly #bindings: TableCodec<BindingRecord>;
+  readonly #operations: TableCodec<OperationRecord>;
+  readonly #q: Queries;
+  #pool: pg.Pool | undefined;
+
+  constructor(options: PostgresStoreOptions) {
+    const box = new SecretBox(options.key);
+    this.#url = options.url;
+    this.#password = passwordOf(options.url);
+    this.#max = options.maxConnections ?? 10;
+    this.#onBackgroundError = options.onBackgroundError ?? (() => {});
+    this.#instances = new TableCodec(INSTANCE_COLUMNS, box, DIALECT);
+    this.#bindings = new TableCodec(BINDING_COLUMNS, box, DIALECT);
+    this.#operations = new TableCodec(OPERATION_COLUMNS, box, DIALECT);
+    const texts = queryTexts(this.#instances, this.#bindings, this.#operations);
+    this.#q = Object.fromEntries(
+      Object.entries(texts).map(([k, text]) => [k, { name: `warren_${k}`, text }]),
+    ) as Queries;
+  }
+
+  /** Where the store connects, without the password (for logs). */
+  get target(): string {
+    return redactConnectionString(this.#url);
+  }
+
+  async open(): Promise<void> {
+    if (this.#pool !== undefined) return;
+    const pool = new pg.Pool({
+      connectionString: this.#url,
+      max: this.#max,
+      application_name: 'warren',
+      connectionTimeoutMillis: 10_000,
+      idleTimeoutMillis: 30_000,
+    });
+    // Without a listener, an idle connection's error would crash the process.
+    pool.on('error', (err) => this.#onBackgroundError(scrubError(err, this.#password, 'PostgreSQL: ')));
+    try {
+      await migrate(pool);
+    } catch (err) {
+      await pool.end().catch(() => {});
+      throw scrubError(err, this.#password, `cannot open the PostgreSQL store at ${this.target}: `);
+    }
+    this.#pool = pool;
+  }
+
+  async close(): Promise<void> {
+    const pool = this.#pool;
+    this.#pool = undefined;
+    await pool?.end();
+  }
+
+  async ping(): Promise<void> {
+    await this.#run(this.#q.ping, []);
+  }
+
+  async getInstance(id: string): Promise<InstanceRecord | undefined> {
+    const row = (await this.#run(this.#q.getInstance, [id])).rows[0];
+    return row === undefined ? undefined : this.#instances.fromRow(row);
+  }
+
+  async insertInstance(rec: InstanceRecord): Promise<boolean> {
+    return (await this.#run(this.#q.insertInstance, this.#instances.insertParams(rec))).rowCount === 1;
+  }
+
+  async updateInstance(id: string, patch: InstancePatch): Promise<void> {
+    await this.#run(this.#q.updateInstance, this.#instances.updateParams(id, patch));
+  }
+
+  async deleteInstance(id: string): Promise<void> {
+    try {
+      await this.#run(this.#q.deleteInstance, [id]);
+    } catch (err) {
+      if (isForeignKeyError(err)) throw new Error(`instance ${id} still has bindings; delete them first`);
+      throw err;
+    }
+  }
+
+  async countInstances(): Promise<number> {
+    return (await this.#run(this.#q.countInstances, [])).rows[0]?.['n'] as number;
+  }
+
+  async getBinding(id: string): Promise<BindingRecord | undefined> {
+    const row = (await this.#run(this.#q.getBinding, [id])).rows[0];
+    return row === undefined ? undefined : this.#bindings.fromRow(row);
+  }
+
+  async insertBinding(rec: BindingRecord): Promise<boolean> {
+    try {
+      return (await this.#run(this.#q.insertBinding, this.#bindings.insertParams(rec))).rowCount === 1;
+    } catch (err) {
+      if (isForeignKeyError(err)) throw new Error(`cannot insert binding ${rec.id}: instance ${rec.instanceId} does not exist`);
+      throw err;
+    }
+  }
+
+  async updateBinding(id: string, patch: BindingPatch): Promise<void> {
+    await this.#run(this.#q.updateBinding, this.#bindings.updateParams(id, patch));
+  }
+
+  async deleteBinding(id: string): Promise<void> {
+    await this.#run(this.#q.deleteBinding, [id]);
+  }
+
+  async listBindings(instanceId: string): Promise<BindingRecord[]> {
+    return (await this.#run(this.#q.listBindings, [instanceId])).rows.map((row) => this.#bindings.fromRow(row));
+  }
+
+  async insertOperation(rec: OperationRecord): Promise<void> {
+    await this.#run(this.#q.insertOperation, this.#operations.insertParams(rec));
+  }
+
+  async updateOperation(id: string, patch: OperationPatch): Promise<void> {
+    await this.#run(this.#q.updateOperation, this.#operations.updateParams(id, patch));
+  }
+
+  async getOperation(
+    resourceType: 'instance' | 'binding', resourceId: string, operationId?: string,
+  ): Promise<OperationRecord | undefined> {
+    const res = operationId === undefined
+      ? await this.#run(this.#q.newestOperation, [resourceType, resourceId])
+      : await this.#run(this.#q.operationById, [operationId, resourceType, resourceId]);
+    const row = res.rows[0];
+    return row === undefined ? undefined : this.#operations.fromRow(row);
+  }
+
+  async pruneOperations(olderThan: string): Promise<number> {
+    return (await this.#run(this.#q.pruneOperations, [toIsoInstant(olderThan)])).rowCount ?? 0;
+  }
+
+  async #run(q: Query, values: unknown[]): Promise<pg.QueryResult<Row>> {
+    const pool = this.#pool;
+    if (pool === undefined) throw new Error('the PostgreSQL store is not open (call open() first)');
+    try {
+      return await pool.query<Row>({ name: q.name, text: q.text, values });
+    } catch (err) {
+      throw scrubError(err, this.#password);
+    }
+  }
+}
+
+/** Every statement the store runs; named, so each pooled connection prepares it once. */
+function queryTexts(
+  instances: TableCodec<InstanceRecord>,
+  bindings: TableCodec<BindingRecord>,
+  operations: TableCodec<OperationRecord>,
+) {
+  const inst = INSTANCE_COLUMNS;
+  const bind = BINDING_COLUMNS;
+  const op = OPERATION_COLUMNS;
+  return {
+    ping: 'SELECT 1',
+    getInstance: `SELECT ${selectList(inst)} FROM warren_instances WHERE id = $1`,
+    insertInstance: insertSql('warren_instances', inst, ph, true),
+    updateInstance: updateSql('warren_instances', instances.patchColumns, ph),
+    deleteInstance: 'DELETE FROM warren_instances WHERE id = $1',
+    countInstances: 'SELECT count(*)::int AS n FROM warren_instances',
+    getBinding: `SELECT ${selectList(bind)} FROM warren_bindings WHERE id = $1`,
+    insertBinding: insertSql('warren_bindings', bind, ph, true),
+    updateBinding: updateSql('warren_bindings', bindings.patchColumns, ph),
+    deleteBinding: 'DELETE FROM warren_bindings WHERE id = $1',
+    listBindings: `SELECT ${selectList(bind)} FROM warren_bindings WHERE instance_id = $1 ORDER BY created_at, id`,
+    insertOperation: insertSql('warren_operations', op, ph, false),
+    updateOperation: updateSql('warren_operations', operations.patchColumns, ph),
+    newestOperation: `SELECT ${selectList(op)} FROM warren_operations WHERE resource_type = $1 AND resource_id = $2
+      ORDER BY created_at DESC, seq DESC LIMIT 1`,
+    operationById: `SELECT ${selectList(op)} FROM warren_operations WHERE id = $1 AND resource_type = $2 AND resource_id = $3`,
+    // "Older" by updated_at: a long-running operation that just finished is still being polled.
+    pruneOperations: `DELETE FROM warren_operations WHERE state <> 'in progress' AND updated_at < $1::timestamptz`,
+  };
+}
+
+/**
+ * Creates or upgrades the schema in one transaction, holding an advisory lock so brokers starting
+ * together do not race on CREATE TABLE (IF NOT EXISTS is not safe under concurrency).
+ */
+async function migrate(pool: pg.Pool): Promise<void> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    await client.query('SELECT pg_advisory_xact_lock($1)', [SCHEMA_LOCK_ID]);
+    await client.query(
+      'CREATE TABLE IF NOT EXISTS warren_schema_version (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())',
+    );
+    const current = (await client.query<{ v: number }>('SELECT coalesce(max(version), 0) AS v FROM warren_schema_version')).rows[0]?.v ?? 0;
+    const latest = POSTGRES_MIGRATIONS.at(-1)?.version ?? 0;
+    if (current > latest) {
+      throw new Error(`the database schema is version ${current}, newer than this warren supports (${latest}); upgrade warren`);
+    }
+    for (const m of POSTGRES_MIGRATIONS) {
+      if (m.version <= current) continue;
+      await client.query(m.sql);
+      await client.query('INSERT INTO warren_schema_version (version) VALUES ($1)', [m.version]);
+    }
+    await client.query('COMMIT');
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => {});
+    throw err;
+  } finally {
+    client.release();
+  }
+}
+
+function isForeignKeyError(err: unknown): boolean {
+  return (err as { code?: unknown } | null)?.code === '23503';
+}

@@ -1,0 +1,214 @@
+// The default store: one SQLite file, <dataDir>/warren.db (or ':memory:'), through better-sqlite3.
+// better-sqlite3 is synchronous; each call is one prepared statement on one connection, so the
+// async methods simply run it (and concurrent callers are naturally serialized).
+
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { BINDING_COLUMNS, INSTANCE_COLUMNS, OPERATION_COLUMNS, TableCodec, toIsoInstant, type Dialect, type Row } from './columns.ts';
+import { SecretBox } from './secret-box.ts';
+import { SQLITE_MIGRATIONS } from './sqlite-schema.ts';
+import { insertSql, selectList, sqlitePlaceholder as ph, updateSql } from './statement-text.ts';
+import type {
+  BindingPatch, BindingRecord, InstancePatch, InstanceRecord, OperationPatch, OperationRecord, Store,
+} from './store.ts';
+
+export const SQLITE_FILE_NAME = 'warren.db';
+
+const DIALECT: Dialect = { jsonParsed: false, yes: 1, no: 0 };
+const BUSY_TIMEOUT_MS = 5000;
+
+type Stmt = Database.Statement<unknown[], Row>;
+
+export interface SqliteStoreOptions {
+  /** Directory for warren.db (created 0700 when missing), or ':memory:'. */
+  dataDir: string;
+  /** 32-byte credentials encryption key (see encryption-key.ts). */
+  key: Buffer;
+}
+
+export class SqliteStore implements Store {
+  readonly path: string;
+  readonly #dataDir: string;
+  readonly #instances: TableCodec<InstanceRecord>;
+  readonly #bindings: TableCodec<BindingRecord>;
+  readonly #operations: TableCodec<OperationRecord>;
+  #db: Database.Database | undefined;
+  #s: Statements | undefined;
+
+  constructor(options: SqliteStoreOptions) {
+    const box = new SecretBox(options.key);
+    this.#dataDir = options.dataDir;
+    this.path = options.dataDir === ':memory:' ? ':memory:' : join(options.dataDir, SQLITE_FILE_NAME);
+    this.#instances = new TableCodec(INSTANCE_COLUMNS, box, DIALECT);
+    this.#bindings = new TableCodec(BINDING_COLUMNS, box, DIALECT);
+    this.#operations = new TableCodec(OPERATION_COLUMNS, box, DIALECT);
+  }
+
+  async open(): Promise<void> {
+    if (this.#db !== undefined) return;
+    if (this.path !== ':memory:') mkdirSync(this.#dataDir, { recursive: true, mode: 0o700 });
+    const db = new Database(this.path, { timeout: BUSY_TIMEOUT_MS });
+    try {
+      db.pragma('journal_mode = WAL');
+      db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+      db.pragma('synchronous = NORMAL'); // with WAL: durable except for the last commits on power loss
+      db.pragma('foreign_keys = ON');
+      migrate(db);
+      this.#s = prepareStatements(db, this.#instances, this.#bindings, this.#operations);
+    } catch (err) {
+      db.close();
+      throw err;
+    }
+    this.#db = db;
+  }
+
+  async close(): Promise<void> {
+    const db = this.#db;
+    this.#db = undefined;
+    this.#s = undefined;
+    db?.close();
+  }
+
+  async ping(): Promise<void> {
+    this.stmts.ping.get();
+  }
+
+  async getInstance(id: string): Promise<InstanceRecord | undefined> {
+    const row = this.stmts.getInstance.get(id);
+    return row === undefined ? undefined : this.#instances.fromRow(row);
+  }
+
+  async insertInstance(rec: InstanceRecord): Promise<boolean> {
+    return this.stmts.insertInstance.run(...this.#instances.insertParams(rec)).changes === 1;
+  }
+
+  async updateInstance(id: string, patch: InstancePatch): Promise<void> {
+    this.stmts.updateInstance.run(...this.#instances.updateParams(id, patch));
+  }
+
+  async deleteInstance(id: string): Promise<void> {
+    try {
+      this.stmts.deleteInstance.run(id);
+    } catch (err) {
+      if (isForeignKeyError(err)) throw new Error(`instance ${id} still has bindings; delete them first`);
+      throw err;
+    }
+  }
+
+  async countInstances(): Promise<number> {
+    return this.stmts.countInstances.get()?.['n'] as number;
+  }
+
+  async getBinding(id: string): Promise<BindingRecord | undefined> {
+    const row = this.stmts.getBinding.get(id);
+    return row === undefined ? undefined : this.#bindings.fromRow(row);
+  }
+
+  async insertBinding(rec: BindingRecord): Promise<boolean> {
+    try {
+      return this.stmts.insertBinding.run(...this.#bindings.insertParams(rec)).changes === 1;
+    } catch (err) {
+      if (isForeignKeyError(err)) throw new Error(`cannot insert binding ${rec.id}: instance ${rec.instanceId} does not exist`);
+      throw err;
+    }
+  }
+
+  async updateBinding(id: string, patch: BindingPatch): Promise<void> {
+    this.stmts.updateBinding.run(...this.#bindings.updateParams(id, patch));
+  }
+
+  async deleteBinding(id: string): Promise<void> {
+    this.stmts.deleteBinding.run(id);
+  }
+
+  async listBindings(instanceId: string): Promise<BindingRecord[]> {
+    return this.stmts.listBindings.all(instanceId).map((row) => this.#bindings.fromRow(row));
+  }
+
+  async insertOperation(rec: OperationRecord): Promise<void> {
+    this.stmts.insertOperation.run(...this.#operations.insertParams(rec));
+  }
+
+  async updateOperation(id: string, patch: OperationPatch): Promise<void> {
+    this.stmts.updateOperation.run(...this.#operations.updateParams(id, patch));
+  }
+
+  async getOperation(
+    resourceType: 'instance' | 'binding', resourceId: string, operationId?: string,
+  ): Promise<OperationRecord | undefined> {
+    const row = operationId === undefined
+      ? this.stmts.newestOperation.get(resourceType, resourceId)
+      : this.stmts.operationById.get(operationId, resourceType, resourceId);
+    return row === undefined ? undefined : this.#operations.fromRow(row);
+  }
+
+  async pruneOperations(olderThan: string): Promise<number> {
+    return this.stmts.pruneOperations.run(toIsoInstant(olderThan)).changes;
+  }
+
+  private get stmts(): Statements {
+    if (this.#s === undefined) throw new Error('the SQLite store is not open (call open() first)');
+    return this.#s;
+  }
+}
+
+type Statements = ReturnType<typeof prepareStatements>;
+
+/** Every statement the store runs, prepared once per open(). */
+function prepareStatements(
+  db: Database.Database,
+  instances: TableCodec<InstanceRecord>,
+  bindings: TableCodec<BindingRecord>,
+  operations: TableCodec<OperationRecord>,
+) {
+  const p = (sql: string): Stmt => db.prepare<unknown[], Row>(sql);
+  const inst = INSTANCE_COLUMNS;
+  const bind = BINDING_COLUMNS;
+  const op = OPERATION_COLUMNS;
+  return {
+    ping: p('SELECT 1'),
+    getInstance: p(`SELECT ${selectList(inst)} FROM warren_instances WHERE id = ?`),
+    insertInstance: p(insertSql('warren_instances', inst, ph, true)),
+    updateInstance: p(updateSql('warren_instances', instances.patchColumns, ph)),
+    deleteInstance: p('DELETE FROM warren_instances WHERE id = ?'),
+    countInstances: p('SELECT count(*) AS n FROM warren_instances'),
+    getBinding: p(`SELECT ${selectList(bind)} FROM warren_bindings WHERE id = ?`),
+    insertBinding: p(insertSql('warren_bindings', bind, ph, true)),
+    updateBinding: p(updateSql('warren_bindings', bindings.patchColumns, ph)),
+    deleteBinding: p('DELETE FROM warren_bindings WHERE id = ?'),
+    listBindings: p(`SELECT ${selectList(bind)} FROM warren_bindings WHERE instance_id = ? ORDER BY created_at, id`),
+    insertOperation: p(insertSql('warren_operations', op, ph, false)),
+    updateOperation: p(updateSql('warren_operations', operations.patchColumns, ph)),
+    // rowid grows with each insert: it breaks ties between operations created in the same millisecond.
+    newestOperation: p(
+      `SELECT ${selectList(op)} FROM warren_operations WHERE resource_type = ? AND resource_id = ?
+       ORDER BY created_at DESC, rowid DESC LIMIT 1`,
+    ),
+    operationById: p(`SELECT ${selectList(op)} FROM warren_operations WHERE id = ? AND resource_type = ? AND resource_id = ?`),
+    // "Older" by updated_at: a long-running operation that just finished is still being polled.
+    pruneOperations: p(`DELETE FROM warren_operations WHERE state <> 'in progress' AND updated_at < ?`),
+  };
+}
+
+/** Applies the migrations this version knows, once, under a write lock (BEGIN IMMEDIATE). */
+function migrate(db: Database.Database): void {
+  db.transaction(() => {
+    db.exec('CREATE TABLE IF NOT EXISTS warren_schema_version (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)');
+    const current = (db.prepare('SELECT coalesce(max(version), 0) AS v FROM warren_schema_version').get() as { v: number }).v;
+    const latest = SQLITE_MIGRATIONS.at(-1)?.version ?? 0;
+    if (current > latest) {
+      throw new Error(`the database schema is version ${current}, newer than this warren supports (${latest}); upgrade warren`);
+    }
+    const record = db.prepare('INSERT INTO warren_schema_version (version, applied_at) VALUES (?, ?)');
+    for (const m of SQLITE_MIGRATIONS) {
+      if (m.version <= current) continue;
+      db.exec(m.sql);
+      record.run(m.version, new Date().toISOString());
+    }
+  }).immediate();
+}
+
+function isForeignKeyError(err: unknown): boolean {
+  return (err as { code?: unknown } | null)?.code === 'SQLITE_CONSTRAINT_FOREIGNKEY';
+}

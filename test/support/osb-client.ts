@@ -1,0 +1,60 @@
+// A small OSBAPI client for tests: every response body is read in full (this project's rule
+// applies to its tests too), and answers come back as { status, headers, body }.
+import { Agent, request } from 'undici';
+
+export interface OsbAnswer {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: any;
+  text: string;
+}
+
+export interface OsbClientOptions {
+  url: string;
+  username: string;
+  password: string;
+  version?: string | null;
+  connections?: number;
+}
+
+export class OsbClient {
+  readonly agent: Agent;
+  private readonly auth: string;
+
+  constructor(private readonly o: OsbClientOptions) {
+    this.agent = new Agent({ connections: o.connections ?? 64, keepAliveTimeout: 4000 });
+    this.auth = 'Basic ' + Buffer.from(`${o.username}:${o.password}`).toString('base64');
+  }
+
+  async call(
+    method: 'GET' | 'PUT' | 'PATCH' | 'DELETE',
+    path: string,
+    opts: { body?: unknown; rawBody?: string; headers?: Record<string, string>; auth?: string | null; version?: string | null } = {},
+  ): Promise<OsbAnswer> {
+    const headers: Record<string, string> = { ...opts.headers };
+    const auth = opts.auth === undefined ? this.auth : opts.auth;
+    if (auth !== null) headers.authorization = auth;
+    const version = opts.version === undefined ? (this.o.version === undefined ? '2.17' : this.o.version) : opts.version;
+    if (version !== null) headers['x-broker-api-version'] = version;
+    let body: string | undefined = opts.rawBody;
+    if (opts.body !== undefined) body = JSON.stringify(opts.body);
+    if (body !== undefined && !headers['content-type']) headers['content-type'] = 'application/json';
+    const res = await request(this.o.url + path, { method, headers, body, dispatcher: this.agent });
+    const text = await res.body.text();
+    let parsed: unknown;
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {
+      parsed = undefined;
+    }
+    return { status: res.statusCode, headers: res.headers, body: parsed, text };
+  }
+
+  close(): Promise<void> {
+    return this.agent.close();
+  }
+}
+
+export const DEFAULT_SERVICE_ID = '6f1b1f0e-3c1a-4c55-9a55-7a1d6c1e0a01';
+export const SMALL_PLAN_ID = '6f1b1f0e-3c1a-4c55-9a55-7a1d6c1e0b01';
+export const STANDARD_PLAN_ID = '6f1b1f0e-3c1a-4c55-9a55-7a1d6c1e0b02';

@@ -1,0 +1,98 @@
+// Starts warren as its own process (as operators run it), on a free loopback port with a fresh
+// data directory, and stops it by PID. The leak tests inspect that process from outside.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+
+const ROOT = new URL('../../', import.meta.url).pathname;
+
+export interface WarrenProcess {
+  url: string;
+  pid: number;
+  username: string;
+  password: string;
+  dataDir: string;
+  /** Log lines seen so far (JSON strings). */
+  logs: string[];
+  child: ChildProcess;
+  /** SIGTERM, wait for exit; returns the exit code. Removes the data directory unless keepData. */
+  stop(opts?: { keepData?: boolean }): Promise<number | null>;
+}
+
+export interface StartOptions {
+  env?: Record<string, string>;
+  /** Extra CLI arguments after `serve`. */
+  args?: string[];
+  /** Run under `ulimit -n N` (soft and hard). */
+  fdLimit?: number;
+  dataDir?: string;
+  timeoutMs?: number;
+}
+
+export async function startWarrenProcess(opts: StartOptions = {}): Promise<WarrenProcess> {
+  const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'warren-test-'));
+  const username = 'warren-test';
+  const password = `pw-${Math.random().toString(36).slice(2)}`;
+  const env = {
+    ...process.env,
+    WARREN_LISTEN: '127.0.0.1:0',
+    WARREN_USERNAME: username,
+    WARREN_PASSWORD: password,
+    WARREN_DATA_DIR: dataDir,
+    WARREN_LOG_LEVEL: 'info',
+    ...opts.env,
+  };
+  const argv = ['bin/warren.mjs', 'serve', ...(opts.args ?? [])];
+  const child = opts.fdLimit
+    ? spawn('bash', ['-c', `ulimit -n ${opts.fdLimit} && exec node ${argv.join(' ')}`], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] })
+    : spawn(process.execPath, argv, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const logs: string[] = [];
+  const stderr: string[] = [];
+  child.stderr!.on('data', (d: Buffer) => stderr.push(d.toString()));
+  const lines = createInterface({ input: child.stdout! });
+
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`warren did not start within ${opts.timeoutMs ?? 20000} ms\n${stderr.join('')}\n${logs.join('\n')}`)), opts.timeoutMs ?? 20000);
+    lines.on('line', (line) => {
+      logs.push(line);
+      try {
+        const rec = JSON.parse(line) as { msg?: string; listen?: string };
+        if (rec.msg === 'warren is listening' && rec.listen) {
+          clearTimeout(timer);
+          resolve(`http://${rec.listen}`);
+        }
+      } catch {
+        /* not JSON */
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`warren exited with ${code} before listening\n${stderr.join('')}\n${logs.join('\n')}`));
+    });
+  });
+
+  return {
+    url,
+    pid: child.pid!,
+    username,
+    password,
+    dataDir,
+    logs,
+    child,
+    async stop(stopOpts = {}) {
+      const code = await new Promise<number | null>((resolve) => {
+        if (child.exitCode !== null) return resolve(child.exitCode);
+        const kill = setTimeout(() => child.kill('SIGKILL'), 35_000);
+        child.once('exit', (c) => {
+          clearTimeout(kill);
+          resolve(c);
+        });
+        child.kill('SIGTERM');
+      });
+      if (!stopOpts.keepData && !opts.dataDir) rmSync(dataDir, { recursive: true, force: true });
+      return code;
+    },
+  };
+}
