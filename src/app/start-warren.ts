@@ -1,5 +1,6 @@
 // The composition root: configuration in, a listening broker out. Wires the store, the
 // management client, the broker, the OSBAPI server and the health/metrics endpoints.
+import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { ClusterProtocols } from '../broker/cluster-protocols.ts';
@@ -25,6 +26,14 @@ export interface RunningWarren {
   close(): Promise<void>;
 }
 
+function managementTls(t: NonNullable<WarrenConfig['rabbitmq']['management_tls']>) {
+  return {
+    rejectUnauthorized: t.reject_unauthorized,
+    ...(t.ca_file ? { ca: readFileSync(t.ca_file) } : {}),
+    ...(t.server_name ? { servername: t.server_name } : {}),
+  };
+}
+
 export async function startWarren(config: WarrenConfig, log: Logger): Promise<RunningWarren> {
   const key = loadEncryptionKey({ key: config.encryption_key, dataDir: config.data_dir });
   if (key.source === 'generated') log.info({ file: key.path }, 'generated the credentials encryption key; back it up with the store');
@@ -43,6 +52,7 @@ export async function startWarren(config: WarrenConfig, log: Logger): Promise<Ru
     connectTimeoutMs: rabbitCfg.pool.connect_timeout_ms,
     headersTimeoutMs: rabbitCfg.pool.headers_timeout_ms,
     bodyTimeoutMs: rabbitCfg.pool.body_timeout_ms,
+    ...(rabbitCfg.management_tls ? { tls: managementTls(rabbitCfg.management_tls) } : {}),
     logger: log.child({ component: 'rabbitmq' }),
     onCall: (e) => metrics?.managementCall(e),
   });

@@ -168,6 +168,11 @@ export const configSchema = {
           },
         },
         prefer_tls: { type: 'boolean', default: true },
+        management_tls: {
+          type: 'object',
+          additionalProperties: false,
+          properties: { ca_file: str, reject_unauthorized: { type: 'boolean', default: true }, server_name: str },
+        },
         user_tags: { ...strList, default: ['management', 'policymaker'] },
         pool: {
           type: 'object',

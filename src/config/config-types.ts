@@ -68,6 +68,8 @@ export interface RabbitConfig {
   protocols: Partial<Record<ProtocolName, { port: number }>>;
   /** Top-level uri uses TLS (amqps) when the cluster offers it. */
   prefer_tls: boolean;
+  /** TLS settings for https management URLs. */
+  management_tls?: { ca_file?: string; reject_unauthorized: boolean; server_name?: string };
   /** Tags given to every binding user unless the plan says otherwise. */
   user_tags: string[];
   pool: {

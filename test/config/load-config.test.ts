@@ -1,0 +1,109 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { resolveBrokerPassword } from '../../src/config/broker-password.ts';
+import { ConfigError } from '../../src/config/config-error.ts';
+import { loadConfig } from '../../src/config/load-config.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'warren-config-'));
+function file(name: string, text: string): string {
+  const p = join(dir, name);
+  writeFileSync(p, text);
+  return p;
+}
+function configError(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (err) {
+    assert.ok(err instanceof ConfigError, `expected a ConfigError, got ${String(err)}`);
+    return err.message;
+  }
+  assert.fail('expected the configuration to be rejected');
+}
+
+describe('configuration', () => {
+  it('serves a default catalog against a local RabbitMQ with no file at all', () => {
+    const c = loadConfig({ env: {} });
+    assert.deepEqual(c.listen, { host: '127.0.0.1', port: 8080 });
+    assert.deepEqual(c.rabbitmq.management_urls, ['http://127.0.0.1:15672']);
+    assert.deepEqual(c.rabbitmq.administrator, { username: 'guest', password: 'guest' });
+    assert.deepEqual(c.rabbitmq.hosts, ['127.0.0.1']);
+    assert.equal(c.store.kind, 'sqlite');
+    assert.ok(c.catalog.services[0]!.plans.length >= 2);
+    assert.equal(c.auth.username, 'warren');
+    assert.equal(c.auth.password, undefined, 'no password is invented by the loader');
+  });
+
+  it('lets WARREN_* variables override the essentials, taking the admin account from the URL userinfo', () => {
+    const c = loadConfig({
+      env: {
+        WARREN_LISTEN: '127.0.0.1:9090',
+        WARREN_USERNAME: 'cf',
+        WARREN_PASSWORD: 's3cret',
+        WARREN_MANAGEMENT_URLS: 'http://adm%40in:p%3Ass@10.0.0.1:15672/, http://10.0.0.2:15672',
+        WARREN_DATA_DIR: '/var/lib/warren',
+      },
+    });
+    assert.deepEqual(c.listen, { host: '127.0.0.1', port: 9090 });
+    assert.deepEqual(c.auth, { username: 'cf', password: 's3cret' });
+    assert.deepEqual(c.rabbitmq.management_urls, ['http://10.0.0.1:15672', 'http://10.0.0.2:15672']);
+    assert.deepEqual(c.rabbitmq.administrator, { username: 'adm@in', password: 'p:ss' });
+    assert.deepEqual(c.rabbitmq.hosts, ['10.0.0.1', '10.0.0.2']);
+    assert.equal(c.data_dir, '/var/lib/warren');
+  });
+
+  it('names the bad key: unknown keys, wrong types, bad enums', () => {
+    const msg = configError(() =>
+      loadConfig({ env: {}, file: file('typo.yml', 'rabbitmq:\n  management_urls: [http://a:b@h:15672]\n  pool: { conections: 4 }\nlog_level: loud\n') }),
+    );
+    assert.match(msg, /rabbitmq\.pool\.conections: unknown key/);
+    assert.match(msg, /log_level: must be one of/);
+  });
+
+  it('rejects duplicate plan ids, naming where', () => {
+    const yaml = `catalog:
+  services:
+    - id: s1
+      name: svc
+      plans:
+        - { id: p1, name: a }
+        - { id: p1, name: b }
+`;
+    assert.match(configError(() => loadConfig({ env: {}, file: file('dup.yml', yaml) })), /catalog\.services\[0\]\.plans\[1\]\.id: "p1" is used twice/);
+  });
+
+  it('never repeats a password from a bad management URL', () => {
+    const msg = configError(() => loadConfig({ env: { WARREN_MANAGEMENT_URLS: 'ftp://admin:hunter2@h:15672' } }));
+    assert.match(msg, /scheme must be http or https/);
+    assert.doesNotMatch(msg, /hunter2/);
+    const msg2 = configError(() => loadConfig({ env: { WARREN_LISTEN: 'nonsense' } }));
+    assert.match(msg2, /listen: "nonsense" is not host:port/);
+  });
+
+  it('reports a missing file and invalid YAML clearly', () => {
+    assert.match(configError(() => loadConfig({ env: {}, file: join(dir, 'absent.yml') })), /cannot read configuration file .*ENOENT/);
+    assert.match(configError(() => loadConfig({ env: {}, file: file('bad.yml', 'a: [1, 2\n') })), /not valid YAML/);
+  });
+
+  it('loads the documented example configuration', () => {
+    const c = loadConfig({ env: {}, file: new URL('../../config/warren.example.yml', import.meta.url).pathname });
+    assert.equal(c.rabbitmq.administrator.username, 'warren-admin');
+    assert.deepEqual(c.rabbitmq.management_urls, ['http://127.0.0.1:15672']);
+    const standard = c.catalog.services[0]!.plans[1]!;
+    assert.equal(standard.rabbitmq.operator_policies[0]!.name, 'warren-queue-cap');
+    assert.deepEqual(standard.rabbitmq.user_tags, ['management', 'policymaker']);
+  });
+
+  it('generates a broker password once, mode 0600, and reuses it', () => {
+    const dataDir = join(dir, 'data');
+    const first = resolveBrokerPassword(undefined, dataDir);
+    assert.ok(first.file);
+    assert.ok(first.password.length >= 24);
+    assert.equal(statSync(first.file).mode & 0o777, 0o600);
+    assert.equal(resolveBrokerPassword(undefined, dataDir).password, first.password);
+    assert.equal(readFileSync(first.file, 'utf8').trim(), first.password);
+    assert.deepEqual(resolveBrokerPassword('given', dataDir), { password: 'given' });
+  });
+});
