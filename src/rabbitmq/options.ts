@@ -1,0 +1,172 @@
+// Options of the management client, their defaults, and the parsing of node URLs into
+// credential-free origins plus a pre-built Authorization header.
+import type { ConnectionOptions as TlsOptions } from 'node:tls';
+
+/** pino-compatible: a pino Logger fits; only debug/warn are used. */
+export interface LoggerLike {
+  debug(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  isLevelEnabled?(level: string): boolean;
+}
+
+/** One HTTP exchange with one node (a call that fails over produces several). */
+export interface CallEvent {
+  method: 'GET' | 'PUT' | 'DELETE';
+  /** Path with names replaced by {}, e.g. '/api/users/{}': low cardinality, for metric labels. */
+  pathTemplate: string;
+  /** HTTP status; undefined when the exchange failed in transport. */
+  status: number | undefined;
+  /** Transport error code (ECONNREFUSED, UND_ERR_HEADERS_TIMEOUT, ...) when status is undefined. */
+  errorCode?: string;
+  durationMs: number;
+  /** Node origin without credentials. */
+  node: string;
+  /** 1 for the first exchange of a call, 2+ for failovers and retries. */
+  attempt: number;
+}
+
+export interface RetryOptions {
+  /** Rounds over all nodes for idempotent calls (each round tries every node once). Default 3. */
+  maxRounds?: number;
+  /** Backoff between rounds: base * 2^(round-1), capped, with jitter. Defaults 50 ms / 1000 ms. */
+  baseDelayMs?: number;
+  maxDelayMs?: number;
+  /** No new attempt starts after this much time since the call began. Default 30 s. */
+  budgetMs?: number;
+}
+
+export interface ManagementClientOptions {
+  /**
+   * Management base URLs, e.g. 'http://admin:secret@10.0.0.1:15672' or 'https://rmq:15671/prefix'.
+   * Userinfo carries that node's admin credentials; it never appears in errors or logs.
+   */
+  urls: string | readonly string[];
+  /** Credentials for URLs without userinfo. */
+  username?: string;
+  password?: string;
+  /** Max sockets per node. Default 16. */
+  connectionsPerNode?: number;
+  /** Idle keep-alive; must stay below cowboy's idle_timeout (60 s measured on 3.10). Default 30 s. */
+  keepAliveTimeoutMs?: number;
+  /** Default 3 s. */
+  connectTimeoutMs?: number;
+  /** Time to the response headers; a hanging node fails over after this. Default 15 s. */
+  headersTimeoutMs?: number;
+  /** Max gap between body chunks. Default 15 s. */
+  bodyTimeoutMs?: number;
+  /** Bound on a response body read for a caller. Default 8 MiB. */
+  maxBodyBytes?: number;
+  /** Bound on an error body read to extract error/reason. Default 64 KiB. */
+  maxErrorBodyBytes?: number;
+  retry?: RetryOptions;
+  /** close() waits this long for in-flight calls before destroying sockets. Default 10 s. */
+  closeTimeoutMs?: number;
+  /** TLS options for https nodes (ca, cert, key, servername, rejectUnauthorized, ...). */
+  tls?: TlsOptions;
+  logger?: LoggerLike;
+  /** Called after every HTTP exchange; exceptions it throws are ignored. */
+  onCall?: (event: CallEvent) => void;
+}
+
+export interface ResolvedOptions {
+  connectionsPerNode: number;
+  keepAliveTimeoutMs: number;
+  connectTimeoutMs: number;
+  headersTimeoutMs: number;
+  bodyTimeoutMs: number;
+  maxBodyBytes: number;
+  maxErrorBodyBytes: number;
+  maxRounds: number;
+  baseDelayMs: number;
+  maxDelayMs: number;
+  budgetMs: number;
+  closeTimeoutMs: number;
+}
+
+export const DEFAULTS: ResolvedOptions = {
+  connectionsPerNode: 16,
+  keepAliveTimeoutMs: 30_000,
+  connectTimeoutMs: 3_000,
+  headersTimeoutMs: 15_000,
+  bodyTimeoutMs: 15_000,
+  maxBodyBytes: 8 * 1024 * 1024,
+  maxErrorBodyBytes: 64 * 1024,
+  maxRounds: 3,
+  baseDelayMs: 50,
+  maxDelayMs: 1_000,
+  budgetMs: 30_000,
+  closeTimeoutMs: 10_000,
+};
+
+export function resolveOptions(o: ManagementClientOptions): ResolvedOptions {
+  const r: ResolvedOptions = {
+    connectionsPerNode: o.connectionsPerNode ?? DEFAULTS.connectionsPerNode,
+    keepAliveTimeoutMs: o.keepAliveTimeoutMs ?? DEFAULTS.keepAliveTimeoutMs,
+    connectTimeoutMs: o.connectTimeoutMs ?? DEFAULTS.connectTimeoutMs,
+    headersTimeoutMs: o.headersTimeoutMs ?? DEFAULTS.headersTimeoutMs,
+    bodyTimeoutMs: o.bodyTimeoutMs ?? DEFAULTS.bodyTimeoutMs,
+    maxBodyBytes: o.maxBodyBytes ?? DEFAULTS.maxBodyBytes,
+    maxErrorBodyBytes: o.maxErrorBodyBytes ?? DEFAULTS.maxErrorBodyBytes,
+    maxRounds: o.retry?.maxRounds ?? DEFAULTS.maxRounds,
+    baseDelayMs: o.retry?.baseDelayMs ?? DEFAULTS.baseDelayMs,
+    maxDelayMs: o.retry?.maxDelayMs ?? DEFAULTS.maxDelayMs,
+    budgetMs: o.retry?.budgetMs ?? DEFAULTS.budgetMs,
+    closeTimeoutMs: o.closeTimeoutMs ?? DEFAULTS.closeTimeoutMs,
+  };
+  for (const [k, v] of Object.entries(r)) {
+    if (!Number.isFinite(v) || v < 0) throw new RangeError(`management client option ${k} must be a finite number >= 0`);
+  }
+  if (r.connectionsPerNode < 1 || r.maxRounds < 1) throw new RangeError('connectionsPerNode and retry.maxRounds must be >= 1');
+  return r;
+}
+
+export interface NodeTarget {
+  /** scheme://host:port, no userinfo: what undici connects to and what errors name. */
+  origin: string;
+  /** Path prefix (management.path_prefix or a reverse proxy), '' or '/something'. */
+  pathPrefix: string;
+  /** origin + pathPrefix: the node's name in errors, logs and stats. */
+  name: string;
+  /** 'Basic ...', built once. */
+  authorization: string;
+}
+
+/**
+ * Parses the configured URLs. Errors name a URL by its position only: the string itself may
+ * hold a password (Node's own URL TypeError even copies it into `.input`).
+ */
+export function parseNodes(o: Pick<ManagementClientOptions, 'urls' | 'username' | 'password'>): NodeTarget[] {
+  const urls = typeof o.urls === 'string' ? [o.urls] : o.urls;
+  if (!Array.isArray(urls) || urls.length === 0) throw new TypeError('management client needs at least one URL');
+  return urls.map((raw, i) => {
+    let u: URL;
+    try {
+      u = new URL(raw);
+    } catch {
+      throw new TypeError(`management URL #${i + 1} is not a valid URL`);
+    }
+    if (u.protocol !== 'http:' && u.protocol !== 'https:') {
+      throw new TypeError(`management URL #${i + 1} must be http: or https:`);
+    }
+    let username = o.username;
+    let password = o.password;
+    if (u.username || u.password) {
+      try {
+        username = decodeURIComponent(u.username);
+        password = decodeURIComponent(u.password);
+      } catch {
+        throw new TypeError(`management URL #${i + 1} has badly percent-encoded credentials`);
+      }
+    }
+    if (username === undefined || password === undefined) {
+      throw new TypeError(`management URL #${i + 1} has no credentials and no username/password option was given`);
+    }
+    const pathPrefix = u.pathname.replace(/\/+$/, '');
+    return {
+      origin: u.origin,
+      pathPrefix,
+      name: u.origin + pathPrefix,
+      authorization: 'Basic ' + Buffer.from(`${username}:${password}`, 'utf8').toString('base64'),
+    };
+  });
+}

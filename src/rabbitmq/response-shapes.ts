@@ -1,0 +1,86 @@
+// Turns RabbitMQ's JSON into the interface's types. A throw here becomes a
+// ManagementProtocolError in the funnel (the body is already consumed by then).
+import type { ConnectionRef, Listener, Overview, Permissions, Policy, UserInfo, VhostInfo } from './management-api.ts';
+
+type Obj = Record<string, unknown>;
+
+export function obj(v: unknown, what: string): Obj {
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new TypeError(`${what}: expected an object`);
+  return v as Obj;
+}
+
+export function arr(v: unknown, what: string): unknown[] {
+  if (!Array.isArray(v)) throw new TypeError(`${what}: expected an array`);
+  return v;
+}
+
+function str(o: Obj, key: string, what: string): string {
+  const v = o[key];
+  if (typeof v !== 'string') throw new TypeError(`${what}: '${key}' is not a string`);
+  return v;
+}
+
+/** Tags are an array since 3.9-ish and a comma-joined string before. */
+export function tags(v: unknown): string[] {
+  if (Array.isArray(v)) return v.filter((t): t is string => typeof t === 'string' && t !== '');
+  if (typeof v === 'string') return v.split(',').map((t) => t.trim()).filter((t) => t !== '');
+  return [];
+}
+
+export function overview(v: unknown): Overview {
+  const o = obj(v, 'overview');
+  const listeners: Listener[] = arr(o.listeners ?? [], 'overview.listeners').map((l) => {
+    const x = obj(l, 'listener');
+    return { protocol: str(x, 'protocol', 'listener'), port: Number(x.port), node: String(x.node ?? ''), ip_address: String(x.ip_address ?? '') };
+  });
+  const out: Overview = { rabbitmq_version: str(o, 'rabbitmq_version', 'overview'), listeners };
+  if (typeof o.cluster_name === 'string') out.cluster_name = o.cluster_name;
+  return out;
+}
+
+export function vhost(v: unknown): VhostInfo {
+  const o = obj(v, 'vhost');
+  const out: VhostInfo = { name: str(o, 'name', 'vhost'), tags: tags(o.tags) };
+  if (typeof o.description === 'string') out.description = o.description;
+  return out;
+}
+
+export function user(v: unknown): UserInfo {
+  const o = obj(v, 'user');
+  return { name: str(o, 'name', 'user'), tags: tags(o.tags) };
+}
+
+export function permissions(v: unknown): Array<{ user: string } & Permissions> {
+  return arr(v, 'permissions').map((p) => {
+    const o = obj(p, 'permission');
+    return {
+      user: str(o, 'user', 'permission'),
+      configure: str(o, 'configure', 'permission'),
+      write: str(o, 'write', 'permission'),
+      read: str(o, 'read', 'permission'),
+    };
+  });
+}
+
+export function policies(v: unknown): Array<{ name: string } & Policy> {
+  return arr(v, 'policies').map((p) => {
+    const o = obj(p, 'policy');
+    const out: { name: string } & Policy = {
+      name: str(o, 'name', 'policy'),
+      pattern: str(o, 'pattern', 'policy'),
+      definition: obj(o.definition, 'policy.definition'),
+    };
+    if (typeof o.priority === 'number') out.priority = o.priority;
+    if (typeof o['apply-to'] === 'string') out['apply-to'] = o['apply-to'] as Policy['apply-to'];
+    return out;
+  });
+}
+
+export function connections(v: unknown): ConnectionRef[] {
+  return arr(v, 'connections').map((c) => {
+    const o = obj(c, 'connection');
+    const out: ConnectionRef = { name: str(o, 'name', 'connection'), user: str(o, 'user', 'connection'), vhost: str(o, 'vhost', 'connection') };
+    if (typeof o.node === 'string') out.node = o.node;
+    return out;
+  });
+}

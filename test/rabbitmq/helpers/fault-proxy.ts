@@ -1,0 +1,107 @@
+// A tiny TCP proxy in front of the real management API that can misbehave on demand: refuse
+// with a RST, answer garbage, hang, answer 503, or cut the response body mid-way.
+import net from 'node:net';
+
+export type FaultMode = 'forward' | 'reset' | 'garbage' | 'hang' | 'http503' | 'cut-body';
+
+export class FaultProxy {
+  /** Connections accepted so far (all modes). */
+  accepted = 0;
+  private mode: FaultMode;
+  private faultsLeft = Infinity;
+  private readonly sockets = new Set<net.Socket>();
+
+  private constructor(
+    private readonly server: net.Server,
+    private readonly targetPort: number,
+    mode: FaultMode,
+    private readonly cutAfterBodyBytes: number,
+  ) {
+    this.mode = mode;
+    server.on('connection', (s) => this.onConnection(s));
+  }
+
+  static async start(targetPort: number, mode: FaultMode = 'forward', cutAfterBodyBytes = 16): Promise<FaultProxy> {
+    const server = net.createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return new FaultProxy(server, targetPort, mode, cutAfterBodyBytes);
+  }
+
+  get port(): number {
+    return (this.server.address() as net.AddressInfo).port;
+  }
+
+  /** Misbehave for the next `connections` connections (default: until told otherwise), then forward. */
+  setMode(mode: FaultMode, connections = Infinity): void {
+    this.mode = mode;
+    this.faultsLeft = connections;
+  }
+
+  private track(s: net.Socket): void {
+    this.sockets.add(s);
+    s.on('close', () => this.sockets.delete(s));
+    s.on('error', () => undefined);
+  }
+
+  private onConnection(client: net.Socket): void {
+    this.accepted++;
+    this.track(client);
+    let mode = this.mode;
+    if (mode !== 'forward' && this.faultsLeft-- <= 0) mode = 'forward';
+    switch (mode) {
+      case 'reset':
+        client.resetAndDestroy();
+        return;
+      case 'hang':
+        client.resume(); // read and ignore: the request is never answered
+        return;
+      case 'garbage':
+        client.once('data', () => client.end('SSH-2.0-OpenSSH_9.2\r\nthis is not HTTP\r\n\r\n'));
+        return;
+      case 'http503':
+        client.on('data', () =>
+          client.write('HTTP/1.1 503 Service Unavailable\r\ncontent-type: text/plain\r\ncontent-length: 11\r\n\r\nunavailable'),
+        );
+        return;
+      case 'forward':
+      case 'cut-body':
+        this.forward(client, mode === 'cut-body');
+    }
+  }
+
+  private forward(client: net.Socket, cut: boolean): void {
+    const upstream = net.connect(this.targetPort, '127.0.0.1');
+    this.track(upstream);
+    client.pipe(upstream);
+    client.on('close', () => upstream.destroy());
+    upstream.on('close', () => client.destroy());
+    if (!cut) {
+      upstream.pipe(client);
+      return;
+    }
+    // Pass the headers and a few body bytes, then drop both sides.
+    let seen = Buffer.alloc(0);
+    upstream.on('data', (chunk: Buffer) => {
+      seen = Buffer.concat([seen, chunk]);
+      const headerEnd = seen.indexOf('\r\n\r\n');
+      if (headerEnd < 0) return;
+      client.write(seen.subarray(0, headerEnd + 4 + this.cutAfterBodyBytes));
+      client.destroy();
+      upstream.destroy();
+    });
+  }
+
+  async close(): Promise<void> {
+    for (const s of this.sockets) s.destroy();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+}
+
+/** A 127.0.0.1 port that was bound and closed: connecting to it is refused. */
+export async function closedPort(): Promise<number> {
+  const s = net.createServer();
+  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
+  const port = (s.address() as net.AddressInfo).port;
+  await new Promise<void>((resolve) => s.close(() => resolve()));
+  return port;
+}
