@@ -14,7 +14,7 @@ import { registerHealthRoutes } from '../observability/health-routes.ts';
 import { Readiness } from '../observability/readiness.ts';
 import { ownSocketGauges } from '../observability/own-sockets.ts';
 import { createOsbApiServer } from '../osbapi/osbapi-server.ts';
-import { createManagementClient } from '../rabbitmq/index.ts';
+import { createManagementClient, type ManagementClient } from '../rabbitmq/index.ts';
 import { createStore } from '../store/create-store.ts';
 import { loadEncryptionKey } from '../store/encryption-key.ts';
 
@@ -34,7 +34,12 @@ function managementTls(t: NonNullable<WarrenConfig['rabbitmq']['management_tls']
   };
 }
 
-export async function startWarren(config: WarrenConfig, log: Logger): Promise<RunningWarren> {
+export interface StartOverrides {
+  /** Wraps the management client (fault injection in tests, e.g. the soak's deliberately leaky client). */
+  wrapRabbit?: (client: ManagementClient) => ManagementClient;
+}
+
+export async function startWarren(config: WarrenConfig, log: Logger, overrides: StartOverrides = {}): Promise<RunningWarren> {
   const key = loadEncryptionKey({ key: config.encryption_key, dataDir: config.data_dir });
   if (key.source === 'generated') log.info({ file: key.path }, 'generated the credentials encryption key; back it up with the store');
   if (key.looseFilePermissions) log.warn({ file: key.path }, 'encryption key file is readable by others: chmod 600 it');
@@ -44,7 +49,7 @@ export async function startWarren(config: WarrenConfig, log: Logger): Promise<Ru
   const rabbitCfg = config.rabbitmq;
   // Assigned below; the client's call hook needs it first.
   let metrics: BrokerMetrics | undefined;
-  const rabbit = createManagementClient({
+  const realRabbit = createManagementClient({
     urls: rabbitCfg.management_urls,
     username: rabbitCfg.administrator.username,
     password: rabbitCfg.administrator.password,
@@ -56,6 +61,7 @@ export async function startWarren(config: WarrenConfig, log: Logger): Promise<Ru
     logger: log.child({ component: 'rabbitmq' }),
     onCall: (e) => metrics?.managementCall(e),
   });
+  const rabbit = overrides.wrapRabbit ? overrides.wrapRabbit(realRabbit) : realRabbit;
 
   const nodePorts = rabbitCfg.management_urls.map((u) => {
     const url = new URL(u);

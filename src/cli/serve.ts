@@ -1,12 +1,12 @@
 // `warren serve`: load and check the configuration, start, and stop cleanly on SIGTERM/SIGINT
 // (in-flight requests finish, then the pool and the store close, exit 0).
-import { startWarren } from '../app/start-warren.ts';
+import { startWarren, type StartOverrides } from '../app/start-warren.ts';
 import { resolveBrokerPassword } from '../config/broker-password.ts';
 import { ConfigError } from '../config/config-error.ts';
 import { loadConfig } from '../config/load-config.ts';
 import { createLogger } from '../observability/logger.ts';
 
-export async function serve(opts: { configFile?: string }): Promise<number> {
+export async function serve(opts: { configFile?: string; overrides?: StartOverrides }): Promise<number> {
   let config;
   try {
     config = loadConfig({ file: opts.configFile });
@@ -24,7 +24,7 @@ export async function serve(opts: { configFile?: string }): Promise<number> {
 
   let running;
   try {
-    running = await startWarren(fullConfig, log);
+    running = await startWarren(fullConfig, log, opts.overrides);
   } catch (err) {
     log.fatal({ err: (err as Error).message }, 'warren could not start');
     log.flush();

@@ -25,6 +25,11 @@ export interface StartOptions {
   env?: Record<string, string>;
   /** Extra CLI arguments after `serve`. */
   args?: string[];
+  /**
+   * A TypeScript entry to run instead of bin/warren.mjs (path from the repository root); it
+   * must behave like `warren serve` (e.g. call serve() with overrides for fault injection).
+   */
+  entry?: string;
   /** Run under `ulimit -n N` (soft and hard). */
   fdLimit?: number;
   dataDir?: string;
@@ -44,7 +49,7 @@ export async function startWarrenProcess(opts: StartOptions = {}): Promise<Warre
     WARREN_LOG_LEVEL: 'info',
     ...opts.env,
   };
-  const argv = ['bin/warren.mjs', 'serve', ...(opts.args ?? [])];
+  const argv = opts.entry ? ['--import', 'tsx', opts.entry, ...(opts.args ?? [])] : ['bin/warren.mjs', 'serve', ...(opts.args ?? [])];
   const child = opts.fdLimit
     ? spawn('bash', ['-c', `ulimit -n ${opts.fdLimit} && exec node ${argv.join(' ')}`], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] })
     : spawn(process.execPath, argv, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
