@@ -14,7 +14,7 @@ import { registerHealthRoutes } from '../observability/health-routes.ts';
 import { Readiness } from '../observability/readiness.ts';
 import { ownSocketGauges } from '../observability/own-sockets.ts';
 import { createOsbApiServer } from '../osbapi/osbapi-server.ts';
-import { createManagementClient, type ManagementClient } from '../rabbitmq/index.ts';
+import { createManagementClient, type ManagementClient, type RabbitManagement } from '../rabbitmq/index.ts';
 import { createStore } from '../store/create-store.ts';
 import { loadEncryptionKey } from '../store/encryption-key.ts';
 
@@ -34,9 +34,12 @@ function managementTls(t: NonNullable<WarrenConfig['rabbitmq']['management_tls']
   };
 }
 
+/** The management client as the app uses it: the broker's interface plus pool stats and close. */
+export type AppManagementClient = RabbitManagement & Pick<ManagementClient, 'stats' | 'close'>;
+
 export interface StartOverrides {
   /** Wraps the management client (fault injection in tests, e.g. the soak's deliberately leaky client). */
-  wrapRabbit?: (client: ManagementClient) => ManagementClient;
+  wrapRabbit?: (client: AppManagementClient) => AppManagementClient;
 }
 
 export async function startWarren(config: WarrenConfig, log: Logger, overrides: StartOverrides = {}): Promise<RunningWarren> {
@@ -61,7 +64,7 @@ export async function startWarren(config: WarrenConfig, log: Logger, overrides: 
     logger: log.child({ component: 'rabbitmq' }),
     onCall: (e) => metrics?.managementCall(e),
   });
-  const rabbit = overrides.wrapRabbit ? overrides.wrapRabbit(realRabbit) : realRabbit;
+  const rabbit: AppManagementClient = overrides.wrapRabbit ? overrides.wrapRabbit(realRabbit) : realRabbit;
 
   const nodePorts = rabbitCfg.management_urls.map((u) => {
     const url = new URL(u);
