@@ -12,18 +12,28 @@ export interface NodeAddress {
 
 export function ownSocketGauges(nodes: NodeAddress[]) {
   let cached: { at: number; snap: Snapshot | null } | undefined;
+  // Reading /proc/self/fd needs a free fd itself: failing with EMFILE is the answer.
+  let exhausted = false;
+  let lastSoftLimit: number | undefined;
   const snapshot = (): Snapshot | null => {
     const now = Date.now();
     if (cached && now - cached.at < 1000) return cached.snap;
     let snap: Snapshot | null = null;
     try {
       snap = takeSnapshot('self');
-    } catch {
-      snap = null; // no /proc (not Linux): report nothing rather than fail the scrape
+      exhausted = false;
+      if (typeof snap.limits?.soft === 'number') lastSoftLimit = snap.limits.soft;
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      exhausted = code === 'EMFILE' || code === 'ENFILE';
+      snap = null; // otherwise no /proc (not Linux): report nothing rather than fail the scrape
     }
     cached = { at: now, snap };
     return snap;
   };
+  snapshot(); // learn the fd limit while fds are plentiful
+  cached = undefined;
+
   // A node named by IP must match that address; one named by hostname matches its port.
   const toNode = (remote: string, port: number) =>
     nodes.some((n) => n.port === port && (!isIP(n.host) || n.host === remote || `::ffff:${n.host}` === remote));
@@ -49,6 +59,7 @@ export function ownSocketGauges(nodes: NodeAddress[]) {
     },
     fdUsage(): { open: number; soft: number } | null {
       const snap = snapshot();
+      if (exhausted && lastSoftLimit) return { open: lastSoftLimit, soft: lastSoftLimit };
       const soft = snap?.limits?.soft;
       if (!snap?.fds || typeof soft !== 'number') return null;
       return { open: snap.fds.total, soft };

@@ -1,0 +1,106 @@
+// Running out of file descriptors: warren under `ulimit -n 96` has its fds exhausted by idle
+// client sockets. It must keep running, report itself not ready, answer 503 where a RabbitMQ
+// call cannot get a socket, log it, and recover once the fds are free again.
+import assert from 'node:assert/strict';
+import { connect, type Socket } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import { takeSnapshot } from '../../src/leakguard/index.ts';
+import { DEFAULT_SERVICE_ID, OsbClient, STANDARD_PLAN_ID } from '../support/osb-client.ts';
+import { startWarrenProcess, type WarrenProcess } from '../support/warren-process.ts';
+
+const FD_LIMIT = 96;
+const suffix = Math.random().toString(36).slice(2, 8);
+
+function openIdleSocket(port: number): Promise<Socket | null> {
+  return new Promise((resolve) => {
+    const s = connect({ host: '127.0.0.1', port });
+    s.once('connect', () => resolve(s));
+    s.once('error', () => resolve(null));
+  });
+}
+
+describe('file descriptor exhaustion', () => {
+  let warren: WarrenProcess;
+  const clients: OsbClient[] = [];
+  const hogs: Socket[] = [];
+  const instanceIds = Array.from({ length: 6 }, (_, i) => `emfile-${suffix}-${i}`);
+
+  before(async () => {
+    warren = await startWarrenProcess({ fdLimit: FD_LIMIT, env: { WARREN_LOG_LEVEL: 'info' } });
+    // Six platform connections opened while fds are plentiful; each keeps one keep-alive socket.
+    for (let i = 0; i < instanceIds.length; i++) {
+      const c = new OsbClient({ url: warren.url, username: warren.username, password: warren.password, connections: 1 });
+      assert.equal((await c.call('GET', '/v2/catalog')).status, 200);
+      clients.push(c);
+    }
+  });
+
+  after(async () => {
+    for (const s of hogs) s.destroy();
+    for (const [i, id] of instanceIds.entries()) {
+      await clients[i]?.call('DELETE', `/v2/service_instances/${id}?service_id=${DEFAULT_SERVICE_ID}&plan_id=${STANDARD_PLAN_ID}`).catch(() => undefined);
+    }
+    for (const c of clients) await c.close();
+    await warren?.stop();
+  });
+
+  it('runs under the low limit', () => {
+    const snap = takeSnapshot(warren.pid);
+    assert.equal(snap.limits?.soft, FD_LIMIT);
+  });
+
+  it('answers 503, stays up and recovers', async () => {
+    // Fill warren's fd table with idle connections until accepts start failing.
+    for (let i = 0; i < FD_LIMIT + 20; i++) {
+      const s = await openIdleSocket(Number(new URL(warren.url).port));
+      if (s) {
+        s.on('error', () => undefined);
+        hogs.push(s);
+      }
+    }
+    await new Promise((r) => setTimeout(r, 300));
+    const during = takeSnapshot(warren.pid);
+    assert.ok(during.fds!.total >= FD_LIMIT - 2, `warren's fds should be exhausted, has ${during.fds!.total} of ${FD_LIMIT}`);
+
+    const ready = await clients[0]!.call('GET', '/ready');
+    assert.equal(ready.status, 503, `${ready.text} fds=${during.fds!.total}`);
+    assert.equal(ready.body.checks.file_descriptors.ok, false);
+
+    // Provisions in parallel need more management sockets than the pool has idle: those get 503.
+    const answers = await Promise.all(
+      instanceIds.map((id, i) =>
+        clients[i]!.call('PUT', `/v2/service_instances/${id}`, {
+          body: { service_id: DEFAULT_SERVICE_ID, plan_id: STANDARD_PLAN_ID, organization_guid: 'o', space_guid: 's' },
+        }),
+      ),
+    );
+    const unavailable = answers.filter((a) => a.status === 503);
+    assert.ok(unavailable.length > 0, `some provisions should hit EMFILE: ${answers.map((a) => a.status).join(',')}`);
+    for (const a of unavailable) {
+      assert.equal(a.body.error, 'ServiceUnavailable');
+      assert.match(a.body.description, /file descriptors|unreachable/);
+    }
+    for (const a of answers) assert.ok([201, 503].includes(a.status), `unexpected ${a.status}: ${a.text}`);
+    assert.equal(warren.child.exitCode, null, 'warren is still running');
+
+    // Free the fds: warren recovers without a restart.
+    for (const s of hogs.splice(0)) s.destroy();
+    const deadline = Date.now() + 10_000;
+    let readyAgain = await clients[0]!.call('GET', '/ready');
+    while (readyAgain.status !== 200 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 500));
+      readyAgain = await clients[0]!.call('GET', '/ready');
+    }
+    assert.equal(readyAgain.status, 200, readyAgain.text);
+    for (const [i, id] of instanceIds.entries()) {
+      const again = await clients[i]!.call('PUT', `/v2/service_instances/${id}`, {
+        body: { service_id: DEFAULT_SERVICE_ID, plan_id: STANDARD_PLAN_ID, organization_guid: 'o', space_guid: 's' },
+      });
+      assert.ok([200, 201].includes(again.status), `after recovery: ${again.status} ${again.text}`);
+    }
+    assert.ok(
+      warren.logs.some((l) => l.includes('out of file descriptors') || l.includes('EMFILE')),
+      'the exhaustion is logged',
+    );
+  });
+});
