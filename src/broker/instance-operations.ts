@@ -127,6 +127,8 @@ export async function update(deps: BrokerDeps, instanceId: string, d: UpdateDeta
         const password = b.credentials?.password;
         if (b.state !== 'ready' || typeof password !== 'string') continue;
         await applyUserPlan(deps.rabbit, existing.vhost, { username: b.username, password }, target.plan.rabbitmq, previous);
+        // Bindings follow their instance's plan, so a platform's repeat bind (new plan id) still matches.
+        if (b.planId !== target.plan.id) await deps.store.updateBinding(b.id, { planId: target.plan.id, updatedAt: now() });
       }
     } catch (err) {
       await deps.store.updateInstance(instanceId, { state: 'ready', updatedAt: now() }).catch(() => undefined);

@@ -25,12 +25,14 @@ export async function applyVhostPlan(
   plan: PlanRabbitConfig,
   previous?: PlanRabbitConfig,
 ): Promise<void> {
-  const calls: Array<Promise<unknown>> = [];
+  // One after the other: RabbitMQ keeps a vhost's limits in one value that each PUT/DELETE
+  // reads and rewrites, so two concurrent changes lose one of them.
   for (const [key, name] of VHOST_LIMITS) {
     const value = plan.vhost_limits[key];
-    if (value !== undefined) calls.push(rabbit.putVhostLimit(vhost, name, value));
-    else if (previous?.vhost_limits[key] !== undefined) calls.push(rabbit.deleteVhostLimit(vhost, name));
+    if (value !== undefined) await rabbit.putVhostLimit(vhost, name, value);
+    else if (previous?.vhost_limits[key] !== undefined) await rabbit.deleteVhostLimit(vhost, name);
   }
+  const calls: Array<Promise<unknown>> = [];
   for (const p of plan.policies) calls.push(rabbit.putPolicy(vhost, p.name, toPolicy(p)));
   for (const p of plan.operator_policies) calls.push(rabbit.putOperatorPolicy(vhost, p.name, toPolicy(p)));
   if (previous) {
@@ -53,12 +55,17 @@ export async function applyUserPlan(
   await rabbit.putUser(user.username, { password: user.password, tags: plan.user_tags });
   const calls: Array<Promise<unknown>> = [rabbit.putPermissions(vhost, user.username, plan.permissions)];
   for (const t of plan.topic_permissions) calls.push(rabbit.putTopicPermissions(vhost, user.username, t));
+  calls.push(applyUserLimits(rabbit, user.username, plan, previous));
+  await settleAll(calls);
+}
+
+/** User limits share one stored value per user, like vhost limits: change them in sequence. */
+async function applyUserLimits(rabbit: RabbitManagement, username: string, plan: PlanRabbitConfig, previous?: PlanRabbitConfig): Promise<void> {
   for (const [key, name] of USER_LIMITS) {
     const value = plan.user_limits[key];
-    if (value !== undefined) calls.push(rabbit.putUserLimit(user.username, name, value));
-    else if (previous?.user_limits[key] !== undefined) calls.push(rabbit.deleteUserLimit(user.username, name));
+    if (value !== undefined) await rabbit.putUserLimit(username, name, value);
+    else if (previous?.user_limits[key] !== undefined) await rabbit.deleteUserLimit(username, name);
   }
-  await settleAll(calls);
 }
 
 /** Waits for every call (none is left running behind our back), then throws the first failure. */

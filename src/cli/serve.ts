@@ -36,7 +36,9 @@ export async function serve(opts: { configFile?: string; overrides?: StartOverri
       log.info({ signal }, 'stopping: draining in-flight requests');
       const force = setTimeout(() => {
         log.error('in-flight requests did not finish within 30 s; exiting');
-        resolve(1);
+        log.flush();
+        // Open sockets would keep the process alive: leave now.
+        process.exit(1);
       }, 30_000);
       force.unref();
       running.close().then(

@@ -46,6 +46,12 @@ export async function createOsbApiServer(opts: OsbApiOptions): Promise<FastifyIn
     // Platforms name their requests; keep their identity as our request id.
     requestIdHeader: 'x-broker-api-request-identity',
     return503OnClosing: true,
+    // Ids may be up to 255 characters (request-schemas.ts): the router must not cut them at 100.
+    routerOptions: { maxParamLength: 1024 },
+    // Malformed URLs and the like get the protocol's error shape too.
+    frameworkErrors: (err, _request, reply) => {
+      void sendError(reply, new BrokerError(400, 'BadRequest', err.message));
+    },
     forceCloseConnections: 'idle',
     ajv: { customOptions: { coerceTypes: false, allErrors: false } },
     schemaErrorFormatter: (errors, dataVar) => {
@@ -89,13 +95,23 @@ export async function createOsbApiServer(opts: OsbApiOptions): Promise<FastifyIn
     sendError(reply, new BrokerError(404, 'NotFound', `no such endpoint: ${request.method} ${request.url.split('?')[0]}`)),
   );
 
+  // Once closing, tell keep-alive clients to go away, so draining does not wait on idle sockets.
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onSend', async (_request, reply) => {
+    if (closing) reply.header('connection', 'close');
+  });
+
   const authorized = basicAuthChecker(opts.credentials.username, opts.credentials.password);
 
   await app.register(
     async (v2) => {
       // Order matters: authentication, then the version header, then (later) the body.
       v2.addHook('onRequest', async (request, reply) => {
-        reply.header('x-broker-api-request-identity', request.headers['x-broker-api-request-identity']);
+        const identity = request.headers['x-broker-api-request-identity'];
+        if (identity !== undefined) reply.header('x-broker-api-request-identity', identity);
         if (!authorized(request.headers.authorization)) {
           reply.header('www-authenticate', 'Basic realm="warren"');
           return sendError(reply, new BrokerError(401, 'Unauthorized', 'missing or wrong broker credentials'));
