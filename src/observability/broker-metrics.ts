@@ -2,17 +2,10 @@
 // requests by operation, management calls, the management pool, and sockets by state and peer
 // for the RabbitMQ nodes, so an operator sees a leak long before EMFILE.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { CallEvent } from '../rabbitmq/options.ts';
+import type { CallEvent, NodeStats } from '../rabbitmq/index.ts';
 
-export interface PoolStat {
-  node: string;
-  connected: number;
-  free: number;
-  pending: number;
-  queued: number;
-  running: number;
-  size: number;
-}
+/** The management pool of one node, as the client reports it, named by node. */
+export type PoolStat = Omit<NodeStats, 'origin' | 'preferred'> & { node: string };
 
 export interface SocketCount {
   peer: string;
