@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { ClusterProtocols } from '../broker/cluster-protocols.ts';
 import { KeyedRwLock } from '../broker/keyed-rw-lock.ts';
+import { RecentDeletions } from '../broker/recent-deletions.ts';
 import { RabbitServiceBroker } from '../broker/rabbitmq-service-broker.ts';
 import { ServiceCatalog } from '../broker/service-catalog.ts';
 import type { WarrenConfig } from '../config/config-types.ts';
@@ -85,7 +86,7 @@ export async function startWarren(config: WarrenConfig, log: Logger, overrides: 
 
   const catalog = new ServiceCatalog(config.catalog.services);
   const broker = new RabbitServiceBroker({
-    rabbit, store, catalog, protocols, rabbitConfig: rabbitCfg, locks: new KeyedRwLock(), log: log.child({ component: 'broker' }),
+    rabbit, store, catalog, protocols, rabbitConfig: rabbitCfg, locks: new KeyedRwLock(), recentlyUnbound: new RecentDeletions(), log: log.child({ component: 'broker' }),
   });
 
   const app = await createOsbApiServer({
@@ -122,7 +123,8 @@ export async function startWarren(config: WarrenConfig, log: Logger, overrides: 
   watchServerErrors(app.server, log);
   const port = (app.server.address() as AddressInfo).port;
   const host = config.listen.host.includes(':') ? `[${config.listen.host}]` : config.listen.host;
-  log.info({ listen: `${host}:${port}`, store: config.store.kind, management_nodes: rabbit.stats().nodes.map((n) => n.origin) }, 'warren is listening');
+  // Always said, whatever the log level: operators and scripts wait for this line.
+  log.child({}, { level: 'info' }).info({ listen: `${host}:${port}`, store: config.store.kind, management_nodes: rabbit.stats().nodes.map((n) => n.origin) }, 'warren is listening');
 
   let closing: Promise<void> | undefined;
   return {

@@ -37,6 +37,33 @@ function block(hosts: string[], port: number, ssl: boolean, username: string, pa
   return { host: hosts[0]!, hosts, port, ssl, username, password, uri: uris[0]!, uris, ...extra };
 }
 
+interface ManagementTarget {
+  scheme: string;
+  hostPort: string;
+  path: string;
+  ssl: boolean;
+  port: number;
+}
+
+// The configured URLs do not change: parse them once, not on every bind.
+const parsedTargets = new Map<string, { targets: ManagementTarget[]; hosts: string[] }>();
+function managementTargets(urls: string[]): { targets: ManagementTarget[]; hosts: string[] } {
+  const key = urls.join('\n');
+  let parsed = parsedTargets.get(key);
+  if (!parsed) {
+    const list = urls.map((raw) => new URL(raw));
+    parsed = {
+      targets: list.map((u) => {
+        const ssl = u.protocol === 'https:';
+        return { scheme: u.protocol, hostPort: u.host, path: u.pathname.replace(/\/$/, ''), ssl, port: Number(u.port || (ssl ? 443 : 80)) };
+      }),
+      hosts: list.map((u) => u.hostname.replace(/^\[|\]$/g, '')),
+    };
+    parsedTargets.set(key, parsed);
+  }
+  return parsed;
+}
+
 export function bindingCredentials(c: CredentialInputs): Record<string, unknown> {
   const userinfo = `${enc(c.username)}:${enc(c.password)}`;
   const vhostPath = enc(c.vhost);
@@ -65,21 +92,19 @@ export function bindingCredentials(c: CredentialInputs): Record<string, unknown>
   }
 
   // Management: the public management URLs decide scheme, host and port.
-  const mgmt = c.managementUrls.map((u) => new URL(u));
-  const apiUris = mgmt.map((u) => `${u.protocol}//${userinfo}@${u.host}${u.pathname.replace(/\/$/, '')}/api/`);
-  const first = mgmt[0];
+  const mgmt = managementTargets(c.managementUrls);
+  const apiUris = mgmt.targets.map((t) => `${t.scheme}//${userinfo}@${t.hostPort}${t.path}/api/`);
+  const first = mgmt.targets[0];
   if (first) {
-    const ssl = first.protocol === 'https:';
-    const port = Number(first.port || (ssl ? 443 : 80));
-    const hosts = mgmt.map((u) => u.hostname.replace(/^\[|\]$/g, ''));
-    protocols[ssl ? 'management+ssl' : 'management'] = {
-      host: hosts[0]!, hosts, port, ssl, username: c.username, password: c.password, path: '/api/', uri: apiUris[0]!, uris: apiUris,
+    protocols[first.ssl ? 'management+ssl' : 'management'] = {
+      host: mgmt.hosts[0]!, hosts: mgmt.hosts, port: first.port, ssl: first.ssl, username: c.username, password: c.password,
+      path: '/api/', uri: apiUris[0]!, uris: apiUris,
     };
   }
 
   const main = (c.preferTls && protocols['amqp+ssl']) || protocols.amqp || protocols['amqp+ssl'];
   return {
-    ...(first ? { dashboard_url: `${first.protocol}//${first.host}${first.pathname.replace(/\/$/, '')}/` } : {}),
+    ...(first ? { dashboard_url: `${first.scheme}//${first.hostPort}${first.path}/` } : {}),
     hostname: c.hosts[0],
     hostnames: c.hosts,
     username: c.username,

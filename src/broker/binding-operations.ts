@@ -7,7 +7,7 @@ import type {
 import type { BindingRecord, InstanceRecord } from '../store/store.ts';
 import { bindingCredentials } from './binding-credentials.ts';
 import { removeBindingUser } from './binding-user-removal.ts';
-import { audit, type BrokerDeps, now, recordOperation } from './broker-deps.ts';
+import { audit, type BrokerDeps, now } from './broker-deps.ts';
 import { newPassword, newUsername } from './generated-secrets.ts';
 import { applyUserPlan } from './plan-in-rabbitmq.ts';
 import { requirePlan } from './plan-checks.ts';
@@ -61,30 +61,34 @@ export async function bind(deps: BrokerDeps, instanceId: string, bindingId: stri
         parameters ??= predecessor.parameters ?? undefined;
       }
       const username = existing?.username ?? newUsername(bindingId);
+      // A redo keeps the stored password: the user is ours, and the store already holds it sealed.
+      const stored = existing?.credentials?.password;
+      const password = typeof stored === 'string' ? stored : newPassword();
+      const credentials = bindingCredentials({
+        username, password, vhost: instance.vhost, hosts: deps.rabbitConfig.hosts, managementUrls: deps.rabbitConfig.management_public_urls,
+        ports: deps.protocols.current(), preferTls: deps.rabbitConfig.prefer_tls,
+      });
+      // The row (credentials sealed once) exists before the user does, so a crash or a failure
+      // leaves a record that the platform's DELETE can clean up.
       if (!existing) {
         const at = now();
         const inserted = await deps.store.insertBinding({
           id: bindingId, instanceId, serviceId: d.serviceId, planId: d.planId, appGuid: d.appGuid ?? null,
           bindResource: d.bindResource ?? null, parameters: parameters ?? null, context: d.context ?? null,
-          predecessorBindingId: d.predecessorBindingId ?? null, username, credentials: null, state: 'creating', createdAt: at, updatedAt: at,
+          predecessorBindingId: d.predecessorBindingId ?? null, username, credentials, state: 'creating', createdAt: at, updatedAt: at,
         });
         if (!inserted) throw concurrencyError(`binding ${bindingId} is being created by another request`);
+      } else if (typeof stored !== 'string') {
+        await deps.store.updateBinding(bindingId, { credentials, updatedAt: now() });
       }
-      const password = newPassword();
-      let credentials: Record<string, unknown>;
       try {
         await applyUserPlan(deps.rabbit, instance.vhost, { username, password }, ref.plan.rabbitmq);
-        credentials = bindingCredentials({
-          username, password, vhost: instance.vhost, hosts: deps.rabbitConfig.hosts, managementUrls: deps.rabbitConfig.management_public_urls,
-          ports: deps.protocols.current(), preferTls: deps.rabbitConfig.prefer_tls,
-        });
-        await deps.store.updateBinding(bindingId, { state: 'ready', credentials, updatedAt: now() });
+        await deps.store.updateBinding(bindingId, { state: 'ready', updatedAt: now() });
       } catch (err) {
         await rollbackBind(deps, bindingId, username);
-        await recordOperation(deps, 'binding', bindingId, instanceId, 'bind', 'failed', 'binding failed');
         throw toBrokerError(err, 'binding failed');
       }
-      await recordOperation(deps, 'binding', bindingId, instanceId, 'bind', 'succeeded', null);
+      deps.recentlyUnbound.forget(bindingId);
       audit(deps, ctx, 'bound', { instance_id: instanceId, binding_id: bindingId, username, app_guid: d.appGuid });
       return { alreadyExists: false, credentials };
     }),
@@ -104,16 +108,15 @@ async function rollbackBind(deps: BrokerDeps, bindingId: string, username: strin
 export async function unbind(deps: BrokerDeps, instanceId: string, bindingId: string, _d: DeprovisionDetails, ctx: RequestContext): Promise<UnbindResult> {
   return deps.locks.with(instanceLock(instanceId), false, () =>
     deps.locks.with(bindingLock(bindingId), true, async () => {
-      const existing = await deps.store.getBinding(bindingId);
+      const existing = await deps.store.getBinding(bindingId, { withCredentials: false });
       if (!existing || existing.instanceId !== instanceId) throw gone();
       try {
         await removeBindingUser(deps, existing.username);
         await deps.store.deleteBinding(bindingId);
       } catch (err) {
-        await recordOperation(deps, 'binding', bindingId, instanceId, 'unbind', 'failed', 'unbinding failed; repeat the request');
         throw toBrokerError(err, 'unbinding failed');
       }
-      await recordOperation(deps, 'binding', bindingId, instanceId, 'unbind', 'succeeded', null);
+      deps.recentlyUnbound.add(bindingId, instanceId);
       audit(deps, ctx, 'unbound', { instance_id: instanceId, binding_id: bindingId, username: existing.username });
       return {};
     }),
@@ -128,12 +131,15 @@ export async function getBinding(deps: BrokerDeps, instanceId: string, bindingId
   return { credentials: rec.credentials, parameters: rec.parameters ?? {} };
 }
 
-export async function lastBindingOperation(deps: BrokerDeps, instanceId: string, bindingId: string, d: PollDetails): Promise<LastOperation> {
-  const op =
-    (d.operation ? await deps.store.getOperation('binding', bindingId, d.operation) : undefined) ??
-    (await deps.store.getOperation('binding', bindingId));
-  if (op && op.instanceId === instanceId) return { state: op.state, ...(op.description ? { description: op.description } : {}) };
-  const rec = await deps.store.getBinding(bindingId);
-  if (!rec || rec.instanceId !== instanceId) throw notFound(`binding ${bindingId} does not exist in instance ${instanceId}`);
-  return { state: rec.state === 'ready' ? 'succeeded' : rec.state === 'failed' ? 'failed' : 'in progress' };
+/**
+ * Bindings are created and deleted synchronously, so their state is the answer; a binding deleted
+ * recently answers 'succeeded' (platforms that poll after a delete treat 410 as an error).
+ */
+export async function lastBindingOperation(deps: BrokerDeps, instanceId: string, bindingId: string, _d: PollDetails): Promise<LastOperation> {
+  const rec = await deps.store.getBinding(bindingId, { withCredentials: false });
+  if (rec && rec.instanceId === instanceId) {
+    return { state: rec.state === 'ready' ? 'succeeded' : rec.state === 'failed' ? 'failed' : 'in progress' };
+  }
+  if (deps.recentlyUnbound.has(bindingId, instanceId)) return { state: 'succeeded', description: 'binding deleted' };
+  throw notFound(`binding ${bindingId} does not exist in instance ${instanceId}`);
 }

@@ -1,6 +1,6 @@
 // The unbind guarantee: the user is deleted AND none of its connections survive. RabbitMQ closes
-// a deleted user's connections itself; we also close them by username (never by listing the
-// cluster's connections) and then read connection tracking until it reports none.
+// a deleted user's connections itself; connection tracking (by username, never a cluster-wide
+// list) must then report none, and whatever it still lists is closed by username until it does.
 import { unavailable } from '../osbapi/errors.ts';
 import type { BrokerDeps } from './broker-deps.ts';
 
@@ -17,7 +17,7 @@ const closeConnections = (deps: BrokerDeps, username: string) =>
 
 export async function removeBindingUser(deps: BrokerDeps, username: string): Promise<void> {
   await deps.rabbit.deleteUser(username);
-  await closeConnections(deps, username);
+  // Deleting the user already closes its connections; what tracking still lists is closed by name.
   const deadline = Date.now() + deps.rabbitConfig.unbind_confirm_timeout_ms;
   let wait = 10;
   for (;;) {
@@ -26,8 +26,8 @@ export async function removeBindingUser(deps: BrokerDeps, username: string): Pro
     if (Date.now() >= deadline) {
       throw unavailable(`${open.length} connection(s) of user ${username} still open after ${deps.rabbitConfig.unbind_confirm_timeout_ms} ms; repeat the request`);
     }
+    await closeConnections(deps, username);
     await new Promise((r) => setTimeout(r, wait));
     wait = Math.min(wait * 2, 200);
-    await closeConnections(deps, username);
   }
 }

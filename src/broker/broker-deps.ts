@@ -8,6 +8,7 @@ import type { OperationKind, Store } from '../store/store.ts';
 import type { ClusterProtocols } from './cluster-protocols.ts';
 import { newOperationId } from './generated-secrets.ts';
 import type { KeyedRwLock } from './keyed-rw-lock.ts';
+import type { RecentDeletions } from './recent-deletions.ts';
 import type { ServiceCatalog } from './service-catalog.ts';
 
 export interface BrokerDeps {
@@ -17,6 +18,7 @@ export interface BrokerDeps {
   protocols: ClusterProtocols;
   rabbitConfig: RabbitConfig;
   locks: KeyedRwLock;
+  recentlyUnbound: RecentDeletions;
   log: Logger;
 }
 

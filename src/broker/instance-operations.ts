@@ -39,8 +39,12 @@ async function buildVhost(deps: BrokerDeps, instanceId: string, vhost: string, r
     tags: ['warren'],
     ...(plan.default_queue_type ? { defaultQueueType: plan.default_queue_type } : {}),
   });
-  await deps.rabbit.putPermissions(vhost, deps.rabbitConfig.administrator.username, { configure: '.*', write: '.*', read: '.*' });
-  await applyVhostPlan(deps.rabbit, vhost, plan);
+  // RabbitMQ grants a vhost's creator full permissions on it; stating them keeps that true for
+  // every version and survives a retry that found the vhost already there.
+  const admin = deps.rabbit.putPermissions(vhost, deps.rabbitConfig.administrator.username, { configure: '.*', write: '.*', read: '.*' });
+  const [a, b] = await Promise.allSettled([admin, applyVhostPlan(deps.rabbit, vhost, plan)]);
+  if (a.status === 'rejected') throw a.reason;
+  if (b.status === 'rejected') throw b.reason;
 }
 
 function sameProvision(rec: InstanceRecord, d: ProvisionDetails): boolean {

@@ -25,14 +25,7 @@ export async function applyVhostPlan(
   plan: PlanRabbitConfig,
   previous?: PlanRabbitConfig,
 ): Promise<void> {
-  // One after the other: RabbitMQ keeps a vhost's limits in one value that each PUT/DELETE
-  // reads and rewrites, so two concurrent changes lose one of them.
-  for (const [key, name] of VHOST_LIMITS) {
-    const value = plan.vhost_limits[key];
-    if (value !== undefined) await rabbit.putVhostLimit(vhost, name, value);
-    else if (previous?.vhost_limits[key] !== undefined) await rabbit.deleteVhostLimit(vhost, name);
-  }
-  const calls: Array<Promise<unknown>> = [];
+  const calls: Array<Promise<unknown>> = [applyVhostLimits(rabbit, vhost, plan, previous)];
   for (const p of plan.policies) calls.push(rabbit.putPolicy(vhost, p.name, toPolicy(p)));
   for (const p of plan.operator_policies) calls.push(rabbit.putOperatorPolicy(vhost, p.name, toPolicy(p)));
   if (previous) {
@@ -57,6 +50,18 @@ export async function applyUserPlan(
   for (const t of plan.topic_permissions) calls.push(rabbit.putTopicPermissions(vhost, user.username, t));
   calls.push(applyUserLimits(rabbit, user.username, plan, previous));
   await settleAll(calls);
+}
+
+/**
+ * One after the other: RabbitMQ keeps a vhost's limits in one value that each PUT/DELETE reads
+ * and rewrites, so two concurrent changes lose one of them.
+ */
+async function applyVhostLimits(rabbit: RabbitManagement, vhost: string, plan: PlanRabbitConfig, previous?: PlanRabbitConfig): Promise<void> {
+  for (const [key, name] of VHOST_LIMITS) {
+    const value = plan.vhost_limits[key];
+    if (value !== undefined) await rabbit.putVhostLimit(vhost, name, value);
+    else if (previous?.vhost_limits[key] !== undefined) await rabbit.deleteVhostLimit(vhost, name);
+  }
 }
 
 /** User limits share one stored value per user, like vhost limits: change them in sequence. */

@@ -64,14 +64,35 @@ export class BrokerMetrics {
     void socketGauge;
   }
 
+  private readonly answerChildren = new Map<string, { count: { inc(): void }; seconds: { observe(v: number): void } }>();
+
   osbapiAnswered(operation: string, status: number, seconds: number): void {
-    this.requests.inc({ operation, code: String(status) });
-    this.requestSeconds.observe({ operation }, seconds);
+    const key = `${operation} ${status}`;
+    let child = this.answerChildren.get(key);
+    if (!child) {
+      child = { count: this.requests.labels({ operation, code: String(status) }), seconds: this.requestSeconds.labels({ operation }) };
+      this.answerChildren.set(key, child);
+    }
+    child.count.inc();
+    child.seconds.observe(seconds);
   }
 
+  // Labelled children, looked up once per label set: these run on every management call.
+  private readonly callChildren = new Map<string, { count: { inc(): void }; seconds: { observe(v: number): void } }>();
+
   managementCall(e: CallEvent): void {
-    this.mgmtCalls.inc({ method: e.method, path: e.pathTemplate, code: e.status === undefined ? 'error' : String(e.status) });
-    this.mgmtSeconds.observe({ method: e.method, path: e.pathTemplate }, e.durationMs / 1000);
+    const code = e.status === undefined ? 'error' : String(e.status);
+    const key = `${e.method} ${e.pathTemplate} ${code}`;
+    let child = this.callChildren.get(key);
+    if (!child) {
+      child = {
+        count: this.mgmtCalls.labels({ method: e.method, path: e.pathTemplate, code }),
+        seconds: this.mgmtSeconds.labels({ method: e.method, path: e.pathTemplate }),
+      };
+      this.callChildren.set(key, child);
+    }
+    child.count.inc();
+    child.seconds.observe(e.durationMs / 1000);
   }
 
   internalError(): void {

@@ -55,4 +55,9 @@ export const POSTGRES_MIGRATIONS: readonly { version: number; sql: string }[] = 
       CREATE INDEX warren_operations_by_resource ON warren_operations (resource_type, resource_id, created_at DESC, seq DESC);
     `,
   },
+  {
+    // pruneOperations deletes by updated_at: without an index it scans every row.
+    version: 2,
+    sql: `CREATE INDEX warren_operations_by_update ON warren_operations (updated_at);`,
+  },
 ];

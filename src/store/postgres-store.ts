@@ -116,9 +116,11 @@ export class PostgresStore implements Store {
     return (await this.#run(this.#q.countInstances, [])).rows[0]?.['n'] as number;
   }
 
-  async getBinding(id: string): Promise<BindingRecord | undefined> {
+  async getBinding(id: string, opts?: { withCredentials?: boolean }): Promise<BindingRecord | undefined> {
     const row = (await this.#run(this.#q.getBinding, [id])).rows[0];
-    return row === undefined ? undefined : this.#bindings.fromRow(row);
+    if (row === undefined) return undefined;
+    if (opts?.withCredentials === false) row['credentials'] = null;
+    return this.#bindings.fromRow(row);
   }
 
   async insertBinding(rec: BindingRecord): Promise<boolean> {

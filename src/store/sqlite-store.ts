@@ -100,9 +100,11 @@ export class SqliteStore implements Store {
     return this.stmts.countInstances.get()?.['n'] as number;
   }
 
-  async getBinding(id: string): Promise<BindingRecord | undefined> {
+  async getBinding(id: string, opts?: { withCredentials?: boolean }): Promise<BindingRecord | undefined> {
     const row = this.stmts.getBinding.get(id);
-    return row === undefined ? undefined : this.#bindings.fromRow(row);
+    if (row === undefined) return undefined;
+    if (opts?.withCredentials === false) row['credentials'] = null;
+    return this.#bindings.fromRow(row);
   }
 
   async insertBinding(rec: BindingRecord): Promise<boolean> {

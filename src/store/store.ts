@@ -73,7 +73,8 @@ export interface Store {
   deleteInstance(id: string): Promise<void>;
   countInstances(): Promise<number>;
 
-  getBinding(id: string): Promise<BindingRecord | undefined>;
+  /** withCredentials false skips decrypting them (credentials come back null): unbind does not need them. */
+  getBinding(id: string, opts?: { withCredentials?: boolean }): Promise<BindingRecord | undefined>;
   /** false (and nothing written) when the id exists already. */
   insertBinding(rec: BindingRecord): Promise<boolean>;
   updateBinding(id: string, patch: BindingPatch): Promise<void>;

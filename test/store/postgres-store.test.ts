@@ -8,6 +8,7 @@ import pg from 'pg';
 import { PostgresStore } from '../../src/store/postgres-store.ts';
 import { redactConnectionString } from '../../src/store/postgres-url.ts';
 import { bindingRecord, instanceRecord } from './fixtures.ts';
+import { POSTGRES_MIGRATIONS } from '../../src/store/postgres-schema.ts';
 import { storeContract } from './store-contract.ts';
 
 const BASE_URL = process.env['WARREN_TEST_PG_URL'] || 'postgres://postgres@127.0.0.1:5432/warren_test';
@@ -85,7 +86,7 @@ describe('PostgresStore', { skip }, () => {
       const stores = await Promise.all(Array.from({ length: 5 }, () => openStore(key, fresh)));
       try {
         const versions = await admin.query(`SELECT version FROM ${fresh}.warren_schema_version`);
-        assert.deepEqual(versions.rows, [{ version: 1 }]);
+        assert.deepEqual(versions.rows, POSTGRES_MIGRATIONS.map((m) => ({ version: m.version })));
         const inst = instanceRecord();
         assert.equal(await stores[0]!.insertInstance(inst), true);
         assert.deepEqual(await stores[4]!.getInstance(inst.id), inst);
@@ -113,7 +114,7 @@ describe('PostgresStore', { skip }, () => {
       const key = randomBytes(32);
       await (await openStore(key, fresh)).close();
       await admin.query(`INSERT INTO ${fresh}.warren_schema_version (version) VALUES (99)`);
-      await assert.rejects(openStore(key, fresh), /schema is version 99, newer than this warren supports \(1\)/);
+      await assert.rejects(openStore(key, fresh), new RegExp(`schema is version 99, newer than this warren supports \\(${POSTGRES_MIGRATIONS.at(-1)!.version}\\)`));
     });
 
     it('serves a burst of 32 concurrent bind/unbind round trips through its bounded pool', async () => {

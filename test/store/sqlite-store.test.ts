@@ -9,6 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import { SQLITE_FILE_NAME, SqliteStore } from '../../src/store/sqlite-store.ts';
 import { bindingRecord, instanceRecord, passwordOf } from './fixtures.ts';
+import { SQLITE_MIGRATIONS } from '../../src/store/sqlite-schema.ts';
 import { storeContract } from './store-contract.ts';
 
 describe('SqliteStore', () => {
@@ -49,7 +50,7 @@ describe('SqliteStore', () => {
       const db = new Database(join(dataDir, SQLITE_FILE_NAME), { readonly: true });
       try {
         assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
-        assert.deepEqual(db.prepare('SELECT version FROM warren_schema_version').all(), [{ version: 1 }]);
+        assert.deepEqual(db.prepare('SELECT version FROM warren_schema_version').all(), SQLITE_MIGRATIONS.map((m) => ({ version: m.version })));
       } finally {
         db.close();
       }
@@ -84,7 +85,7 @@ describe('SqliteStore', () => {
       const db = new Database(join(dir, SQLITE_FILE_NAME));
       db.prepare("INSERT INTO warren_schema_version VALUES (99, 'later')").run();
       db.close();
-      await assert.rejects(new SqliteStore({ dataDir: dir, key }).open(), /schema is version 99, newer than this warren supports \(1\)/);
+      await assert.rejects(new SqliteStore({ dataDir: dir, key }).open(), new RegExp(`schema is version 99, newer than this warren supports \\(${SQLITE_MIGRATIONS.at(-1)!.version}\\)`));
     });
   });
 
