@@ -58,7 +58,7 @@ export async function startWarrenProcess(opts: StartOptions = {}): Promise<Warre
   child.stderr!.on('data', (d: Buffer) => stderr.push(d.toString()));
   const lines = createInterface({ input: child.stdout! });
 
-  const url = await new Promise<string>((resolve, reject) => {
+  const started = new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`warren did not start within ${opts.timeoutMs ?? 20000} ms\n${stderr.join('')}\n${logs.join('\n')}`)), opts.timeoutMs ?? 20000);
     lines.on('line', (line) => {
       logs.push(line);
@@ -77,6 +77,15 @@ export async function startWarrenProcess(opts: StartOptions = {}): Promise<Warre
       reject(new Error(`warren exited with ${code} before listening\n${stderr.join('')}\n${logs.join('\n')}`));
     });
   });
+  let url: string;
+  try {
+    url = await started;
+  } catch (err) {
+    // Never leave a half-started warren behind: end the child we spawned, by its PID.
+    if (child.exitCode === null) child.kill('SIGKILL');
+    if (!opts.dataDir) rmSync(dataDir, { recursive: true, force: true });
+    throw err;
+  }
 
   return {
     url,
