@@ -2,6 +2,7 @@
 // through the leak guard. One snapshot serves every reader for a second: /metrics and /ready
 // may be polled often, and a large /proc/net/tcp takes a while to parse.
 import { isIP } from 'node:net';
+import { formatEndpoint } from '../leakguard/inet-address.ts';
 import { takeSnapshot, type Snapshot } from '../leakguard/snapshot.ts';
 import type { SocketCount } from './broker-metrics.ts';
 
@@ -34,9 +35,10 @@ export function ownSocketGauges(nodes: NodeAddress[]) {
   snapshot(); // learn the fd limit while fds are plentiful
   cached = undefined;
 
-  // A node named by IP must match that address; one named by hostname matches its port.
-  const toNode = (remote: string, port: number) =>
-    nodes.some((n) => n.port === port && (!isIP(n.host) || n.host === remote || `::ffff:${n.host}` === remote));
+  // A node named by IP must match that address:port; one named by hostname matches its port.
+  const endpoints = new Set(nodes.filter((n) => isIP(n.host)).map((n) => formatEndpoint(n.host, n.port)));
+  const hostnamePorts = new Set(nodes.filter((n) => !isIP(n.host)).map((n) => n.port));
+  const toNode = (remote: string, port: number) => endpoints.has(remote) || hostnamePorts.has(port);
 
   const rabbitSockets = () => {
     const snap = snapshot();
