@@ -1,0 +1,195 @@
+// The results as tables (sections of rows), rendered as plain text or markdown. The HTML report
+// reuses the same sections.
+import { evaluateGoals, type BenchResult, type ArmName } from './results.ts';
+
+export interface Section {
+  title: string;
+  notes: string[];
+  header: string[];
+  /** 'r' right-aligned (numbers), 'l' left. */
+  align: Array<'l' | 'r'>;
+  rows: string[][];
+}
+
+const f = (x: number | undefined, d = 2) => (x === undefined || !Number.isFinite(x) ? '-' : x.toFixed(d));
+const ARMS: ArmName[] = ['warren', 'raw', 'raw+confirm', 'null-broker', 'warren-info'];
+
+export function sections(r: BenchResult): Section[] {
+  const out: Section[] = [];
+  for (const s of r.scenarios) {
+    const [a, b] = s.ops;
+    const rows: string[][] = [];
+    const rawParts = s.ops.map((op) => r.calibration.find((c) => c.op === op)?.rawCallsPerOp);
+    const rawCalls = rawParts.every((x) => x !== undefined) ? rawParts.reduce((p, q) => p! + q!, 0) : undefined;
+    for (const c of s.byConcurrency) {
+      for (const arm of ARMS) {
+        const x = c.arms[arm];
+        if (!x) continue;
+        const ratio = arm === 'raw' ? '-' : arm === 'warren' ? f(c.ratio) : f(x.cyclesPerS / (c.arms.raw?.cyclesPerS ?? NaN));
+        rows.push([
+          String(c.concurrency), arm, f(x.cyclesPerS, 1), ratio,
+          `${f(x.latency[a]?.p50)} / ${f(x.latency[a]?.p99)}`,
+          `${f(x.latency[b]?.p50)} / ${f(x.latency[b]?.p99)}`,
+          x.brokerCpuS === undefined ? '-' : `${f(x.brokerCpuS, 1)} (${f((x.brokerSysShare ?? NaN) * 100, 0)}% sys)`,
+          `${f(x.brokerCpuMsPerCycle)} / ${f(x.rabbitCpuMsPerCycle)} / ${f(x.driverCpuMsPerCycle)}`,
+          f(x.brokerRssMb, 0), x.managementCallsPerCycle !== undefined ? f(x.managementCallsPerCycle) : rawCalls === undefined ? '-' : String(rawCalls + (arm === 'raw+confirm' ? 1 : 0)),
+          x.errors ? String(x.errors) : '0',
+        ]);
+      }
+    }
+    out.push({
+      title: `${s.title}: ${a} + ${b} cycles`,
+      notes: [
+        ...Object.entries(s.describes).map(([arm, d]) => `${arm}: ${d}`),
+        'broker: the process between this driver and RabbitMQ (warren, or the null broker); CPU ms/cycle: utime+stime from /proc of the broker, of RabbitMQ (beam.smp) and of this driver, over the measured rounds',
+        `ratio: cycles/s over all rounds divided by raw's; per-round ratios (min-max, median): ${s.byConcurrency.map((c) => `c${c.concurrency} ${f(Math.min(...c.roundRatios))}-${f(Math.max(...c.roundRatios))}, ${f(c.medianRoundRatio)}`).join('; ')}`,
+      ],
+      header: ['conc', 'arm', 'cycles/s', 'ratio', `${a} p50/p99 ms`, `${b} p50/p99 ms`, 'broker CPU s', 'CPU ms/cycle broker / RabbitMQ / driver', 'broker RSS MB', 'mgmt calls/cycle', 'errors'],
+      align: ['r', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
+      rows,
+    });
+  }
+
+  const lat: string[][] = [];
+  for (const s of r.scenarios) {
+    const c1 = s.byConcurrency.find((c) => c.concurrency === 1);
+    if (!c1) continue;
+    for (const op of s.ops) {
+      const w = c1.arms.warren?.latency[op];
+      const raw = c1.arms.raw?.latency[op];
+      lat.push([op, f(w?.p50), f(raw?.p50), f((w?.p50 ?? NaN) - (raw?.p50 ?? NaN)), f(w?.p99), f(raw?.p99), f((w?.mean ?? NaN) - (raw?.mean ?? NaN))]);
+    }
+  }
+  if (lat.length) {
+    out.push({
+      title: 'Latency warren adds per operation, concurrency 1 (ms)',
+      notes: ['added = warren p50 - raw p50: the OSBAPI hop, warren\'s own work and its extra management calls'],
+      header: ['operation', 'warren p50', 'raw p50', 'added p50', 'warren p99', 'raw p99', 'added mean'],
+      align: ['l', 'r', 'r', 'r', 'r', 'r', 'r'],
+      rows: lat,
+    });
+  }
+
+  if (r.calibration.length) {
+    out.push({
+      title: 'RabbitMQ management calls per operation (warren /metrics, warren_rabbitmq_management_calls_total)',
+      notes: [],
+      header: ['operation', 'through warren', 'raw minimum', 'warren\'s calls'],
+      align: ['l', 'r', 'r', 'l'],
+      rows: r.calibration.map((c) => [
+        c.op, f(c.callsPerOp), String(c.rawCallsPerOp),
+        Object.entries(c.breakdown).map(([k, v]) => (v === 1 ? k : `${f(v)}x ${k}`)).join(', '),
+      ]),
+    });
+  }
+
+  if (r.osbapi.length) {
+    out.push({
+      title: 'The OSBAPI layer alone (no RabbitMQ call behind these GETs)',
+      notes: ['warren CPU ms/request from /proc; 1000 / that is what one core of warren could serve'],
+      header: ['endpoint', 'conc', 'requests/s', 'p50 ms', 'p99 ms', 'warren CPU ms/request', 'errors'],
+      align: ['l', 'r', 'r', 'r', 'r', 'r', 'r'],
+      rows: r.osbapi.map((e) => [e.endpoint, String(e.concurrency), f(e.requestsPerS, 0), f(e.latency.p50), f(e.latency.p99), f(e.warrenCpuMsPerRequest, 3), String(e.errors)]),
+    });
+  }
+
+  if (r.logging?.length) {
+    out.push({
+      title: 'Logging: WARREN_LOG_LEVEL=info vs warn (bind/unbind)',
+      notes: ['info writes one audit line per bind and per unbind'],
+      header: ['conc', 'info/warn cycles/s', 'warn CPU ms/cycle', 'info CPU ms/cycle'],
+      align: ['r', 'r', 'r', 'r'],
+      rows: r.logging.map((l) => [String(l.concurrency), f(l.infoRatio, 3), f(l.warnCpuMsPerCycle), f(l.infoCpuMsPerCycle)]),
+    });
+  }
+
+  if (r.memory.length) {
+    out.push({
+      title: 'Warren RSS',
+      notes: [
+        ...r.memory.map((m) => `${m.source}, ops:RSS MB${m.samples.some((s) => s.heapUsedMb !== undefined) ? '(heap used MB)' : ''}: ${m.samples.map((s) => `${s.ops}:${f(s.rssMb, 0)}${s.heapUsedMb !== undefined ? `(${f(s.heapUsedMb, 0)})` : ''}`).join(' ')}`),
+        'heap used: nodejs_heap_size_used_bytes from warren\'s /metrics at the same moment (no forced GC)',
+      ],
+      header: ['process', 'ops', 'RSS after 1k ops MB', 'RSS at end MB', 'max MB', 'growth MB', 'ops/s'],
+      align: ['l', 'r', 'r', 'r', 'r', 'r', 'r'],
+      rows: r.memory.map((m) => [m.source === 'soak' ? `soak (fresh, c${m.concurrency})` : 'the run\'s warren', String(m.ops), f(m.rssAfter1kMb, 1), f(m.rssEndMb, 1), f(m.rssMaxMb, 1), f(m.growthMb, 1), f(m.opsPerS, 0)]),
+    });
+  }
+
+  if (r.profile) {
+    const p = r.profile;
+    out.push({
+      title: `CPU profile of warren (bind/unbind, concurrency ${p.concurrency}, ${p.seconds} s): where the CPU goes`,
+      notes: [
+        `${p.file}`,
+        `active ${f(p.activeMs, 0)} ms of ${f(p.durationMs, 0)} ms (idle ${f(p.idleMs, 0)}, GC ${f(p.gcMs, 0)})${p.ops ? `; ${p.ops} ops, ${f(p.activeUsPerOp, 0)} µs active CPU per op` : ''}`,
+        'self time of node internals and native code (socket writes, crypto, SQLite) is charged to the nearest warren or package frame that called it',
+      ],
+      header: ['charged to', 'self ms', '% of active', 'µs per op'],
+      align: ['l', 'r', 'r', 'r'],
+      rows: (p.byOwner ?? p.byCategory).slice(0, 16).map((c) => [c.category, f(c.selfMs, 0), f(c.pctOfActive, 1), p.ops ? f((c.selfMs * 1000) / p.ops, 0) : '-']),
+    });
+    out.push({
+      title: 'CPU profile: top functions by self time',
+      notes: [],
+      header: ['function', 'where', 'self ms', 'self %', 'total ms'],
+      align: ['l', 'l', 'r', 'r', 'r'],
+      rows: p.top.slice(0, 20).map((t) => [t.name, t.where, f(t.selfMs, 0), f(t.selfPct, 1), f(t.totalMs, 0)]),
+    });
+    out.push({
+      title: 'CPU profile: warren\'s own functions (src/) by total time',
+      notes: [],
+      header: ['function', 'where', 'self ms', 'total ms'],
+      align: ['l', 'l', 'r', 'r'],
+      rows: p.topWarren.slice(0, 15).map((t) => [t.name, t.where, f(t.selfMs, 1), f(t.totalMs, 0)]),
+    });
+  }
+
+  const goals = evaluateGoals(r);
+  out.push({
+    title: 'Goals',
+    notes: [],
+    header: ['goal', 'target', 'measured', 'result', 'margin'],
+    align: ['l', 'l', 'l', 'l', 'l'],
+    rows: goals.map((g) => [g.goal, g.target, g.measured, g.met === null ? 'n/a' : g.met ? 'MET' : 'MISSED', g.margin]),
+  });
+  return out;
+}
+
+export function environmentLine(r: BenchResult): string {
+  const e = r.environment;
+  return `${r.mode} run ${r.startedAt} (${f(r.durationS, 0)} s): ${e.cpus} x ${e.cpuModel}, ${e.os}; node ${e.node}; RabbitMQ ${e.rabbitmq} (Erlang ${e.erlang}); warren ${e.warren}; undici ${e.undici}, fastify ${e.fastify}, pino ${e.pino}, better-sqlite3 ${e.betterSqlite3}; RabbitMQ, warren and the driver share the machine; load average ${e.loadAvgAtStart ?? '?'} at start, ${e.loadAvgAtEnd ?? '?'} at end`;
+}
+
+export function renderText(r: BenchResult): string {
+  const lines: string[] = [environmentLine(r), ''];
+  if (r.mergedFrom) lines.push(`merged from ${r.mergedFrom.join(', ')}`, '');
+  if (r.aborted) lines.push(`ABORTED: ${r.aborted}`, '');
+  for (const s of sections(r)) {
+    lines.push(s.title);
+    const widths = s.header.map((h, i) => Math.max(h.length, ...s.rows.map((row) => (row[i] ?? '').length)));
+    const fmt = (cells: string[]) =>
+      cells.map((c, i) => (s.align[i] === 'r' ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd();
+    lines.push(fmt(s.header), widths.map((w) => '-'.repeat(w)).join('  '));
+    for (const row of s.rows) lines.push(fmt(row));
+    for (const n of s.notes) lines.push(`  ${n}`);
+    lines.push('');
+  }
+  return lines.join('\n');
+}
+
+export function renderMarkdown(r: BenchResult): string {
+  const esc = (c: string) => c.replace(/\|/g, '\\|');
+  const lines: string[] = [`_${environmentLine(r)}_`, ''];
+  if (r.mergedFrom) lines.push(`_merged from ${r.mergedFrom.join(', ')}_`, '');
+  if (r.aborted) lines.push(`**ABORTED:** ${r.aborted}`, '');
+  for (const s of sections(r)) {
+    lines.push(`#### ${s.title}`, '');
+    lines.push(`| ${s.header.map(esc).join(' | ')} |`);
+    lines.push(`|${s.align.map((a) => (a === 'r' ? ' ---: ' : ' --- ')).join('|')}|`);
+    for (const row of s.rows) lines.push(`| ${row.map(esc).join(' | ')} |`);
+    if (s.notes.length) lines.push('', ...s.notes.map((n) => `- ${n}`));
+    lines.push('');
+  }
+  return lines.join('\n');
+}
