@@ -7,6 +7,7 @@ import { rmSync } from 'node:fs';
 import amqp from 'amqplib';
 import type { ChannelModel } from 'amqplib';
 import { Agent, request } from 'undici';
+import { readJsonAnswer } from '../support/json-answer.ts';
 import { DEFAULT_SERVICE_ID, OsbClient, SMALL_PLAN_ID, STANDARD_PLAN_ID, type OsbAnswer } from '../support/osb-client.ts';
 import { startWarrenProcess, type StartOptions, type WarrenProcess } from '../support/warren-process.ts';
 
@@ -44,14 +45,8 @@ export class RabbitAdmin {
       body: body === undefined ? undefined : JSON.stringify(body),
       dispatcher: this.agent,
     });
-    const text = await res.body.text();
-    let parsed: unknown;
-    try {
-      parsed = text ? JSON.parse(text) : undefined;
-    } catch {
-      parsed = undefined;
-    }
-    return { status: res.statusCode, body: parsed, text };
+    const answer = await readJsonAnswer(res);
+    return { status: answer.status, body: answer.body, text: answer.text };
   }
 
   async get(path: string): Promise<any> {

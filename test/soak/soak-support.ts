@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import amqp from 'amqplib';
 import type { ChannelModel } from 'amqplib';
 import { Agent, request } from 'undici';
+import { readJsonAnswer } from '../support/json-answer.ts';
 
 // ---------------------------------------------------------------------------------------------
 // RabbitMQ management API, with the administrator account.
@@ -35,14 +36,8 @@ export class RabbitAdmin {
       body: body === undefined ? undefined : JSON.stringify(body),
       dispatcher: this.agent,
     });
-    const text = await res.body.text();
-    let parsed: unknown;
-    try {
-      parsed = text ? JSON.parse(text) : undefined;
-    } catch {
-      parsed = undefined;
-    }
-    return { status: res.statusCode, body: parsed, text };
+    const answer = await readJsonAnswer(res);
+    return { status: answer.status, body: answer.body, text: answer.text };
   }
 
   /** Names of users or vhosts starting with prefix. */

@@ -1,13 +1,9 @@
 // A small OSBAPI client for tests: every response body is read in full (this project's rule
 // applies to its tests too), and answers come back as { status, headers, body }.
 import { Agent, request } from 'undici';
+import { readJsonAnswer, type JsonAnswer } from './json-answer.ts';
 
-export interface OsbAnswer {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: any;
-  text: string;
-}
+export type OsbAnswer = JsonAnswer;
 
 export interface OsbClientOptions {
   url: string;
@@ -40,14 +36,7 @@ export class OsbClient {
     if (opts.body !== undefined) body = JSON.stringify(opts.body);
     if (body !== undefined && !headers['content-type']) headers['content-type'] = 'application/json';
     const res = await request(this.o.url + path, { method, headers, body, dispatcher: this.agent });
-    const text = await res.body.text();
-    let parsed: unknown;
-    try {
-      parsed = text ? JSON.parse(text) : undefined;
-    } catch {
-      parsed = undefined;
-    }
-    return { status: res.statusCode, headers: res.headers, body: parsed, text };
+    return readJsonAnswer(res);
   }
 
   close(): Promise<void> {

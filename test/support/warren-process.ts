@@ -30,6 +30,8 @@ export interface StartOptions {
    * must behave like `warren serve` (e.g. call serve() with overrides for fault injection).
    */
   entry?: string;
+  /** Node flags before the script, e.g. ['--cpu-prof', '--cpu-prof-dir=/tmp/p'] (not allowed in NODE_OPTIONS). */
+  nodeArgs?: string[];
   /** Run under `ulimit -n N` (soft and hard). */
   fdLimit?: number;
   dataDir?: string;
@@ -49,7 +51,8 @@ export async function startWarrenProcess(opts: StartOptions = {}): Promise<Warre
     WARREN_LOG_LEVEL: 'info',
     ...opts.env,
   };
-  const argv = opts.entry ? ['--import', 'tsx', opts.entry, ...(opts.args ?? [])] : ['bin/warren.mjs', 'serve', ...(opts.args ?? [])];
+  const script = opts.entry ? ['--import', 'tsx', opts.entry] : ['bin/warren.mjs', 'serve'];
+  const argv = [...(opts.nodeArgs ?? []), ...script, ...(opts.args ?? [])];
   const child = opts.fdLimit
     ? spawn('bash', ['-c', `ulimit -n ${opts.fdLimit} && exec node ${argv.join(' ')}`], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] })
     : spawn(process.execPath, argv, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
