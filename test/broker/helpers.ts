@@ -6,8 +6,8 @@ import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import amqp from 'amqplib';
 import type { ChannelModel } from 'amqplib';
-import { Agent, request } from 'undici';
-import { readJsonAnswer } from '../support/json-answer.ts';
+import { Agent } from 'undici';
+import { managementCall } from '../support/json-answer.ts';
 import { DEFAULT_SERVICE_ID, OsbClient, SMALL_PLAN_ID, STANDARD_PLAN_ID, type OsbAnswer } from '../support/osb-client.ts';
 import { startWarrenProcess, type StartOptions, type WarrenProcess } from '../support/warren-process.ts';
 
@@ -37,16 +37,7 @@ export class RabbitAdmin {
   private readonly agent = new Agent({ connections: 8, keepAliveTimeout: 2000 });
 
   async call(method: 'GET' | 'PUT' | 'DELETE', path: string, body?: unknown, auth = ADMIN_AUTH): Promise<MgmtAnswer> {
-    const headers: Record<string, string> = { authorization: auth };
-    if (body !== undefined) headers['content-type'] = 'application/json';
-    const res = await request(`${MGMT_URL}/api/${path}`, {
-      method,
-      headers,
-      body: body === undefined ? undefined : JSON.stringify(body),
-      dispatcher: this.agent,
-    });
-    const answer = await readJsonAnswer(res);
-    return { status: answer.status, body: answer.body, text: answer.text };
+    return managementCall(this.agent, MGMT_URL, auth, method, path, body);
   }
 
   async get(path: string): Promise<any> {

@@ -336,7 +336,6 @@ export async function runSoak(partial: Partial<SoakOptions> = {}): Promise<SoakR
   // --- sampling ---
   const samples = result.samples;
   const window: Snapshot[] = [];
-  let lastSnapshot: Snapshot | undefined;
   let logScanned = 0;
   const sampleOnce = () => {
     if (!warren || warrenGone) return;
@@ -351,7 +350,7 @@ export async function runSoak(partial: Partial<SoakOptions> = {}): Promise<SoakR
       stop('fd access denied');
       return;
     }
-    lastSnapshot = snap;
+
     window.push(snap);
     if (window.length > 4) window.shift();
     const states: Record<string, number> = {};

@@ -5,8 +5,8 @@
 import { readFileSync } from 'node:fs';
 import amqp from 'amqplib';
 import type { ChannelModel } from 'amqplib';
-import { Agent, request } from 'undici';
-import { readJsonAnswer } from '../support/json-answer.ts';
+import { Agent } from 'undici';
+import { managementCall } from '../support/json-answer.ts';
 
 // ---------------------------------------------------------------------------------------------
 // RabbitMQ management API, with the administrator account.
@@ -28,16 +28,7 @@ export class RabbitAdmin {
   }
 
   async call(method: 'GET' | 'PUT' | 'DELETE', path: string, body?: unknown): Promise<AdminAnswer> {
-    const headers: Record<string, string> = { authorization: this.auth };
-    if (body !== undefined) headers['content-type'] = 'application/json';
-    const res = await request(`${this.base}/api/${path}`, {
-      method,
-      headers,
-      body: body === undefined ? undefined : JSON.stringify(body),
-      dispatcher: this.agent,
-    });
-    const answer = await readJsonAnswer(res);
-    return { status: answer.status, body: answer.body, text: answer.text };
+    return managementCall(this.agent, this.base, this.auth, method, path, body);
   }
 
   /** Names of users or vhosts starting with prefix. */
