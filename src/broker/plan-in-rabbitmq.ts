@@ -46,8 +46,7 @@ export async function applyUserPlan(
   previous?: PlanRabbitConfig,
 ): Promise<void> {
   await rabbit.putUser(user.username, { password: user.password, tags: plan.user_tags });
-  const calls: Array<Promise<unknown>> = [rabbit.putPermissions(vhost, user.username, plan.permissions)];
-  for (const t of plan.topic_permissions) calls.push(rabbit.putTopicPermissions(vhost, user.username, t));
+  const calls: Array<Promise<unknown>> = [rabbit.putPermissions(vhost, user.username, plan.permissions), applyTopicPermissions(rabbit, vhost, user.username, plan, previous)];
   calls.push(applyUserLimits(rabbit, user.username, plan, previous));
   await settleAll(calls);
 }
@@ -62,6 +61,12 @@ async function applyVhostLimits(rabbit: RabbitManagement, vhost: string, plan: P
     if (value !== undefined) await rabbit.putVhostLimit(vhost, name, value);
     else if (previous?.vhost_limits[key] !== undefined) await rabbit.deleteVhostLimit(vhost, name);
   }
+}
+
+/** Topic permissions are one entry per exchange: an update first clears the old plan's. */
+async function applyTopicPermissions(rabbit: RabbitManagement, vhost: string, username: string, plan: PlanRabbitConfig, previous?: PlanRabbitConfig): Promise<void> {
+  if (previous && previous.topic_permissions.length > 0) await rabbit.deleteTopicPermissions(vhost, username);
+  await settleAll(plan.topic_permissions.map((t) => rabbit.putTopicPermissions(vhost, username, t)));
 }
 
 /** User limits share one stored value per user, like vhost limits: change them in sequence. */

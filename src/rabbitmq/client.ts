@@ -117,6 +117,12 @@ export class ManagementClient implements RabbitManagement {
     );
   }
 
+  /** Removes every topic permission of the user on the vhost; false when there were none (404). */
+  async deleteTopicPermissions(vhost: string, user: string): Promise<boolean> {
+    const path = `/api/topic-permissions/${seg(vhost, 'vhost')}/${seg(user, 'user')}`;
+    return this.funnel.request({ method: 'DELETE', path, template: '/api/topic-permissions/{}/{}', ok: OK_DELETE, read: 'dump' }, found);
+  }
+
   /** Throws ManagementError 404 when the vhost does not exist. */
   async listVhostPermissions(vhost: string): Promise<Array<{ user: string } & Permissions>> {
     const path = `/api/vhosts/${seg(vhost, 'vhost')}/permissions`;

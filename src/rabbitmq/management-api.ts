@@ -74,6 +74,8 @@ export interface RabbitManagement {
   putPermissions(vhost: string, user: string, perms: Permissions): Promise<Created>;
   deletePermissions(vhost: string, user: string): Promise<boolean>;
   putTopicPermissions(vhost: string, user: string, perms: TopicPermissions): Promise<Created>;
+  /** Removes all of the user's topic permissions on the vhost; false when there were none. */
+  deleteTopicPermissions(vhost: string, user: string): Promise<boolean>;
   /** Users with permissions on the vhost (GET /api/vhosts/{vhost}/permissions). */
   listVhostPermissions(vhost: string): Promise<Array<{ user: string } & Permissions>>;
 
