@@ -111,6 +111,9 @@ export async function unbind(deps: BrokerDeps, instanceId: string, bindingId: st
       const existing = await deps.store.getBinding(bindingId, { withCredentials: false });
       if (!existing || existing.instanceId !== instanceId) throw gone();
       try {
+        // From here the credentials are revoked: GET answers 404, a repeat bind waits for the
+        // delete, an update leaves this user alone, and a failed attempt is finished by a retry.
+        if (existing.state !== 'deleting') await deps.store.updateBinding(bindingId, { state: 'deleting', updatedAt: now() });
         await removeBindingUser(deps, existing.username);
         await deps.store.deleteBinding(bindingId);
       } catch (err) {

@@ -34,6 +34,7 @@ export class ClusterProtocols {
   private ports: ProtocolPorts;
   private discovered = false;
   private timer: NodeJS.Timeout | undefined;
+  private stopped = false;
 
   constructor(
     private readonly rabbit: RabbitManagement,
@@ -71,6 +72,7 @@ export class ClusterProtocols {
   start(intervalMs = 5 * 60_000): Promise<void> {
     const tick = async () => {
       await this.refresh();
+      if (this.stopped) return; // stop() came while the refresh was running
       this.timer = setTimeout(tick, this.discovered || this.fixed ? intervalMs : 5_000);
       this.timer.unref();
     };
@@ -78,6 +80,7 @@ export class ClusterProtocols {
   }
 
   stop(): void {
+    this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
   }

@@ -1,6 +1,6 @@
 // Provision, update, deprovision, fetch and poll of service instances. An instance is a vhost
 // named after the instance id, marked as warren's by its description.
-import { badRequest, concurrencyError, conflict, gone, notFound } from '../osbapi/errors.ts';
+import { badRequest, concurrencyError, conflict, gone, notFound, unprocessable } from '../osbapi/errors.ts';
 import type {
   DeprovisionDetails, DeprovisionResult, FetchDetails, InstanceView, LastOperation, PollDetails, ProvisionDetails,
   ProvisionResult, RequestContext, UpdateDetails, UpdateResult,
@@ -119,25 +119,37 @@ export async function update(deps: BrokerDeps, instanceId: string, d: UpdateDeta
     const target = requirePlan(deps.catalog, d.serviceId, d.planId ?? existing.planId);
     const current = deps.catalog.plan(existing.serviceId, existing.planId);
     if (target.plan.id !== existing.planId && current && !deps.catalog.planUpdateable(current)) {
-      throw badRequest(`plan "${current.plan.name}" cannot be changed to another plan`);
+      throw unprocessable('PlanChangeNotSupported', `plan "${current.plan.name}" cannot be changed to another plan`);
     }
     checkMaintenanceInfo(target.plan, d.maintenanceInfo);
     const previous = current?.plan.rabbitmq;
     await deps.store.updateInstance(instanceId, { state: 'updating', updatedAt: now() });
+    const bindings = (await deps.store.listBindings(instanceId)).filter(
+      (b): b is typeof b & { credentials: { password: string } } => b.state === 'ready' && typeof b.credentials?.password === 'string',
+    );
+    const touched: typeof bindings = [];
     try {
       await applyVhostPlan(deps.rabbit, existing.vhost, target.plan.rabbitmq, previous);
-      // Existing bindings follow the new plan too (permissions, tags, user limits).
-      for (const b of await deps.store.listBindings(instanceId)) {
-        const password = b.credentials?.password;
-        if (b.state !== 'ready' || typeof password !== 'string') continue;
-        await applyUserPlan(deps.rabbit, existing.vhost, { username: b.username, password }, target.plan.rabbitmq, previous);
-        // Bindings follow their instance's plan, so a platform's repeat bind (new plan id) still matches.
-        if (b.planId !== target.plan.id) await deps.store.updateBinding(b.id, { planId: target.plan.id, updatedAt: now() });
+      // Existing bindings follow the new plan too (permissions, topic permissions, tags, user limits).
+      for (const b of bindings) {
+        touched.push(b);
+        await applyUserPlan(deps.rabbit, existing.vhost, { username: b.username, password: b.credentials.password }, target.plan.rabbitmq, previous);
       }
     } catch (err) {
+      // Put back what was changed, as far as RabbitMQ lets us: a failed update leaves the old plan.
+      if (previous) {
+        await applyVhostPlan(deps.rabbit, existing.vhost, previous, target.plan.rabbitmq).catch(() => undefined);
+        for (const b of touched) {
+          await applyUserPlan(deps.rabbit, existing.vhost, { username: b.username, password: b.credentials.password }, previous, target.plan.rabbitmq).catch(() => undefined);
+        }
+      }
       await deps.store.updateInstance(instanceId, { state: 'ready', updatedAt: now() }).catch(() => undefined);
-      await recordOperation(deps, 'instance', instanceId, instanceId, 'update', 'failed', 'update failed; the previous plan may be partly replaced, repeat the update');
+      await recordOperation(deps, 'instance', instanceId, instanceId, 'update', 'failed', 'update failed; the previous plan was restored where possible, repeat the update');
       throw toBrokerError(err, 'update failed');
+    }
+    // Bindings follow their instance's plan, so a platform's repeat bind (new plan id) still matches.
+    for (const b of bindings) {
+      if (b.planId !== target.plan.id) await deps.store.updateBinding(b.id, { planId: target.plan.id, updatedAt: now() });
     }
     await deps.store.updateInstance(instanceId, {
       state: 'ready',
@@ -160,20 +172,28 @@ export async function deprovision(deps: BrokerDeps, instanceId: string, _d: Depr
     const finished = existing.state === 'ready' || existing.state === 'updating' || existing.state === 'deprovisioning';
     await deps.store.updateInstance(instanceId, { state: 'deprovisioning', updatedAt: now() });
     try {
-      // Every binding's user goes first (with its connections), then the vhost.
+      // Every binding's user goes first (with its connections), then the vhost. Each batch is
+      // awaited in full, so nothing of this delete is still running once it has answered.
       const bindings = await deps.store.listBindings(instanceId);
       for (let i = 0; i < bindings.length; i += 8) {
-        await Promise.all(
+        const batch = await Promise.allSettled(
           bindings.slice(i, i + 8).map(async (b) => {
+            if (b.state !== 'deleting') await deps.store.updateBinding(b.id, { state: 'deleting', updatedAt: now() });
             await removeBindingUser(deps, b.username);
             await deps.store.deleteBinding(b.id);
+            deps.recentlyUnbound.add(b.id, instanceId);
           }),
         );
+        const failed = batch.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+        if (failed) throw failed.reason;
       }
       // A half-provisioned instance may have met a vhost that is not ours: leave that one alone.
       if (finished || (await isOurVhost(deps, instanceId, existing.vhost)) === true) await deps.rabbit.deleteVhost(existing.vhost);
       await deps.store.deleteInstance(instanceId);
     } catch (err) {
+      // The instance is still there (what is left of it): back to its state, so a retried delete
+      // or anything else can proceed; the bindings already removed stay removed.
+      await deps.store.updateInstance(instanceId, { state: existing.state, updatedAt: now() }).catch(() => undefined);
       await recordOperation(deps, 'instance', instanceId, instanceId, 'deprovision', 'failed', 'deprovisioning failed; repeat the delete');
       throw toBrokerError(err, 'deprovisioning failed');
     }

@@ -8,8 +8,10 @@ import { createLogger } from '../observability/logger.ts';
 
 export async function serve(opts: { configFile?: string; overrides?: StartOverrides }): Promise<number> {
   let config;
+  let password;
   try {
     config = loadConfig({ file: opts.configFile });
+    password = resolveBrokerPassword(config.auth.password, config.data_dir);
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`warren: ${err.message}\n`);
@@ -18,7 +20,6 @@ export async function serve(opts: { configFile?: string; overrides?: StartOverri
     throw err;
   }
   const log = createLogger(config.log_level);
-  const password = resolveBrokerPassword(config.auth.password, config.data_dir);
   if (password.file) log.info({ file: password.file, username: config.auth.username }, 'no broker password configured: using the one stored in this file');
   const fullConfig = { ...config, auth: { username: config.auth.username, password: password.password } };
 

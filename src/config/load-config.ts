@@ -80,7 +80,8 @@ function applyEnv(doc: Doc, env: NodeJS.ProcessEnv): void {
   if (env.WARREN_STORE_URL) doc.store = { kind: 'postgres', url: env.WARREN_STORE_URL };
   if (env.WARREN_MANAGEMENT_URLS) {
     rabbit.management_urls = env.WARREN_MANAGEMENT_URLS.split(',').map((s) => s.trim()).filter(Boolean);
-    delete rabbit.administrator;
+    // URLs with userinfo bring the administrator account; without, the configured one stays.
+    if ((rabbit.management_urls as string[]).some((u) => /^[a-z]+:\/\/[^/@]*@/i.test(u))) delete rabbit.administrator;
   }
   if (env.WARREN_RABBITMQ_HOSTS) rabbit.hosts = env.WARREN_RABBITMQ_HOSTS.split(',').map((s) => s.trim()).filter(Boolean);
 }

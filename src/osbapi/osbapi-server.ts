@@ -45,7 +45,8 @@ export async function createOsbApiServer(opts: OsbApiOptions): Promise<FastifyIn
     bodyLimit: opts.bodyLimit ?? 1024 * 1024,
     // Platforms name their requests; keep their identity as our request id.
     requestIdHeader: 'x-broker-api-request-identity',
-    return503OnClosing: true,
+    // Answered by our own hook below, in the protocol's error shape.
+    return503OnClosing: false,
     // Ids may be up to 255 characters (request-schemas.ts): the router must not cut them at 100.
     routerOptions: { maxParamLength: 1024 },
     // Malformed URLs and the like get the protocol's error shape too.
@@ -99,6 +100,11 @@ export async function createOsbApiServer(opts: OsbApiOptions): Promise<FastifyIn
   let closing = false;
   app.addHook('preClose', async () => {
     closing = true;
+  });
+  app.addHook('onRequest', async (request, reply) => {
+    if (closing) return sendError(reply, new BrokerError(503, 'ServiceUnavailable', 'the broker is shutting down; retry'));
+    // Some platforms send bodies without (or with an empty) content type: read them as JSON.
+    if (!request.headers['content-type']) request.headers['content-type'] = 'application/json';
   });
   app.addHook('onSend', async (_request, reply) => {
     if (closing) reply.header('connection', 'close');

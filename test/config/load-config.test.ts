@@ -54,6 +54,15 @@ describe('configuration', () => {
     assert.equal(c.data_dir, '/var/lib/warren');
   });
 
+  it('keeps the configured administrator when WARREN_MANAGEMENT_URLS carries no credentials', () => {
+    const c = loadConfig({
+      env: { WARREN_MANAGEMENT_URLS: 'http://rmq-2.internal:15672' },
+      file: file('admin.yml', 'rabbitmq:\n  management_urls: [http://rmq-1.internal:15672]\n  administrator: { username: warren-admin, password: s3cret }\n'),
+    });
+    assert.deepEqual(c.rabbitmq.management_urls, ['http://rmq-2.internal:15672']);
+    assert.deepEqual(c.rabbitmq.administrator, { username: 'warren-admin', password: 's3cret' });
+  });
+
   it('names the bad key: unknown keys, wrong types, bad enums', () => {
     const msg = configError(() =>
       loadConfig({ env: {}, file: file('typo.yml', 'rabbitmq:\n  management_urls: [http://a:b@h:15672]\n  pool: { conections: 4 }\nlog_level: loud\n') }),
@@ -105,5 +114,12 @@ describe('configuration', () => {
     assert.equal(resolveBrokerPassword(undefined, dataDir).password, first.password);
     assert.equal(readFileSync(first.file, 'utf8').trim(), first.password);
     assert.deepEqual(resolveBrokerPassword('given', dataDir), { password: 'given' });
+  });
+
+  it('refuses an empty broker password file instead of accepting an empty password', () => {
+    const dataDir = join(dir, 'empty-pw');
+    resolveBrokerPassword(undefined, dataDir);
+    writeFileSync(join(dataDir, 'broker-password'), '  \n');
+    assert.match(configError(() => resolveBrokerPassword(undefined, dataDir)), /broker-password is empty/);
   });
 });
