@@ -129,6 +129,11 @@ export async function update(deps: BrokerDeps, instanceId: string, d: UpdateDeta
     );
     const touched: typeof bindings = [];
     try {
+      const queueType = target.plan.rabbitmq.default_queue_type;
+      if (queueType && queueType !== previous?.default_queue_type) {
+        // The vhost's default queue type lives in its metadata (RabbitMQ 3.11+): PUT it again.
+        await deps.rabbit.putVhost(existing.vhost, { description: vhostMarker(instanceId), tags: ['warren'], defaultQueueType: queueType });
+      }
       await applyVhostPlan(deps.rabbit, existing.vhost, target.plan.rabbitmq, previous);
       // Existing bindings follow the new plan too (permissions, topic permissions, tags, user limits).
       for (const b of bindings) {
