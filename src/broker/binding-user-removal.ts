@@ -38,11 +38,11 @@ export async function removeBindingUser(deps: BrokerDeps, username: string): Pro
 /**
  * A connection that authenticated just before the user was deleted can reach connection
  * tracking a few milliseconds later (measured under load in the soak): neither the deletion nor
- * the count saw it. Two later looks (after the answer, off the request's latency) close such a
+ * the count saw it. One later look (after the answer, off the request's latency) closes such a
  * straggler by username. The timers do not keep the process alive; a look after shutdown fails
  * quietly.
  */
-const STRAGGLER_CHECKS_MS = [250, 2000];
+const STRAGGLER_CHECKS_MS = [500];
 
 function sweepStragglers(deps: BrokerDeps, username: string, attempt = 0): void {
   const delay = STRAGGLER_CHECKS_MS[attempt];
