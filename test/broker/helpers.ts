@@ -4,9 +4,9 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
-import amqp from 'amqplib';
 import type { ChannelModel } from 'amqplib';
 import { Agent } from 'undici';
+import { openAmqp, within, type LiveConnection } from '../support/amqp-connection.ts';
 import { managementCall } from '../support/json-answer.ts';
 import { DEFAULT_SERVICE_ID, OsbClient, SMALL_PLAN_ID, STANDARD_PLAN_ID, type OsbAnswer } from '../support/osb-client.ts';
 import { startWarrenProcess, type StartOptions, type WarrenProcess } from '../support/warren-process.ts';
@@ -117,47 +117,15 @@ export class RabbitAdmin {
 /** Connections opened through these helpers, so a file's after() hook can close any left over. */
 const openConnections = new Set<ChannelModel>();
 
-export interface Tracked {
-  conn: ChannelModel;
-  /** Resolves with the time (Date.now()) the connection's 'close' event fired. */
-  closed: Promise<number>;
-  isClosed(): boolean;
-}
+export type Tracked = LiveConnection;
+export { within };
 
-function track(conn: ChannelModel): Tracked {
-  openConnections.add(conn);
-  let closedAt: number | undefined;
-  // A server-side close emits 'error' first; an app without a listener would crash, so listen.
-  conn.on('error', () => undefined);
-  const closed = new Promise<number>((resolve) =>
-    conn.once('close', () => {
-      closedAt = Date.now();
-      openConnections.delete(conn);
-      resolve(closedAt);
-    }),
-  );
-  return { conn, closed, isClosed: () => closedAt !== undefined };
-}
-
-/** Connects with a URI from the credentials; throws what amqplib throws (bounded to timeoutMs). */
+/** Connects with a URI from the credentials (bounded to timeoutMs); closed by closeAllConnections(). */
 export async function amqpConnect(uri: string, timeoutMs = 5000): Promise<Tracked> {
-  let timer: NodeJS.Timeout | undefined;
-  const attempt = amqp.connect(uri, { timeout: timeoutMs });
-  try {
-    const conn = await Promise.race([
-      attempt,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`AMQP connect did not finish within ${timeoutMs} ms`)), timeoutMs);
-      }),
-    ]);
-    return track(conn);
-  } catch (err) {
-    // If the race was lost to the timer, close whatever connect produces later.
-    attempt.then((c) => c.close().catch(() => undefined), () => undefined);
-    throw err;
-  } finally {
-    clearTimeout(timer);
-  }
+  const live = await openAmqp(uri, timeoutMs);
+  openConnections.add(live.conn);
+  void live.closed.then(() => openConnections.delete(live.conn));
+  return live;
 }
 
 /** Connecting must fail (refused login, limit reached...): returns the error. */
@@ -207,12 +175,6 @@ export async function roundTrip(conn: ChannelModel, queue = `q-${randomBytes(3).
 }
 
 /** Resolves true if p settles within ms, false otherwise. */
-export async function within(p: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const r = await Promise.race([p.then(() => true), new Promise<boolean>((res) => (timer = setTimeout(() => res(false), ms)))]);
-  clearTimeout(timer);
-  return r;
-}
 
 // ---------------------------------------------------------------------------------------------
 // OSBAPI requests.

@@ -3,8 +3,6 @@
 // and /proc readings the leak module does not cover (RSS, the raw fd limit line).
 // Every HTTP response body is read to its end here too: the soak must not leak what it hunts.
 import { readFileSync } from 'node:fs';
-import amqp from 'amqplib';
-import type { ChannelModel } from 'amqplib';
 import { Agent } from 'undici';
 import { managementCall } from '../support/json-answer.ts';
 
@@ -55,55 +53,7 @@ export class RabbitAdmin {
 // ---------------------------------------------------------------------------------------------
 // AMQP connections made with a binding's credentials.uri.
 
-export interface LiveConnection {
-  conn: ChannelModel;
-  /** Resolves when the connection's 'close' event fires. */
-  closed: Promise<void>;
-  isClosed(): boolean;
-}
-
-/** Connects (the AMQP handshake completes, so the login really worked), bounded by timeoutMs. */
-export async function openAmqp(uri: string, timeoutMs: number): Promise<LiveConnection> {
-  let timer: NodeJS.Timeout | undefined;
-  const attempt = amqp.connect(uri, { timeout: timeoutMs });
-  try {
-    const conn = await Promise.race([
-      attempt,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`AMQP connect did not finish within ${timeoutMs} ms`)), timeoutMs);
-      }),
-    ]);
-    let isClosed = false;
-    // A server-side close emits 'error' first: without a listener the process would crash.
-    conn.on('error', () => undefined);
-    const closed = new Promise<void>((resolve) =>
-      conn.once('close', () => {
-        isClosed = true;
-        resolve();
-      }),
-    );
-    return { conn, closed, isClosed: () => isClosed };
-  } catch (err) {
-    attempt.then((c) => c.close().catch(() => undefined), () => undefined);
-    throw err;
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-/** true if p settles within ms. */
-export async function within(p: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const r = await Promise.race([
-    p.then(
-      () => true,
-      () => true,
-    ),
-    new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ms))),
-  ]);
-  clearTimeout(timer);
-  return r;
-}
+export { openAmqp, within, type LiveConnection } from '../support/amqp-connection.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Latencies.
