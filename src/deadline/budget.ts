@@ -1,0 +1,95 @@
+// A request's time budget, carried implicitly (AsyncLocalStorage) from where work starts (an
+// OSBAPI request, a background job) down to the one path every outgoing call takes (the
+// management funnel, the store). Callers in between never pass it by hand, so no layer can
+// forget it: a call made inside withBudget() can never outlive the budget.
+import { AsyncLocalStorage } from 'node:async_hooks';
+
+/** The budget ran out before the work finished. */
+export class DeadlineExceededError extends Error {
+  readonly code = 'DEADLINE_EXCEEDED';
+  constructor(message = 'deadline exceeded') {
+    super(message);
+    this.name = 'DeadlineExceededError';
+  }
+}
+
+export class Budget {
+  private readonly controller = new AbortController();
+  private readonly timer: NodeJS.Timeout | undefined;
+
+  /** @param deadline epoch milliseconds (Date.now() scale) */
+  constructor(
+    readonly deadline: number,
+    parent?: Budget,
+  ) {
+    const left = deadline - Date.now();
+    if (left <= 0) this.controller.abort(new DeadlineExceededError());
+    else {
+      this.timer = setTimeout(() => this.controller.abort(new DeadlineExceededError()), left);
+      this.timer.unref();
+    }
+    if (parent) {
+      if (parent.signal.aborted) this.controller.abort(parent.signal.reason);
+      else parent.signal.addEventListener('abort', () => this.controller.abort(parent.signal.reason), { once: true });
+    }
+  }
+
+  /** Aborted when the deadline passes (reason: DeadlineExceededError) or a parent is aborted. */
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  remaining(): number {
+    return Math.max(0, this.deadline - Date.now());
+  }
+
+  expired(): boolean {
+    return this.signal.aborted;
+  }
+
+  /** Throws DeadlineExceededError (or the abort reason) when the budget is spent. */
+  check(): void {
+    if (this.signal.aborted) throw this.signal.reason instanceof Error ? this.signal.reason : new DeadlineExceededError();
+  }
+
+  /** Ends the budget early (e.g. the work it covered is finished); frees the timer. */
+  dispose(): void {
+    if (this.timer) clearTimeout(this.timer);
+  }
+}
+
+const storage = new AsyncLocalStorage<Budget>();
+
+/** The budget of the work in progress, if any. */
+export function currentBudget(): Budget | undefined {
+  return storage.getStore();
+}
+
+/** Milliseconds left in the current budget, capped at `max` (which is the answer without a budget). */
+export function timeLeft(max: number): number {
+  const b = storage.getStore();
+  return b ? Math.min(max, b.remaining()) : max;
+}
+
+/**
+ * Runs fn under a budget of `ms`, nested inside the current one (a child never outlives its
+ * parent). The signal is aborted when time is up; fn decides what that means.
+ */
+export async function withBudget<T>(ms: number, fn: (budget: Budget) => Promise<T>): Promise<T> {
+  const parent = storage.getStore();
+  const deadline = Math.min(Date.now() + ms, parent?.deadline ?? Number.POSITIVE_INFINITY);
+  const budget = new Budget(deadline, parent);
+  try {
+    return await storage.run(budget, () => fn(budget));
+  } finally {
+    budget.dispose();
+  }
+}
+
+/**
+ * Runs fn outside any request's budget: for work that must outlive the request that started
+ * it (finishing a durable operation in the background). It should set a budget of its own.
+ */
+export function detached<T>(fn: () => T): T {
+  return storage.exit(fn);
+}
