@@ -61,8 +61,8 @@ export async function main(argv: string[]): Promise<number> {
       return serve({ configFile: optionValue(rest, '--config') });
     }
     case 'leaks': {
-      const { runLeaksCli } = await import('../leakguard/cli.ts');
-      return runLeaksCli(rest);
+      const { runLeaksCli } = await import('../../packages/leakguard/src/cli.ts');
+      return runLeaksCli(rest, undefined, 'warren leaks');
     }
     default:
       process.stderr.write(`warren: unknown command "${command}"\n\n${HELP}`);

@@ -2,8 +2,8 @@
 // through the leak guard. One snapshot serves every reader for a second: /metrics and /ready
 // may be polled often, and a large /proc/net/tcp takes a while to parse.
 import { isIP } from 'node:net';
-import { formatEndpoint } from '../leakguard/inet-address.ts';
-import { takeSnapshot, type Snapshot } from '../leakguard/snapshot.ts';
+import { formatEndpoint } from '../../packages/leakguard/src/inet-address.ts';
+import { takeSnapshot, type Snapshot } from '../../packages/leakguard/src/snapshot.ts';
 import type { SocketCount } from './broker-metrics.ts';
 
 export interface NodeAddress {

@@ -2,8 +2,11 @@
 //  close-wait: the peer has hung up and the process never closed its end.
 //  stuck-rx:   ESTABLISHED with received bytes that nobody reads (an unconsumed response body).
 //  ghost:      a socket fd no /proc/net table lists any more (reset by the peer, never closed).
+// And over three or more samples, growth (growth.ts): a count of fds or of sockets to one peer
+// that keeps rising.
 // A socket counts only if it stays in its class in every sample (by inode) and its unread
 // bytes never shrink: a socket that is being read or closed is busy, not leaked.
+import { MIN_GROWTH_SAMPLES, findGrowth, type GrowthFinding } from './growth.ts';
 import { compilePeerFilter, type PeerFilter } from './peer-filter.ts';
 import type { Direction, SocketInfo, Snapshot } from './snapshot.ts';
 
@@ -30,6 +33,10 @@ export interface LeakReport {
   stuckRxJudged: boolean;
   /** Largest first. */
   groups: LeakGroup[];
+  /** Steady growth needs at least three samples. */
+  growthJudged: boolean;
+  /** Counts that kept rising across the samples, fastest first. */
+  growth: GrowthFinding[];
   counts: Record<LeakClass, number>;
   total: number;
   /** Ghosts left out because a peer filter was given and their peer was never seen. */
@@ -44,6 +51,10 @@ export interface FindLeaksOptions {
   baseline?: Snapshot;
   /** Sockets seen in earlier looks (see rememberSockets), to name the peers of later ghosts. */
   seen?: ReadonlyMap<number, SocketInfo>;
+  /** Judge growth (default true when there are three samples or more). */
+  growth?: boolean;
+  /** Smallest rise over the window that counts as growth (default 3). */
+  growthMinIncrease?: number;
 }
 
 /**
@@ -138,16 +149,20 @@ function classify(samples: readonly Snapshot[], options: FindLeaksOptions, stuck
   const counts: Record<LeakClass, number> = { 'close-wait': 0, 'stuck-rx': 0, ghost: 0 };
   for (const g of list) counts[g.leakClass] += g.count;
   const total = counts['close-wait'] + counts['stuck-rx'] + counts.ghost;
+  const growthJudged = options.growth !== false && samples.length >= MIN_GROWTH_SAMPLES;
+  const growth = growthJudged ? findGrowth(samples, { peer: options.peer, minIncrease: options.growthMinIncrease }) : [];
   return {
     pid: last.pid,
     samples: samples.length,
     spanMs: last.timestamp - first.timestamp,
     stuckRxJudged,
     groups: list,
+    growthJudged,
+    growth,
     counts,
     total,
     unattributedGhosts,
-    ok: total === 0,
+    ok: total === 0 && growth.length === 0,
   };
 }
 
@@ -161,5 +176,5 @@ export function findLeaks(samples: readonly Snapshot[], options: FindLeaksOption
  * bytes: a snapshot with no candidates is certainly clean.
  */
 export function leakCandidates(snapshot: Snapshot, options: FindLeaksOptions = {}): LeakReport {
-  return classify([snapshot], options, true);
+  return classify([snapshot], { ...options, growth: false }, true);
 }

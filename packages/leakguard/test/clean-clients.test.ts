@@ -3,7 +3,7 @@
 // baseline: no leak class, no extra fd.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { findLeaks, leakCandidates, settle, takeSnapshot, type Snapshot } from '../../src/leakguard/index.ts';
+import { findLeaks, leakCandidates, settle, takeSnapshot, type Snapshot } from '../src/index.ts';
 import { killFixtures, runClient, startBodyServer, startClient, type ClientMode, type Fixture } from './helpers.ts';
 
 const MODES: ClientMode[] = ['fetch', 'undici', 'http'];

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import { Agent, request, type Dispatcher } from 'undici';
-import { LeakError, leakGuardSuite, withLeakGuard } from '../../src/leakguard/index.ts';
+import { LeakError, leakGuardSuite, withLeakGuard } from '../src/index.ts';
 import { FIXTURES, REPO_ROOT, childEnv, killFixtures, runClient, startBodyServer, startClient } from './helpers.ts';
 
 describe('withLeakGuard and leakGuardSuite', { timeout: 30_000 }, () => {

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { after, describe, test } from 'node:test';
-import { findLeaks, runLeaksCli, takeSnapshot } from '../../src/leakguard/index.ts';
+import { findLeaks, runLeaksCli, takeSnapshot } from '../src/index.ts';
 import { captureIo, killFixtures, startFixture, waitFor } from './helpers.ts';
 
 const CONNECTIONS = 20;

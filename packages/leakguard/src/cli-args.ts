@@ -1,4 +1,5 @@
-// Argument parsing for `warren leaks`; throws UsageError with a message fit for stderr.
+// Argument parsing for the leaks CLI (`leakguard`, or `warren leaks` inside warren); throws
+// UsageError with a message fit for stderr.
 import { compilePeerFilter } from './peer-filter.ts';
 
 export interface LeaksCliOptions {
@@ -10,6 +11,8 @@ export interface LeaksCliOptions {
   /** Seconds between samples in watch mode; undefined when not watching. */
   watchSeconds?: number;
   count?: number;
+  /** Smallest rise over the window that counts as growth. */
+  minIncrease?: number;
   json: boolean;
 }
 
@@ -17,25 +20,38 @@ export class UsageError extends Error {
   override name = 'UsageError';
 }
 
-export const LEAKS_USAGE = `Usage: warren leaks --pid <N|self> [options]
+export const leaksUsage = (name: string): string => `Usage: ${name} --pid <N|self> [options]
 
-Looks for leaked sockets in a running process, from /proc (Linux):
+Looks for leaked sockets and fds in a running process, from /proc (Linux):
   close-wait  the peer hung up, the process never closed its socket
   stuck-rx    ESTABLISHED with received bytes nobody reads (an unconsumed response body)
   ghost       a socket fd that no /proc/net table lists any more (reset, never closed)
+  growth      over 3 samples or more: fds of one kind (socket, file, pipe, anon_inode), or
+              sockets to one peer in one state, rising steadily (a stable pool is not growth,
+              nor is a burst that drains)
 
 Options:
   --pid N|self       process to inspect (required)
   --port P           only sockets with port P, or address:port P, at either end
-  --samples N        samples that a leak must persist over (default 2; stuck-rx needs 2)
-  --interval MS      time between those samples (default 500)
-  --watch [SECONDS]  keep sampling every SECONDS (default 2), one line per sample; Ctrl-C stops
+  --samples N        samples to take (default 3; stuck-rx needs 2, growth needs 3)
+  --interval T       time between those samples: ms, or with a unit (500ms, 2s); default 500ms
+  --min-increase N   smallest rise over the window that counts as growth (default 3)
+  --watch [SECONDS]  keep sampling every SECONDS (default 2), one line per sample; Ctrl-C stops.
+                     Growth is judged over all samples so far (the last 60)
   --count N          with --watch: stop after N samples
   --json             JSON output (with --watch: one object per line)
   -h, --help         show this help
 
 Exit status: 0 no leak found, 1 leaks found, 2 usage error or the process cannot be inspected.
 `;
+
+/** "500", "500ms", "2s", "1.5s" → milliseconds. */
+function duration(name: string, text: string | undefined): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s)?$/.exec(text ?? '');
+  const ms = m ? Number(m[1]) * (m[2] === 's' ? 1000 : 1) : NaN;
+  if (!(ms >= 1)) throw new UsageError(`${name} needs a duration of at least 1 ms (500, 500ms, 2s), got ${text ?? 'nothing'}`);
+  return Math.round(ms);
+}
 
 function positiveInteger(name: string, text: string | undefined, min: number): number {
   const value = Number(text);
@@ -77,7 +93,10 @@ export function parseLeaksArgs(argv: readonly string[]): LeaksCliOptions {
         options.samples = positiveInteger('--samples', value(), 1);
         break;
       case '--interval':
-        options.intervalMs = positiveInteger('--interval', value(), 1);
+        options.intervalMs = duration('--interval', value());
+        break;
+      case '--min-increase':
+        options.minIncrease = positiveInteger('--min-increase', value(), 1);
         break;
       case '--count':
         options.count = positiveInteger('--count', value(), 1);
@@ -98,8 +117,8 @@ export function parseLeaksArgs(argv: readonly string[]): LeaksCliOptions {
         throw new UsageError(`unknown argument: ${arg}`);
     }
   }
-  if (options.help) return { samples: 2, intervalMs: 500, pid: 'self', ...options };
+  if (options.help) return { samples: 3, intervalMs: 500, pid: 'self', ...options };
   if (options.pid === undefined) throw new UsageError('--pid is required (a number, or "self")');
   if (options.count !== undefined && options.watchSeconds === undefined) throw new UsageError('--count only applies with --watch');
-  return { samples: 2, intervalMs: 500, ...options, pid: options.pid };
+  return { samples: 3, intervalMs: 500, ...options, pid: options.pid };
 }

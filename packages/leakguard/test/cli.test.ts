@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { spawn, type SpawnOptions } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
-import { runLeaksCli } from '../../src/leakguard/index.ts';
+import { runLeaksCli } from '../src/index.ts';
 import { FIXTURES, REPO_ROOT, captureIo, childEnv, killFixtures, runClient, startBodyServer, startClient, type Fixture } from './helpers.ts';
 
 const REQUESTS = 100;
@@ -64,7 +64,7 @@ describe('warren leaks', { timeout: 45_000 }, () => {
     const status = await runLeaksCli(['--pid', String(leaky.pid), '--port', String(port), '--interval', '200'], io);
     assert.equal(status, 1, err());
     const text = out();
-    assert.match(text, new RegExp(`^pid ${leaky.pid} \\(node\\): 2 samples over \\d+ ms, port ${port}\\n`));
+    assert.match(text, new RegExp(`^pid ${leaky.pid} \\(node\\): 3 samples over \\d+ ms, port ${port}\\n`));
     assert.match(text, /\nfds: \d+ open, soft limit \d+ \(hard \d+\), [\d.]+% used\n  socket \d+ {3}pipe \d+ {3}file \d+ {3}anon_inode \d+ {3}other \d+\n/);
     assert.match(text, new RegExp(`\\ntcp sockets: ${REQUESTS}\\n  by state: `));
     assert.match(text, new RegExp(`\\n    ${server.replace(/\./g, '\\.')}\\s+out\\s+${REQUESTS}\\s`));
@@ -142,12 +142,12 @@ describe('warren leaks', { timeout: 45_000 }, () => {
       const { io, out, err } = captureIo();
       assert.equal(await runLeaksCli(args, io), 2, args.join(' '));
       assert.match(err(), reason);
-      assert.match(err(), /Usage: warren leaks --pid/);
+      assert.match(err(), /Usage: leakguard --pid/);
       assert.equal(out(), '');
     }
     const help = captureIo();
     assert.equal(await runLeaksCli(['--help'], help.io), 0);
-    assert.match(help.out(), /Usage: warren leaks --pid <N\|self>/);
+    assert.match(help.out(), /Usage: leakguard --pid <N\|self>/);
   });
 
   test('--pid self inspects the calling process', async () => {

@@ -11,7 +11,7 @@ import {
   parseProcNetTcp,
   snapshotFromTexts,
   tallyFdLinks,
-} from '../../src/leakguard/index.ts';
+} from '../src/index.ts';
 
 const TCP_HEADER = '  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n';
 const TCP6_HEADER =

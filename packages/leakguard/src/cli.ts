@@ -1,9 +1,10 @@
-// `warren leaks`: inspect a running process for leaked sockets and fds. The lead wires
-// runLeaksCli into the warren command; it returns the exit status instead of exiting.
+// The leaks CLI (`leakguard`, `warren leaks`): inspect a running process for leaked sockets and
+// fds. runLeaksCli returns the exit status instead of exiting, so a host command can embed it.
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { LEAKS_USAGE, UsageError, parseLeaksArgs, type LeaksCliOptions } from './cli-args.ts';
+import { UsageError, leaksUsage, parseLeaksArgs, type LeaksCliOptions } from './cli-args.ts';
 import { renderReport, renderWatchLine } from './cli-format.ts';
+import { MIN_GROWTH_SAMPLES, findGrowth } from './growth.ts';
 import { FdAccessDeniedError, findLeaks, rememberSockets, type LeakReport } from './leak-classes.ts';
 import { NoSuchProcessError } from './proc-fds.ts';
 import { resolvePid, takeSnapshot, type Snapshot, type SocketInfo } from './snapshot.ts';
@@ -39,6 +40,16 @@ function jsonResult(options: LeaksCliOptions, snapshot: Snapshot, report: LeakRe
   };
 }
 
+/** Samples kept in watch mode to judge growth (two minutes at the default 2 s). */
+const MAX_GROWTH_HISTORY = 60;
+
+/** Adds the growth judged over `history` to a report of the socket classes. */
+function withGrowth(report: LeakReport, history: readonly Snapshot[], options: LeaksCliOptions): LeakReport {
+  const growthJudged = history.length >= MIN_GROWTH_SAMPLES;
+  const growth = growthJudged ? findGrowth(history, { peer: options.port, minIncrease: options.minIncrease }) : [];
+  return { ...report, growthJudged, growth, ok: report.total === 0 && growth.length === 0 };
+}
+
 /** Sleeps, but wakes early when aborted (Ctrl-C in watch mode); returns false if aborted. */
 async function pause(ms: number, signal: AbortSignal): Promise<boolean> {
   try {
@@ -56,7 +67,7 @@ async function judgeOnce(options: LeaksCliOptions, pid: number, io: CliIo): Prom
     samples.push(takeSnapshot(pid));
   }
   const last = samples.at(-1) as Snapshot;
-  const report = findLeaks(samples, { peer: options.port });
+  const report = findLeaks(samples, { peer: options.port, growthMinIncrease: options.minIncrease });
   if (options.json) {
     io.stdout.write(JSON.stringify(jsonResult(options, last, report), null, 2) + '\n');
   } else {
@@ -74,13 +85,18 @@ async function watch(options: LeaksCliOptions, pid: number, io: CliIo): Promise<
   process.once('SIGINT', onSigint);
   try {
     const window: Snapshot[] = [];
+    // Growth is judged over the whole watch so far (capped), not only the persistence window:
+    // a slow leak shows as a rise across many samples.
+    const history: Snapshot[] = [];
     const seen = new Map<number, SocketInfo>(); // names the peers of sockets that turn into ghosts
     let status = 0;
     for (let n = 1; ; n++) {
       const snapshot = takeSnapshot(pid);
       window.push(snapshot);
       if (window.length > options.samples) window.shift();
-      const report = findLeaks(window, { peer: options.port, seen });
+      history.push(snapshot);
+      if (history.length > MAX_GROWTH_HISTORY) history.shift();
+      const report = withGrowth(findLeaks(window, { peer: options.port, seen, growth: false }), history, options);
       rememberSockets(seen, snapshot);
       status = report.ok ? 0 : 1;
       if (options.json) io.stdout.write(JSON.stringify(jsonResult(options, snapshot, report)) + '\n');
@@ -94,18 +110,25 @@ async function watch(options: LeaksCliOptions, pid: number, io: CliIo): Promise<
   }
 }
 
-/** Runs `warren leaks` with the arguments after the command name; resolves to the exit status. */
-export async function runLeaksCli(argv: string[], io: CliIo = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
+/**
+ * Runs the CLI with the arguments after the command name; resolves to the exit status.
+ * `name` is how usage and errors call the command (default 'leakguard').
+ */
+export async function runLeaksCli(
+  argv: string[],
+  io: CliIo = { stdout: process.stdout, stderr: process.stderr },
+  name = 'leakguard',
+): Promise<number> {
   let options: LeaksCliOptions;
   try {
     options = parseLeaksArgs(argv);
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
-    io.stderr.write(`warren leaks: ${error.message}\n\n${LEAKS_USAGE}`);
+    io.stderr.write(`${name}: ${error.message}\n\n${leaksUsage(name)}`);
     return 2;
   }
   if (options.help) {
-    io.stdout.write(LEAKS_USAGE);
+    io.stdout.write(leaksUsage(name));
     return 0;
   }
   const pid = resolvePid(options.pid);
@@ -114,7 +137,7 @@ export async function runLeaksCli(argv: string[], io: CliIo = { stdout: process.
   } catch (error) {
     if (error instanceof FdAccessDeniedError || error instanceof NoSuchProcessError) {
       if (options.json) io.stdout.write(JSON.stringify({ pid, fdAccess: error instanceof FdAccessDeniedError ? 'denied' : 'gone', ok: null, error: error.message }) + '\n');
-      io.stderr.write(`warren leaks: ${error.message}\n`);
+      io.stderr.write(`${name}: ${error.message}\n`);
       return 2;
     }
     throw error;

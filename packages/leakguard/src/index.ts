@@ -38,6 +38,17 @@ export {
   type LeakReport,
 } from './leak-classes.ts';
 export { summarizeSockets, type PeerSummary, type SocketSummary } from './summary.ts';
+export {
+  GROWTH_FD_KINDS,
+  MIN_GROWTH_SAMPLES,
+  describeGrowth,
+  describeGrowthSubject,
+  findGrowth,
+  isSteadyGrowth,
+  type GrowthFinding,
+  type GrowthOptions,
+  type GrowthSubject,
+} from './growth.ts';
 export { diffSnapshots, type CountChange, type SnapshotDiff, type SocketChange } from './diff.ts';
 export { describeLeakGroup } from './describe.ts';
 export { LeakError, assertNoLeaks, describeSettleFailure, settle, type SettleOptions, type SettleResult } from './settle.ts';

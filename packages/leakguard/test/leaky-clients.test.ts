@@ -12,7 +12,7 @@ import {
   takeSnapshot,
   type LeakReport,
   type Snapshot,
-} from '../../src/leakguard/index.ts';
+} from '../src/index.ts';
 import { killFixtures, runClient, startBodyServer, startClient, waitFor, type ClientMode, type Fixture } from './helpers.ts';
 
 const MODES: ClientMode[] = ['fetch', 'undici', 'http'];

@@ -11,8 +11,8 @@ import {
   summarizeSockets,
   type Snapshot,
   type SocketInfo,
-} from '../../src/leakguard/index.ts';
-import { describeSettleFailure } from '../../src/leakguard/settle.ts';
+} from '../src/index.ts';
+import { describeSettleFailure } from '../src/settle.ts';
 
 const SERVER = '127.0.0.1:8080';
 

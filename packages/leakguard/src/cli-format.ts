@@ -1,5 +1,6 @@
 // Text rendering for `warren leaks`: the full table for one judgement, one line per watch sample.
 import { describeCounts, describeLeakGroup, describePeer, formatBytes } from './describe.ts';
+import { describeGrowth, describeGrowthSubject } from './growth.ts';
 import type { LeakReport } from './leak-classes.ts';
 import { FD_KINDS } from './proc-fds.ts';
 import type { Snapshot } from './snapshot.ts';
@@ -51,9 +52,14 @@ export function renderReport(header: string, snapshot: Snapshot, sockets: Socket
     const hidden = sockets.byPeer.length - MAX_PEER_ROWS;
     if (hidden > 0) out.push(`    … ${hidden} more peers`);
   }
-  const judged = report.stuckRxJudged ? '' : ' (stuck-rx not judged: needs --samples 2 or more)';
+  const notJudged = [
+    ...(report.stuckRxJudged ? [] : ['stuck-rx needs --samples 2 or more']),
+    ...(report.growthJudged ? [] : ['growth needs --samples 3 or more']),
+  ];
+  const judged = notJudged.length === 0 ? '' : ` (not judged: ${notJudged.join('; ')})`;
   out.push(`leaks: ${report.ok ? 'none' : describeCounts(report)}${judged}`);
   for (const g of report.groups) out.push(`  ${describeLeakGroup(g)}`);
+  for (const g of report.growth) out.push(`  ${describeGrowth(g)}`);
   if (report.unattributedGhosts > 0) {
     out.push(`  note: ${report.unattributedGhosts} ghost socket fds of unknown peer are not counted under --port`);
   }
@@ -77,6 +83,8 @@ export function renderWatchLine(snapshot: Snapshot, sockets: SocketSummary, repo
   let leaks = describeCounts(report);
   const peers = [...new Set(report.groups.map((g) => describePeer(g.peer, g.direction)))];
   if (peers.length > 0) leaks += ` ${peers.slice(0, 2).join(', ')}${peers.length > 2 ? ` and ${peers.length - 2} more` : ''}`;
+  const growing = report.growth.slice(0, 2).map((g) => `${describeGrowthSubject(g.subject)} +${g.perSecond.toFixed(1)}/s`);
+  if (growing.length > 0) leaks += ` (growing: ${growing.join(', ')}${report.growth.length > 2 ? ` and ${report.growth.length - 2} more` : ''})`;
   if (!report.stuckRxJudged) leaks += ' (stuck-rx judged from the next sample)';
   return `${time} ${fds} | tcp ${states || 'none'} | leaks ${leaks}\n`;
 }

@@ -23,11 +23,12 @@ export function describeLeakGroup(group: LeakGroup): string {
   return `${group.count} ${group.leakClass} ${noun} ${describePeer(group.peer, group.direction)}${unread}`;
 }
 
-/** "close-wait 150, stuck-rx 50" (classes with a count only). */
+/** "close-wait 150, stuck-rx 50, growth 2" (classes with a count only). */
 export function describeCounts(report: LeakReport): string {
   const parts = Object.entries(report.counts)
     .filter(([, n]) => n > 0)
     .map(([c, n]) => `${c} ${n}`);
+  if (report.growth.length > 0) parts.push(`growth ${report.growth.length}`);
   return parts.length === 0 ? 'none' : parts.join(', ');
 }
 
