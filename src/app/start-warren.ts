@@ -75,6 +75,8 @@ export async function startWarren(config: WarrenConfig, log: Logger, overrides: 
   metrics = new BrokerMetrics({
     pool: () => rabbit.stats().nodes.map((n) => ({ ...n, node: n.origin })),
     sockets: () => sockets.byPeerAndState(),
+    allSockets: () => sockets.allByPeerAndState(),
+    fdsByKind: () => sockets.fdsByKind(),
   });
 
   const protocols = new ClusterProtocols(
@@ -101,6 +103,8 @@ export async function startWarren(config: WarrenConfig, log: Logger, overrides: 
     store,
     fds: () => sockets.fdUsage(),
     closeWaitToRabbit: () => sockets.closeWaitCount(),
+    fdsByKind: () => sockets.fdsByKind(),
+    fdPressure: () => sockets.fdPressure(),
   });
   registerHealthRoutes(app, { metrics, readiness });
 

@@ -1,6 +1,7 @@
 // Prometheus metrics: process fds (prom-client's process_open_fds / process_max_fds), OSBAPI
-// requests by operation, management calls, the management pool, and sockets by state and peer
-// for the RabbitMQ nodes, so an operator sees a leak long before EMFILE.
+// requests by operation, management calls, the management pool, sockets by state and peer (to
+// the RabbitMQ nodes, and to every peer) and fds by kind, so an operator sees a leak long
+// before EMFILE.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { CallEvent, NodeStats } from '../rabbitmq/index.ts';
 
@@ -21,7 +22,13 @@ export class BrokerMetrics {
   private readonly mgmtSeconds: Histogram<'method' | 'path'>;
   private readonly internalErrors: Counter;
 
-  constructor(sources: { pool: () => PoolStat[]; sockets: () => SocketCount[] }) {
+  constructor(sources: {
+    pool: () => PoolStat[];
+    sockets: () => SocketCount[];
+    /** Every socket of the process, by peer, direction and state. */
+    allSockets?: () => Array<SocketCount & { direction: string }>;
+    fdsByKind?: () => Array<{ kind: string; count: number }>;
+  }) {
     collectDefaultMetrics({ register: this.registry });
     const registers = [this.registry];
     this.requests = new Counter({
@@ -62,6 +69,24 @@ export class BrokerMetrics {
       },
     });
     void socketGauge;
+    const allSocketGauge = new Gauge({
+      name: 'warren_sockets', help: "This process's TCP sockets to every peer, by peer (remote address for outgoing, own listening address for accepted), direction and state",
+      labelNames: ['peer', 'direction', 'state'], registers,
+      collect() {
+        this.reset();
+        for (const s of sources.allSockets?.() ?? []) this.set({ peer: s.peer, direction: s.direction, state: s.state }, s.count);
+      },
+    });
+    void allSocketGauge;
+    const fdGauge = new Gauge({
+      name: 'warren_open_fds', help: "This process's open file descriptors by kind (socket, file, pipe, anon_inode, other)",
+      labelNames: ['kind'], registers,
+      collect() {
+        this.reset();
+        for (const k of sources.fdsByKind?.() ?? []) this.set({ kind: k.kind }, k.count);
+      },
+    });
+    void fdGauge;
   }
 
   private readonly answerChildren = new Map<string, { count: { inc(): void }; seconds: { observe(v: number): void } }>();

@@ -40,7 +40,7 @@ describe('health, readiness and metrics', () => {
     const ready = await osb.call('GET', '/ready', { auth: null, version: null });
     assert.equal(ready.status, 200, ready.text);
     assert.equal(ready.body.ready, true);
-    assert.deepEqual(Object.keys(ready.body.checks).sort(), ['close_wait_to_rabbitmq', 'file_descriptors', 'rabbitmq', 'store']);
+    assert.deepEqual(Object.keys(ready.body.checks).sort(), ['close_wait_to_rabbitmq', 'fd_growth', 'file_descriptors', 'rabbitmq', 'store']);
     assert.match(ready.body.checks.file_descriptors.detail, /^\d+ of \d+ open/);
   });
 
