@@ -4,12 +4,13 @@ import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { ClusterProtocols } from '../broker/cluster-protocols.ts';
-import { KeyedRwLock } from '../broker/keyed-rw-lock.ts';
-import { RecentDeletions } from '../broker/recent-deletions.ts';
+import { coordinationFrom } from '../broker/broker-deps.ts';
+import { recoverAbandoned, runDueFollowups } from '../broker/operation-recovery.ts';
 import { RabbitServiceBroker } from '../broker/rabbitmq-service-broker.ts';
 import { ServiceCatalog } from '../broker/service-catalog.ts';
 import type { WarrenConfig } from '../config/config-types.ts';
 import { BrokerMetrics } from '../observability/broker-metrics.ts';
+import { registerCoordinationMetrics } from '../observability/coordination-metrics.ts';
 import { watchServerErrors } from '../observability/emfile-watch.ts';
 import { registerHealthRoutes } from '../observability/health-routes.ts';
 import { Readiness } from '../observability/readiness.ts';
@@ -18,6 +19,7 @@ import { createOsbApiServer } from '../osbapi/osbapi-server.ts';
 import { createManagementClient, type ManagementClient, type RabbitManagement } from '../rabbitmq/index.ts';
 import { createStore } from '../store/create-store.ts';
 import { loadEncryptionKey } from '../store/encryption-key.ts';
+import { BackgroundJobs } from './background-jobs.ts';
 
 export interface RunningWarren {
   /** http://host:port of the OSBAPI server. */
@@ -85,12 +87,15 @@ export async function startWarren(config: WarrenConfig, log: Logger, overrides: 
   await protocols.start();
 
   const catalog = new ServiceCatalog(config.catalog.services);
-  const broker = new RabbitServiceBroker({
-    rabbit, store, catalog, protocols, rabbitConfig: rabbitCfg, locks: new KeyedRwLock(), recentlyUnbound: new RecentDeletions(), log: log.child({ component: 'broker' }),
-  });
+  const coordination = coordinationFrom(config.operations);
+  const deps = {
+    rabbit, store, catalog, protocols, rabbitConfig: rabbitCfg, coordination, log: log.child({ component: 'broker' }),
+  };
+  const broker = new RabbitServiceBroker(deps);
 
   const app = await createOsbApiServer({
     broker,
+    requestBudgetMs: config.operations.request_budget_ms,
     credentials: { username: config.auth.username, password: config.auth.password },
     logger: log,
     onAnswered: (op, status, seconds) => metrics?.osbapiAnswered(op, status, seconds),
@@ -104,23 +109,26 @@ export async function startWarren(config: WarrenConfig, log: Logger, overrides: 
   });
   registerHealthRoutes(app, { metrics, readiness });
 
-  // Finished operations are kept for last_operation (after a delete too), then pruned.
+  // Once per deployment, on whichever replica holds the lease: finish what dead replicas left,
+  // make the late looks that came due, and prune finished operations past their retention.
   const retentionMs = config.operation_retention_hours * 3_600_000;
-  const prune = setInterval(() => {
-    store.pruneOperations(new Date(Date.now() - retentionMs).toISOString()).catch((err: Error) => log.warn({ err: err.message }, 'pruning operations failed'));
-  }, Math.min(retentionMs || 60_000, 600_000));
-  prune.unref();
+  const jobs = new BackgroundJobs(store, coordination.owner, config.operations.background_lease_ms, log.child({ component: 'jobs' }))
+    .add('recover-operations', config.operations.recovery_interval_ms, () => recoverAbandoned(deps))
+    .add('late-looks', 250, () => runDueFollowups(deps))
+    .add('prune-operations', Math.min(retentionMs || 60_000, 600_000), () =>
+      store.pruneOperations(new Date(Date.now() - retentionMs).toISOString()));
+  registerCoordinationMetrics(metrics.registry, { lease: () => jobs.status(), owner: coordination.owner });
 
   try {
     await app.listen({ host: config.listen.host, port: config.listen.port });
   } catch (err) {
-    clearInterval(prune);
     protocols.stop();
     await rabbit.close();
     await store.close();
     throw err;
   }
   watchServerErrors(app.server, log);
+  jobs.start();
   const port = (app.server.address() as AddressInfo).port;
   const host = config.listen.host.includes(':') ? `[${config.listen.host}]` : config.listen.host;
   // Always said, whatever the log level: operators and scripts wait for this line.
@@ -132,9 +140,9 @@ export async function startWarren(config: WarrenConfig, log: Logger, overrides: 
     port,
     close: () =>
       (closing ??= (async () => {
-        clearInterval(prune);
         protocols.stop();
         await app.close();
+        await jobs.stop();
         await rabbit.close();
         await store.close();
       })()),

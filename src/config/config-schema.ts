@@ -138,6 +138,20 @@ export const configSchema = {
     },
     encryption_key: str,
     operation_retention_hours: { type: 'number', minimum: 0, default: 72 },
+    operations: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        request_budget_ms: { type: 'integer', minimum: 1000, maximum: 600_000, default: 25_000 },
+        async_budget_ms: { type: 'integer', minimum: 1000, default: 300_000 },
+        lease_ms: { type: 'integer', minimum: 1000, default: 10_000 },
+        busy_wait_ms: { type: 'integer', minimum: 0, default: 3_000 },
+        rollback_reserve_ms: { type: 'integer', minimum: 0, default: 5_000 },
+        recovery_interval_ms: { type: 'integer', minimum: 100, default: 2_000 },
+        background_lease_ms: { type: 'integer', minimum: 1000, default: 15_000 },
+      },
+    },
     rabbitmq: {
       type: 'object',
       additionalProperties: false,

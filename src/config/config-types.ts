@@ -84,6 +84,24 @@ export interface RabbitConfig {
 
 export type StoreConfig = { kind: 'sqlite' } | { kind: 'postgres'; url: string };
 
+/** Budgets and leases of operations (see docs/replicas.md). */
+export interface OperationsConfig {
+  /** Every OSBAPI request answers within this (platforms give up after 60 s). */
+  request_budget_ms: number;
+  /** Work that went asynchronous (202), or is finished for a dead replica, gets this long. */
+  async_budget_ms: number;
+  /** An operation's lease: a dead replica's work is taken over this long after its last renewal. */
+  lease_ms: number;
+  /** How long a request waits for a conflicting operation before 422 ConcurrencyError. */
+  busy_wait_ms: number;
+  /** Kept from a synchronous request's budget to undo a failed create before answering. */
+  rollback_reserve_ms: number;
+  /** How often the background jobs look for abandoned operations and due follow-ups. */
+  recovery_interval_ms: number;
+  /** The lease one replica holds to run the background jobs. */
+  background_lease_ms: number;
+}
+
 export interface WarrenConfig {
   listen: { host: string; port: number };
   log_level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -94,6 +112,7 @@ export interface WarrenConfig {
   encryption_key?: string;
   /** How long finished operations are kept for last_operation (e.g. after a delete). */
   operation_retention_hours: number;
+  operations: OperationsConfig;
   rabbitmq: RabbitConfig;
   catalog: { services: ServiceConfig[] };
 }
