@@ -14,6 +14,7 @@ import type {
   VhostInfo,
   VhostLimit,
 } from './management-api.ts';
+import type { NodeHealthView } from './node-health.ts';
 import { parseNodes, resolveOptions, type ManagementClientOptions } from './options.ts';
 import { headerSafe, seg } from './paths.ts';
 import { RequestFunnel, type ClientStats, type FunnelResponse } from './request-funnel.ts';
@@ -236,6 +237,16 @@ export class ManagementClient implements RabbitManagement {
   /** Per-node pool state and call counters (no credentials anywhere). */
   stats(): ClientStats {
     return this.funnel.stats();
+  }
+
+  /** Per-node health (up, suspect, down, unknown) from call outcomes and probes; never calls RabbitMQ. */
+  nodeHealth(): NodeHealthView[] {
+    return this.funnel.nodeHealth();
+  }
+
+  /** Probes every node now and keeps their state fresh in the background until close(). */
+  startProbing(): void {
+    this.funnel.startProbing();
   }
 
   /** Refuses new calls, waits for in-flight ones (bounded by closeTimeoutMs), then closes sockets. */
