@@ -1,8 +1,9 @@
 // A tiny TCP proxy in front of the real management API that can misbehave on demand: refuse
-// with a RST, answer garbage, hang, answer 503, or cut the response body mid-way.
+// with a RST, answer garbage, hang, answer 503, cut the response body mid-way, or stall it
+// (headers and a few body bytes, then silence with the socket held open).
 import net from 'node:net';
 
-export type FaultMode = 'forward' | 'reset' | 'garbage' | 'hang' | 'http503' | 'cut-body';
+export type FaultMode = 'forward' | 'reset' | 'garbage' | 'hang' | 'http503' | 'cut-body' | 'stall-body';
 
 export class FaultProxy {
   /** Connections accepted so far (all modes). */
@@ -65,11 +66,12 @@ export class FaultProxy {
         return;
       case 'forward':
       case 'cut-body':
-        this.forward(client, mode === 'cut-body');
+      case 'stall-body':
+        this.forward(client, mode === 'forward' ? undefined : mode);
     }
   }
 
-  private forward(client: net.Socket, cut: boolean): void {
+  private forward(client: net.Socket, cut: 'cut-body' | 'stall-body' | undefined): void {
     const upstream = net.connect(this.targetPort, '127.0.0.1');
     this.track(upstream);
     client.pipe(upstream);
@@ -86,6 +88,9 @@ export class FaultProxy {
       const headerEnd = seen.indexOf('\r\n\r\n');
       if (headerEnd < 0) return;
       client.write(seen.subarray(0, headerEnd + 4 + this.cutAfterBodyBytes));
+      upstream.removeAllListeners('data');
+      upstream.pause();
+      if (cut === 'stall-body') return; // hold both sockets open, say nothing more
       client.destroy();
       upstream.destroy();
     });
