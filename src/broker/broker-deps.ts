@@ -10,12 +10,16 @@ import { newOperationId } from './generated-secrets.ts';
 import type { KeyedRwLock } from './keyed-rw-lock.ts';
 import type { RecentDeletions } from './recent-deletions.ts';
 import type { ServiceCatalog } from './service-catalog.ts';
+import type { VhostProtection } from './vhost-protection.ts';
 
 export interface BrokerDeps {
   rabbit: RabbitManagement;
   store: Store;
   catalog: ServiceCatalog;
+  /** Also the cluster's version once discovered: protocols.facts()?.version. */
   protocols: ClusterProtocols;
+  /** Deletion protection of warren's vhosts (RabbitMQ 4.1+); absent in tests that do not need it. */
+  vhostProtection?: VhostProtection;
   rabbitConfig: RabbitConfig;
   locks: KeyedRwLock;
   recentlyUnbound: RecentDeletions;
