@@ -2,7 +2,9 @@
 // from background probes: up (answered last time), suspect (one failure that may be
 // transient), down (refused, stalled past a deadline, or failing repeatedly), unknown (not
 // heard from yet). Calls try up nodes first and skip down ones, so a stalled node costs one
-// attempt deadline and is then left to the probe until it answers again.
+// attempt deadline and is then left to the probe until it answers again. When every node is
+// down, calls still try those that failed fast (refused, reset: cheap to ask again), never one
+// that stalled: with every node stalled a call fails at once instead of waiting out deadlines.
 import { isConnectPhaseCode } from './retry-policy.ts';
 
 export type NodeState = 'unknown' | 'up' | 'suspect' | 'down';
@@ -30,6 +32,8 @@ export class NodeHealth {
   private readonly since: number[];
   private readonly failures: number[];
   private readonly lastError: Array<string | undefined>;
+  /** Down because it stopped answering (a deadline passed), not because it refused. */
+  private readonly stalled: boolean[];
   private order: readonly number[] | undefined;
 
   constructor(
@@ -41,6 +45,7 @@ export class NodeHealth {
     this.since = names.map(() => now);
     this.failures = names.map(() => 0);
     this.lastError = names.map(() => undefined);
+    this.stalled = names.map(() => false);
   }
 
   state(i: number): NodeState {
@@ -49,6 +54,7 @@ export class NodeHealth {
 
   succeeded(i: number): void {
     this.failures[i] = 0;
+    this.stalled[i] = false;
     if (this.states[i] !== 'up') this.set(i, 'up', undefined);
   }
 
@@ -57,10 +63,20 @@ export class NodeHealth {
     if (OURS.has(code)) return false;
     this.failures[i]!++;
     this.lastError[i] = code;
-    const definite = STALLED.has(code) || isConnectPhaseCode(code) || this.failures[i]! >= 2;
+    const stalled = STALLED.has(code);
+    const definite = stalled || isConnectPhaseCode(code) || this.failures[i]! >= 2;
     const next: NodeState = definite ? 'down' : 'suspect';
+    if (this.stalled[i] !== stalled) {
+      this.stalled[i] = stalled;
+      this.order = undefined;
+    }
     if (this.states[i] !== next) this.set(i, next, code);
     return true;
+  }
+
+  /** Down because it stalled: calls leave it to the probe. */
+  stalledDown(i: number): boolean {
+    return this.states[i] === 'down' && this.stalled[i]!;
   }
 
   anyUp(): boolean {
@@ -69,14 +85,15 @@ export class NodeHealth {
 
   /**
    * Node indexes in the order calls should try them: up, unknown, suspect, each in the
-   * configured order; down nodes are left out unless every node is down (then all of them,
-   * as a last resort: the probe may not have seen a recovery yet). Cached until a state changes.
+   * configured order; down nodes are left out. When every node is down: those that failed
+   * fast, as a last resort (the probe may not have seen a recovery yet); none that stalled
+   * (an empty list: the call fails at once). Cached until a state changes.
    */
   callOrder(): readonly number[] {
     if (this.order) return this.order;
     const all = this.names.map((_, i) => i);
     const live = all.filter((i) => this.states[i] !== 'down').sort((a, b) => RANK[this.states[a]!] - RANK[this.states[b]!] || a - b);
-    this.order = live.length > 0 ? live : all;
+    this.order = live.length > 0 ? live : all.filter((i) => !this.stalled[i]);
     return this.order;
   }
 

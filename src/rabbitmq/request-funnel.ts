@@ -207,8 +207,12 @@ export class RequestFunnel {
         } else if (performance.now() - started + delay > this.o.budgetMs) break;
         await this.pause(delay, budget, req, attempt, last);
       }
-      // Healthy nodes first, down ones skipped (unless all are down): re-read every round.
-      for (const idx of this.health.callOrder()) {
+      // Healthy nodes first, down ones skipped (see NodeHealth.callOrder): re-read every round.
+      const order = this.health.callOrder();
+      if (order.length === 0) break; // every node stalled: fail now, the probe brings them back
+      for (const idx of order) {
+        // A node that stalled meanwhile (for another call or a probe) is not worth a deadline.
+        if (this.health.stalledDown(idx)) continue;
         const node = this.nodes[idx]!;
         const result = await this.attempt(node, idx, req, ++attempt, budget, parse);
         if (result.ok) {
@@ -230,9 +234,9 @@ export class RequestFunnel {
       }
     }
     const node = last?.node ?? this.names[this.preferred] ?? '';
+    const why = last ? `; last: ${last.code} on ${last.node}` : '; every node is down after stalling, left to the health probe';
     throw new ManagementUnavailableError(
-      `no RabbitMQ management node answered ${req.method} ${req.path} after ${attempt} attempt(s) ` +
-        `[${this.names.join(', ')}]${last ? `; last: ${last.code} on ${last.node}` : ''}`,
+      `no RabbitMQ management node answered ${req.method} ${req.path} after ${attempt} attempt(s) [${this.names.join(', ')}]${why}`,
       { method: req.method, path: req.path, node },
       attempt,
       this.names,

@@ -151,14 +151,22 @@ it('a spent budget fails at once, without an attempt; a backoff longer than the 
   assert.ok(r.ms < 500, `waited ${r.ms} ms for a backoff that could not fit`);
 });
 
-it('without a budget the attempt deadline still bounds a stalled single node; the error is not a deadline error', async () => {
+it('without a budget the attempt deadline still bounds a stalled single node; then calls fail at once until the probe sees it back', async () => {
   const stalled = await proxy('hang');
-  const mc = client([viaProxy(stalled)], { retry: { maxRounds: 2, baseDelayMs: 10, maxDelayMs: 10 } });
+  const mc = client([viaProxy(stalled)], { retry: { maxRounds: 3, baseDelayMs: 10, maxDelayMs: 10 } });
   const r = await timed(mc.overview());
   assert.ok(r.error instanceof ManagementUnavailableError && !(r.error instanceof ManagementDeadlineError), String(r.error));
-  assert.equal(r.error.attempts, 2, 'a single down node is still retried as the last resort');
+  assert.equal(r.error.attempts, 1, 'a node that stalled is not retried within the call');
   assert.ok(r.error.cause instanceof ManagementTransportError && r.error.cause.code === 'ATTEMPT_TIMEOUT');
-  assert.ok(r.ms >= 580 && r.ms < 3000, `took ${r.ms} ms`);
+  assert.ok(r.ms >= 280 && r.ms < 2000, `took ${r.ms} ms`);
+  const next = await timed(mc.getUser('nobody'));
+  assert.ok(next.error instanceof ManagementUnavailableError, String(next.error));
+  assert.equal(next.error.attempts, 0);
+  assert.match(next.error.message, /every node is down after stalling/);
+  assert.ok(next.ms < 100, `a call with every node stalled took ${next.ms} ms`);
+  stalled.setMode('forward');
+  assert.ok(await eventually(() => mc.nodeHealth()[0]?.state === 'up', 5000), 'the probe saw it back');
+  assert.equal(await mc.getUser('nobody'), null);
 });
 
 it('attempt outcomes reach onCall; probes are reported as attempt 0; close stops the probes', async () => {

@@ -27,7 +27,11 @@ it('a refusal or a stall is definite (down); a reset or 503 makes a node suspect
   assert.equal(h.view()[1]?.consecutive_failures, 2);
   assert.equal(h.view()[1]?.last_error, 'HTTP_503');
   h.failed(2, 'ECONNREFUSED');
-  assert.deepEqual(h.callOrder(), [0, 1, 2], 'every node down: all of them, as a last resort');
+  assert.deepEqual(h.callOrder(), [1, 2], 'every node down: those that failed fast, as a last resort; not the stalled one');
+  assert.equal(h.stalledDown(0), true);
+  const allStalled = new NodeHealth(names);
+  for (let i = 0; i < 3; i++) allStalled.failed(i, 'UND_ERR_HEADERS_TIMEOUT');
+  assert.deepEqual(allStalled.callOrder(), [], 'every node stalled: calls fail at once');
   assert.equal(h.anyUp(), false);
   h.succeeded(1);
   assert.deepEqual(h.callOrder(), [1]);
