@@ -52,7 +52,7 @@ export class BrokerMetrics {
     this.internalErrors = new Counter({ name: 'warren_internal_errors_total', help: 'Requests that failed with an unexpected error', registers });
     this.attemptSeconds = new Histogram({
       name: 'warren_rabbitmq_attempt_duration_seconds',
-      help: 'One exchange with one management node, by outcome (ok, error_status, unavailable_status, timeout, deadline, aborted, transport); probes included',
+      help: 'One attempt of a management call on one node, by outcome (ok, error_status, unavailable_status, timeout, deadline, aborted, transport)',
       labelNames: ['node', 'outcome'], buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers,
     });
     const nodeUp = new Gauge({
@@ -138,6 +138,7 @@ export class BrokerMetrics {
     }
     child.count.inc();
     child.seconds.observe(e.durationMs / 1000);
+    if (e.attempt === 0) return; // a health probe: counted by warren_rabbitmq_probes_total
     const akey = `${e.node} ${e.outcome}`;
     let attempt = this.attemptChildren.get(akey);
     if (!attempt) {
