@@ -6,6 +6,8 @@ import type { Logger } from 'pino';
 import { ClusterProtocols } from '../broker/cluster-protocols.ts';
 import { coordinationFrom } from '../broker/broker-deps.ts';
 import { recoverAbandoned, runDueFollowups } from '../broker/operation-recovery.ts';
+import { catalogProblems, type PolicyProblem } from '../broker/policy-compatibility.ts';
+import { VhostProtection } from '../broker/vhost-protection.ts';
 import { RabbitServiceBroker } from '../broker/rabbitmq-service-broker.ts';
 import { ServiceCatalog } from '../broker/service-catalog.ts';
 import type { WarrenConfig } from '../config/config-types.ts';
@@ -38,7 +40,7 @@ function managementTls(t: NonNullable<WarrenConfig['rabbitmq']['management_tls']
 }
 
 /** The management client as the app uses it: the broker's interface plus pool stats and close. */
-export type AppManagementClient = RabbitManagement & Pick<ManagementClient, 'stats' | 'close'>;
+export type AppManagementClient = RabbitManagement & Pick<ManagementClient, 'stats' | 'close' | 'nodeHealth' | 'startProbing'>;
 
 export interface StartOverrides {
   /** Wraps the management client (fault injection in tests, e.g. the soak's deliberately leaky client). */
@@ -63,6 +65,8 @@ export async function startWarren(config: WarrenConfig, log: Logger, overrides: 
     connectTimeoutMs: rabbitCfg.pool.connect_timeout_ms,
     headersTimeoutMs: rabbitCfg.pool.headers_timeout_ms,
     bodyTimeoutMs: rabbitCfg.pool.body_timeout_ms,
+    attemptTimeoutMs: rabbitCfg.pool.attempt_timeout_ms,
+    health: { probeIntervalMs: rabbitCfg.health.probe_interval_ms, probeMaxDelayMs: rabbitCfg.health.probe_backoff_max_ms },
     ...(rabbitCfg.management_tls ? { tls: managementTls(rabbitCfg.management_tls) } : {}),
     logger: log.child({ component: 'rabbitmq' }),
     onCall: (e) => metrics?.managementCall(e),
@@ -77,19 +81,34 @@ export async function startWarren(config: WarrenConfig, log: Logger, overrides: 
   metrics = new BrokerMetrics({
     pool: () => rabbit.stats().nodes.map((n) => ({ ...n, node: n.origin })),
     sockets: () => sockets.byPeerAndState(),
+    nodes: () => rabbit.nodeHealth(),
+    counters: () => rabbit.stats().counters,
   });
 
+  // Nothing below waits for RabbitMQ: warren listens at once, learns each node's state from
+  // probes and calls, and discovers the cluster (protocols, version) in the background.
+  rabbit.startProbing();
   const protocols = new ClusterProtocols(
     rabbit,
     Object.fromEntries(Object.entries(rabbitCfg.protocols).map(([k, v]) => [k, v!.port])),
     log,
   );
-  await protocols.start();
+  let policyProblems: PolicyProblem[] = [];
+  protocols.onDiscovered((facts, first) => {
+    const before = policyProblems.length;
+    policyProblems = catalogProblems(config.catalog.services, facts.version);
+    if (!first && policyProblems.length === before) return;
+    for (const p of policyProblems) {
+      log.error({ service: p.service, plan: p.plan, policy: p.policy, key: p.key, rabbitmq_version: facts.version }, p.message);
+    }
+  });
+  void protocols.start();
+  const vhostProtection = new VhostProtection(rabbit, protocols, rabbitCfg.vhost_deletion_protection, log.child({ component: 'broker' }));
 
   const catalog = new ServiceCatalog(config.catalog.services);
   const coordination = coordinationFrom(config.operations);
   const deps = {
-    rabbit, store, catalog, protocols, rabbitConfig: rabbitCfg, coordination, log: log.child({ component: 'broker' }),
+    rabbit, store, catalog, protocols, vhostProtection, rabbitConfig: rabbitCfg, coordination, log: log.child({ component: 'broker' }),
   };
   const broker = new RabbitServiceBroker(deps);
 
@@ -102,7 +121,8 @@ export async function startWarren(config: WarrenConfig, log: Logger, overrides: 
     onInternalError: () => metrics?.internalError(),
   });
   const readiness = new Readiness({
-    rabbit: () => rabbit.overview(),
+    nodes: () => rabbit.nodeHealth(),
+    plans: () => ({ version: protocols.facts()?.version, problems: policyProblems.map((p) => p.message) }),
     store,
     fds: () => sockets.fdUsage(),
     closeWaitToRabbit: () => sockets.closeWaitCount(),

@@ -9,6 +9,7 @@ import type { RabbitManagement } from '../rabbitmq/management-api.ts';
 import type { Store } from '../store/store.ts';
 import type { ClusterProtocols } from './cluster-protocols.ts';
 import type { ServiceCatalog } from './service-catalog.ts';
+import type { VhostProtection } from './vhost-protection.ts';
 
 /** How this replica takes part in the coordination kept in the store. */
 export interface Coordination {
@@ -32,7 +33,10 @@ export interface BrokerDeps {
   rabbit: RabbitManagement;
   store: Store;
   catalog: ServiceCatalog;
+  /** Also the cluster's version once discovered: protocols.facts()?.version. */
   protocols: ClusterProtocols;
+  /** Deletion protection of warren's vhosts (RabbitMQ 4.1+); absent in tests that do not need it. */
+  vhostProtection?: VhostProtection;
   rabbitConfig: RabbitConfig;
   coordination: Coordination;
   log: Logger;

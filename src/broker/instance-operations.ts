@@ -14,6 +14,7 @@ import {
   applyUpdate, buildInstance, dashboardUrl, revertUpdate, teardownInstance, unbuildInstance, type UpdateIntent,
 } from './instance-steps.ts';
 import { checkMaintenanceInfo, requirePlan } from './plan-checks.ts';
+import { assertPlanFitsCluster } from './policy-compatibility.ts';
 import { runOperation } from './run-operation.ts';
 import { sameOptionalObject } from './same-json.ts';
 
@@ -55,6 +56,7 @@ async function underOperation<T>(op: DurableOperation, check: () => Promise<T>):
 export async function provision(deps: BrokerDeps, instanceId: string, d: ProvisionDetails, ctx: RequestContext): Promise<ProvisionResult> {
   const ref = requirePlan(deps.catalog, d.serviceId, d.planId);
   checkMaintenanceInfo(ref.plan, d.maintenanceInfo);
+  assertPlanFitsCluster(ref.plan, deps.protocols.facts()?.version);
   // An identical repeat of a finished provision is answered without taking the instance.
   const seen = await deps.store.getInstance(instanceId);
   if (seen) {
@@ -108,6 +110,7 @@ export async function update(deps: BrokerDeps, instanceId: string, d: UpdateDeta
       throw unprocessable('PlanChangeNotSupported', `plan "${current.plan.name}" cannot be changed to another plan`);
     }
     checkMaintenanceInfo(target.plan, d.maintenanceInfo);
+    assertPlanFitsCluster(target.plan, deps.protocols.facts()?.version);
     const intent: UpdateIntent = {
       fromPlanId: existing.planId,
       toPlanId: target.plan.id,

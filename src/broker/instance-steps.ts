@@ -40,6 +40,7 @@ export async function buildInstance(deps: BrokerDeps, instanceId: string, vhost:
     tags: ['warren'],
     ...(plan.default_queue_type ? { defaultQueueType: plan.default_queue_type } : {}),
   });
+  await deps.vhostProtection?.protect(vhost);
   // RabbitMQ grants a vhost's creator full permissions on it; stating them keeps that true for
   // every version and survives a retry that found the vhost already there.
   const admin = deps.rabbit.putPermissions(vhost, deps.rabbitConfig.administrator.username, { configure: '.*', write: '.*', read: '.*' });
@@ -49,9 +50,15 @@ export async function buildInstance(deps: BrokerDeps, instanceId: string, vhost:
   await deps.store.updateInstance(instanceId, { state: 'ready', updatedAt: now() });
 }
 
+/** Lifts warren's own deletion protection (RabbitMQ 4.1+), then deletes. */
+async function deleteOurVhost(deps: BrokerDeps, vhost: string): Promise<void> {
+  await deps.vhostProtection?.release(vhost);
+  await deps.rabbit.deleteVhost(vhost);
+}
+
 /** Undoes a provision: the vhost (only if ours) and the row. */
 export async function unbuildInstance(deps: BrokerDeps, instanceId: string, vhost: string): Promise<void> {
-  if ((await isOurVhost(deps, instanceId, vhost)) === true) await deps.rabbit.deleteVhost(vhost);
+  if ((await isOurVhost(deps, instanceId, vhost)) === true) await deleteOurVhost(deps, vhost);
   await deps.store.deleteInstance(instanceId);
 }
 
@@ -138,6 +145,6 @@ export async function teardownInstance(deps: BrokerDeps, instance: InstanceRecor
   }
   // A half-provisioned instance may have met a vhost that is not ours: leave that one alone.
   const finished = previousState === 'ready' || previousState === 'updating' || previousState === 'deprovisioning';
-  if (finished || (await isOurVhost(deps, instance.id, instance.vhost)) === true) await deps.rabbit.deleteVhost(instance.vhost);
+  if (finished || (await isOurVhost(deps, instance.id, instance.vhost)) === true) await deleteOurVhost(deps, instance.vhost);
   await deps.store.deleteInstance(instance.id);
 }

@@ -77,7 +77,18 @@ export interface RabbitConfig {
     connect_timeout_ms: number;
     headers_timeout_ms: number;
     body_timeout_ms: number;
+    /** Deadline of one exchange with one node (connect + headers + body); then the next node. */
+    attempt_timeout_ms: number;
   };
+  /** Background probes of the management nodes (GET /api/whoami). */
+  health: {
+    /** An up node with no traffic for this long is probed. */
+    probe_interval_ms: number;
+    /** Longest wait between probes of a node that is down (backoff from 500 ms). */
+    probe_backoff_max_ms: number;
+  };
+  /** Protect warren's vhosts against deletion by others where the cluster can (RabbitMQ 4.1+). */
+  vhost_deletion_protection: boolean;
   /** How long unbind waits for RabbitMQ to report zero connections for the deleted user. */
   unbind_confirm_timeout_ms: number;
 }
