@@ -59,6 +59,7 @@ const CLIENT_OPTIONS = {
   password: 'p',
   connectionsPerNode: POOL,
   bodyTimeoutMs: 300,
+  closeTimeoutMs: 500, // a call stuck behind a held body must not hold the test's close() for long
   retry: { maxRounds: 2, baseDelayMs: 5, maxDelayMs: 5 },
 };
 
@@ -80,11 +81,12 @@ function socketsTo(node: FakeServer): Array<{ state: string; rxQueue: number }> 
   return takeSnapshot('self').sockets.filter((s) => s.direction === 'out' && s.remotePort === node.port);
 }
 
-/** Socket fds of this process: cheap enough to sample every few ms (unlike /proc/net/tcp). */
-function socketFds(): number {
+/** Fds of this process, all and sockets: cheap enough to sample every few ms (unlike /proc/net/tcp). */
+function fds(): { total: number; socket: number } {
   const links = readProcFdLinks(process.pid);
-  return links === 'denied' ? 0 : tallyFdLinks(links).counts.socket;
+  return links === 'denied' ? { total: 0, socket: 0 } : tallyFdLinks(links).counts;
 }
+const socketFds = (): number => fds().socket;
 
 /**
  * Runs `call` CALLS times, one after another, each within a deadline, while watching the
@@ -99,6 +101,7 @@ async function exercise(
   bound = POOL * nodes.length,
 ): Promise<void> {
   const before = socketFds();
+  const totalBefore = fds().total;
   let most = 0;
   const watch = setInterval(() => (most = Math.max(most, socketFds() - before)), 5);
   try {
@@ -109,9 +112,9 @@ async function exercise(
           (value) => ({ value }),
           (error: unknown) => ({ error }),
         ),
-        new Promise<'stuck'>((resolve) => (timer = setTimeout(() => resolve('stuck'), 5000))),
+        new Promise<'stuck'>((resolve) => (timer = setTimeout(() => resolve('stuck'), 3000))),
       ]).finally(() => clearTimeout(timer));
-      assert.notEqual(result, 'stuck', `call ${i + 1} of ${calls} got no answer in 5 s: an earlier body holds the pool's sockets`);
+      assert.notEqual(result, 'stuck', `call ${i + 1} of ${calls} got no answer in 3 s: an earlier body holds the pool's sockets`);
       outcome(result, i);
     }
   } finally {
@@ -129,6 +132,7 @@ async function exercise(
   await mc.close();
   for (let t = 0; t < 20 && socketFds() > before; t++) await sleep(50); // fds close a tick after destroy()
   assert.ok(socketFds() <= before, `close() left ${socketFds() - before} socket fds open`);
+  assert.ok(fds().total <= totalBefore, `the calls left ${fds().total - totalBefore} fds open (of any kind)`);
 }
 
 type Result = { value?: unknown; error?: unknown };

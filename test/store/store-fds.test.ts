@@ -34,7 +34,7 @@ describe('SqliteStore fds', () => {
   const dir = mkdtempSync(join(tmpdir(), 'warren-store-fds-'));
   after(() => rmSync(dir, { recursive: true, force: true }));
 
-  it(`${CYCLES} open/work/close cycles on a file leave no fd behind`, async () => {
+  it(`${CYCLES} open/work/close cycles on a file leave no fd behind`, { timeout: 30_000 }, async () => {
     const warm = new SqliteStore({ dataDir: dir, key });
     await warm.open();
     await warm.close();
@@ -79,7 +79,7 @@ describe('PostgresStore sockets', { skip: reason === undefined ? false : `Postgr
     await admin.end();
   });
 
-  it(`${CYCLES} open/work/close cycles leave no socket to PostgreSQL behind`, async () => {
+  it(`${CYCLES} open/work/close cycles leave no socket to PostgreSQL behind`, { timeout: 30_000 }, async () => {
     await admin.connect();
     await admin.query(`CREATE SCHEMA ${schema}`);
     const baseline = takeSnapshot('self');
@@ -92,7 +92,7 @@ describe('PostgresStore sockets', { skip: reason === undefined ? false : `Postgr
     await assertNoLeaks(baseline, { peer: pgPort, allowedFdGrowth: 0, deadlineMs: 3000 });
   });
 
-  it('100 rounds of calls from 20 callers at once: never more sockets than max, every call answered', async () => {
+  it('100 rounds of calls from 20 callers at once: never more sockets than max, every call answered', { timeout: 40_000 }, async () => {
     const MAX = 4;
     const before = socketsToPg();
     const store = new PostgresStore({ url, key, maxConnections: MAX });

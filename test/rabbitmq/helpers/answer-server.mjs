@@ -1,5 +1,6 @@
 // Two management "nodes" for test/rabbitmq/answer-paths.test.ts, in a process of their own so
-// the test's socket fds are its client sockets only. Every answer carries 1 MiB, except 204.
+// the test's socket fds are its client sockets only. Every answer carries 1 MiB (the health
+// probe's /api/whoami too), except 204.
 // Prints {"a":port,"b":port}; exits when stdin ends.
 import http from 'node:http';
 
@@ -17,6 +18,8 @@ function handler(req, res) {
   req.resume();
   const route = `${req.method} ${req.url}`;
   switch (route) {
+    case 'GET /api/whoami': // the client's health probe: 1 MiB too, so a probe that skips it shows
+      return send(res, 200, BIG_JSON('whoami'));
     case 'GET /api/users/big-json':
       return send(res, 200, BIG_JSON('big-json'));
     case 'PUT /api/users/created-with-body':
