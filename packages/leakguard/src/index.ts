@@ -1,5 +1,5 @@
-// Leak guard: finds leaked sockets and fds of a Linux process from /proc. Self-contained
-// (node: built-ins only) so it can be split out as its own package.
+// @warren/leakguard: finds leaked sockets and fds of a Linux process from /proc, by class
+// (close-wait, stuck-rx, ghost) and by growth. node: built-ins only.
 export { TCP_STATE_NAMES, tcpStateFromHex, type TcpState } from './tcp-states.ts';
 export { decodeProcAddress, formatEndpoint, formatIpv6 } from './inet-address.ts';
 export { parseProcNetTcp, type TcpParseOptions, type TcpProto, type TcpRow } from './proc-net-tcp.ts';
@@ -53,4 +53,6 @@ export { diffSnapshots, type CountChange, type SnapshotDiff, type SocketChange }
 export { describeLeakGroup } from './describe.ts';
 export { LeakError, assertNoLeaks, describeSettleFailure, settle, type SettleOptions, type SettleResult } from './settle.ts';
 export { leakGuardSuite, withLeakGuard, type LeakGuardHooks, type LeakGuardOptions } from './node-test.ts';
+export { assertNoGrowth, GrowthError, type NoGrowthOptions } from './growth-guard.ts';
+export { createLeakGuard, useLeakGuard, type LeakGuard } from './test-hooks.ts';
 export { runLeaksCli, type CliIo } from './cli.ts';
