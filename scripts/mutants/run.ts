@@ -53,7 +53,9 @@ function copyTree(): string {
 }
 
 function runTests(dir: string, tests: string[], pattern: string | undefined): Promise<RunResult> {
-  const args = ['--import', 'tsx', '--test', '--test-concurrency=1', '--test-reporter=tap'];
+  // --test-force-exit: a mutant that leaves a handle open (a pooled client never released) must not
+  // keep the test process alive after its tests failed.
+  const args = ['--import', 'tsx', '--test', '--test-force-exit', '--test-concurrency=1', '--test-reporter=tap'];
   if (pattern) args.push(`--test-name-pattern=${pattern}`);
   args.push(...tests);
   const started = Date.now();
@@ -76,7 +78,10 @@ function runTests(dir: string, tests: string[], pattern: string | undefined): Pr
     }, RUN_TIMEOUT_MS);
     child.on('close', (status) => {
       clearTimeout(timer);
-      const failing = [...output.matchAll(/^\s*not ok \d+ - (.+)$/gm)].map((m) => m[1]!.trim()).filter((n) => !n.startsWith('/'));
+      // The tests that failed, not the suites around them (one level less indented).
+      const lines = [...output.matchAll(/^( *)not ok \d+ - (.+)$/gm)].filter((m) => !m[2]!.startsWith('/'));
+      const deepest = Math.max(0, ...lines.map((m) => m[1]!.length));
+      const failing = lines.filter((m) => m[1]!.length === deepest).map((m) => m[2]!.trim());
       done({ status, timedOut, ms: Date.now() - started, failing, output });
     });
   });

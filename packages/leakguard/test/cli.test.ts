@@ -5,7 +5,7 @@ import { spawn, type SpawnOptions } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { runLeaksCli } from '../src/index.ts';
-import { FIXTURES, REPO_ROOT, captureIo, childEnv, killFixtures, runClient, startBodyServer, startClient, type Fixture } from './helpers.ts';
+import { FIXTURES, PACKAGE_ROOT, captureIo, childEnv, killFixtures, runClient, startBodyServer, startClient, type Fixture } from './helpers.ts';
 
 const REQUESTS = 100;
 
@@ -19,7 +19,7 @@ interface ProcessResult {
 function runCliProcess(args: string[], options: SpawnOptions & { onFirstOutput?: (pid: number) => void } = {}): Promise<ProcessResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', FIXTURES + 'run-leaks-cli.ts', ...args], {
-      cwd: REPO_ROOT,
+      cwd: PACKAGE_ROOT,
       env: childEnv(),
       stdio: ['ignore', 'pipe', 'pipe'],
       ...options,

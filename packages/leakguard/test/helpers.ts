@@ -6,7 +6,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 
 export const FIXTURES = fileURLToPath(new URL('./fixtures/', import.meta.url));
-export const REPO_ROOT = fileURLToPath(new URL('../', import.meta.url));
+/** The package's own folder (packages/leakguard): the children's working directory. */
+export const PACKAGE_ROOT = fileURLToPath(new URL('../', import.meta.url));
 
 const live = new Map<number, ChildProcess>();
 

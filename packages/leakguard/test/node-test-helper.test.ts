@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import { Agent, request, type Dispatcher } from 'undici';
 import { LeakError, leakGuardSuite, withLeakGuard } from '../src/index.ts';
-import { FIXTURES, REPO_ROOT, childEnv, killFixtures, runClient, startBodyServer, startClient } from './helpers.ts';
+import { FIXTURES, PACKAGE_ROOT, childEnv, killFixtures, runClient, startBodyServer, startClient } from './helpers.ts';
 
 describe('withLeakGuard and leakGuardSuite', { timeout: 30_000 }, () => {
   let port = 0;
@@ -78,7 +78,7 @@ describe('withLeakGuard and leakGuardSuite', { timeout: 30_000 }, () => {
   test('inside a real node:test run: leaky tests fail with peer and class, clean ones pass', async () => {
     const run = await new Promise<{ status: number | null; out: string }>((resolve, reject) => {
       const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=tap', FIXTURES + 'guarded-tests.ts'], {
-        cwd: REPO_ROOT,
+        cwd: PACKAGE_ROOT,
         env: childEnv({ GUARD_PORT: String(port) }),
         stdio: ['ignore', 'pipe', 'inherit'],
       });
