@@ -16,6 +16,8 @@ const RUN_TIMEOUT_MS = 180_000;
 
 interface RunResult {
   status: number | null;
+  /** Tests that ran and passed: 0 means the pattern or a skip left nothing to judge by. */
+  passed: number;
   timedOut: boolean;
   ms: number;
   failing: string[];
@@ -82,7 +84,8 @@ function runTests(dir: string, tests: string[], pattern: string | undefined): Pr
       const lines = [...output.matchAll(/^( *)not ok \d+ - (.+)$/gm)].filter((m) => !m[2]!.startsWith('/'));
       const deepest = Math.max(0, ...lines.map((m) => m[1]!.length));
       const failing = lines.filter((m) => m[1]!.length === deepest).map((m) => m[2]!.trim());
-      done({ status, timedOut, ms: Date.now() - started, failing, output });
+      const passed = Number(/^# pass (\d+)$/m.exec(output)?.[1] ?? 0);
+      done({ status, timedOut, ms: Date.now() - started, passed, failing, output });
     });
   });
 }
@@ -120,6 +123,10 @@ async function main(): Promise<number> {
     for (const m of chosen) baselines.set(`${m.tests.join(' ')}|${m.pattern ?? ''}`, m);
     for (const m of baselines.values()) {
       const r = await runTests(dir, m.tests, m.pattern);
+      if (r.status === 0 && r.passed === 0) {
+        process.stdout.write(`ERROR     baseline: ${m.tests.join(' ')}${m.pattern ? ` (${m.pattern})` : ''} ran no test (skipped, or the pattern matches nothing): a mutant could not be judged\n`);
+        return 2;
+      }
       if (r.status !== 0) {
         process.stdout.write(`ERROR     baseline: ${m.tests.join(' ')}${m.pattern ? ` (${m.pattern})` : ''} fails without any mutant: ${r.failing.slice(0, 3).join('; ') || (r.timedOut ? 'timed out' : `exit ${r.status}`)}\n`);
         process.stdout.write(r.output.split('\n').slice(-40).join('\n') + '\n');

@@ -30,6 +30,23 @@ async function work(store: Store): Promise<void> {
   await store.ping();
 }
 
+// Before any describe(): suites must all be registered before the runner starts (with
+// --test-force-exit it ends the process once the registered ones are done).
+const PG_URL = process.env['WARREN_TEST_PG_URL'] || 'postgres://postgres@127.0.0.1:5432/warren_test';
+const pgPort = Number(new URL(PG_URL).port || 5432);
+const reason = await (async () => {
+  const client = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 3000 });
+  client.on('error', () => {});
+  try {
+    await client.connect();
+    return undefined;
+  } catch (err) {
+    return (err as Error).message;
+  } finally {
+    await client.end().catch(() => {});
+  }
+})();
+
 describe('SqliteStore fds', () => {
   const dir = mkdtempSync(join(tmpdir(), 'warren-store-fds-'));
   after(() => rmSync(dir, { recursive: true, force: true }));
@@ -52,21 +69,6 @@ describe('SqliteStore fds', () => {
     await assertNoLeaks(baseline, { allowedFdGrowth: 0, deadlineMs: 2000 });
   });
 });
-
-const PG_URL = process.env['WARREN_TEST_PG_URL'] || 'postgres://postgres@127.0.0.1:5432/warren_test';
-const pgPort = Number(new URL(PG_URL).port || 5432);
-const reason = await (async () => {
-  const client = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 3000 });
-  client.on('error', () => {});
-  try {
-    await client.connect();
-    return undefined;
-  } catch (err) {
-    return (err as Error).message;
-  } finally {
-    await client.end().catch(() => {});
-  }
-})();
 
 describe('PostgresStore sockets', { skip: reason === undefined ? false : `PostgreSQL unreachable (${reason})` }, () => {
   const schema = `warren_fds_${randomBytes(5).toString('hex')}`;
