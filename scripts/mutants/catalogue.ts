@@ -202,7 +202,7 @@ export const MUTANTS: Mutant[] = [
     file: FUNNEL,
     edits: [{ search: 'connections: o.connectionsPerNode,', replace: 'connections: null,' }],
     tests: [ANSWERS],
-    pattern: 'mixed',
+    pattern: '8 callers',
   },
   {
     id: 'close-keeps-sockets',

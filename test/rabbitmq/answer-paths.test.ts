@@ -235,6 +235,16 @@ describe('every answer path releases its 1 MiB body', { timeout: 60_000 }, () =>
     );
   });
 
+  it('8 callers at once on one node: they queue for the pool, never more sockets than it allows', async () => {
+    const mc = client();
+    await exercise(
+      mc,
+      [nodeA],
+      () => Promise.all(Array.from({ length: 8 }, () => mc.getUser('big-json'))),
+      (r) => assert.equal((r as { value: Array<{ name: string }> }).value.length, 8),
+    );
+  });
+
   it('all paths mixed, 4 callers at once: never more sockets than the pool allows', async () => {
     const mc = client([nodeA, nodeB]);
     const paths: Array<() => Promise<unknown>> = [
