@@ -2,6 +2,7 @@
 // management client, the broker, the OSBAPI server and the health/metrics endpoints.
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import { ClusterProtocols } from '../broker/cluster-protocols.ts';
 import { catalogProblems, type PolicyProblem } from '../broker/policy-compatibility.ts';
@@ -46,6 +47,7 @@ export interface StartOverrides {
 }
 
 export async function startWarren(config: WarrenConfig, log: Logger, overrides: StartOverrides = {}): Promise<RunningWarren> {
+  const startedAt = performance.now();
   const key = loadEncryptionKey({ key: config.encryption_key, dataDir: config.data_dir });
   if (key.source === 'generated') log.info({ file: key.path }, 'generated the credentials encryption key; back it up with the store');
   if (key.looseFilePermissions) log.warn({ file: key.path }, 'encryption key file is readable by others: chmod 600 it');
@@ -144,7 +146,11 @@ export async function startWarren(config: WarrenConfig, log: Logger, overrides: 
   const port = (app.server.address() as AddressInfo).port;
   const host = config.listen.host.includes(':') ? `[${config.listen.host}]` : config.listen.host;
   // Always said, whatever the log level: operators and scripts wait for this line.
-  log.child({}, { level: 'info' }).info({ listen: `${host}:${port}`, store: config.store.kind, management_nodes: rabbit.stats().nodes.map((n) => n.origin) }, 'warren is listening');
+  // startup_ms: from startWarren() to listening; it never includes waiting for RabbitMQ.
+  log.child({}, { level: 'info' }).info(
+    { listen: `${host}:${port}`, store: config.store.kind, management_nodes: rabbit.stats().nodes.map((n) => n.origin), startup_ms: Math.round(performance.now() - startedAt) },
+    'warren is listening',
+  );
 
   let closing: Promise<void> | undefined;
   return {

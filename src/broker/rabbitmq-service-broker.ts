@@ -5,6 +5,7 @@ import type {
 import * as bindings from './binding-operations.ts';
 import type { BrokerDeps } from './broker-deps.ts';
 import * as instances from './instance-operations.ts';
+import { assertPlanFitsCluster } from './policy-compatibility.ts';
 
 export class RabbitServiceBroker implements ServiceBroker {
   constructor(private readonly deps: BrokerDeps) {}
@@ -12,10 +13,12 @@ export class RabbitServiceBroker implements ServiceBroker {
   catalog() {
     return this.deps.catalog.toOsbapi();
   }
-  provision(id: string, d: ProvisionDetails, ctx: RequestContext) {
+  async provision(id: string, d: ProvisionDetails, ctx: RequestContext) {
+    this.planFitsCluster(d.serviceId, d.planId);
     return instances.provision(this.deps, id, d, ctx);
   }
-  update(id: string, d: UpdateDetails, ctx: RequestContext) {
+  async update(id: string, d: UpdateDetails, ctx: RequestContext) {
+    if (d.planId !== undefined) this.planFitsCluster(d.serviceId, d.planId);
     return instances.update(this.deps, id, d, ctx);
   }
   deprovision(id: string, d: DeprovisionDetails, ctx: RequestContext) {
@@ -38,5 +41,11 @@ export class RabbitServiceBroker implements ServiceBroker {
   }
   lastBindingOperation(id: string, bid: string, d: PollDetails) {
     return bindings.lastBindingOperation(this.deps, id, bid, d);
+  }
+
+  /** 422 PlanNotSupportedByCluster before anything is made (unknown plans are left to the operations' 400). */
+  private planFitsCluster(serviceId: string, planId: string): void {
+    const ref = this.deps.catalog.plan(serviceId, planId);
+    if (ref) assertPlanFitsCluster(ref.plan, this.deps.protocols.facts()?.version);
   }
 }

@@ -42,13 +42,17 @@ async function stalled(port: number): Promise<string> {
   return `http://guest:guest@127.0.0.1:${p.port}`;
 }
 
-/** Starts warren on these management URLs; returns it with the time from spawn to listening. */
+/**
+ * Starts warren on these management URLs; returns it with its own startup time (startWarren()
+ * to listening, from the 'warren is listening' line: the process and tsx startup around it
+ * vary too much with the shared CPU to compare).
+ */
 async function start(name: string, urls: string[]): Promise<{ warren: WarrenProcess; osb: OsbClient; listenMs: number }> {
   const file = join(dir, `${name}.yml`);
   writeFileSync(file, `rabbitmq:\n  management_urls: [${urls.join(', ')}]\n  hosts: [127.0.0.1]\n`);
-  const t0 = Date.now();
   const warren = await startWarrenProcess({ args: ['--config', file] });
-  const listenMs = Date.now() - t0;
+  const line = warren.logs.map((l) => JSON.parse(l) as { msg?: string; startup_ms?: number }).find((r) => r.msg === 'warren is listening');
+  const listenMs = line?.startup_ms ?? Number.NaN;
   const osb = new OsbClient({ url: warren.url, username: warren.username, password: warren.password });
   running.push({ warren, osb });
   return { warren, osb, listenMs };
@@ -74,9 +78,11 @@ describe('a stalled first node', () => {
     for (const w of [healthy, withStalled]) await w?.osb.call('DELETE', `/v2/service_instances/ss-${suffix}-${w === healthy ? 'h' : 's'}?${q}`);
   });
 
-  it('warren listens as soon as with healthy nodes only (within a second), and /ready is 200 within a second', async (t) => {
-    t.diagnostic(`spawn to listening: ${healthy.listenMs} ms healthy, ${withStalled.listenMs} ms with a stalled first node`);
-    assert.ok(withStalled.listenMs < healthy.listenMs + 1000, `${withStalled.listenMs} ms vs ${healthy.listenMs} ms`);
+  it('warren listens as soon as with healthy nodes only (within a second of it), and /ready is 200 within a second', async (t) => {
+    t.diagnostic(`startup to listening: ${healthy.listenMs} ms healthy, ${withStalled.listenMs} ms with a stalled first node`);
+    // Its own setup (store, HTTP server) takes ~0.1-1 s on this shared CPU; the stalled node adds
+    // nothing to it (it used to add the 15 s headers timeout).
+    assert.ok(withStalled.listenMs < healthy.listenMs + 1000 && withStalled.listenMs < 5000, `${withStalled.listenMs} ms vs ${healthy.listenMs} ms`);
     const [ready, ms] = await timedCall(withStalled.osb.call('GET', '/ready', { auth: null, version: null }));
     assert.ok(ms < 1000, `/ready took ${ms} ms`);
     assert.equal(ready.status, 200, ready.text);
@@ -112,7 +118,7 @@ describe('every node stalled', () => {
   });
 
   it('warren listens at once and /ready answers 503 within a second, naming the rabbitmq check', async () => {
-    assert.ok(w.listenMs < reference + 1000, `${w.listenMs} ms vs ${reference} ms with healthy nodes`);
+    assert.ok(w.listenMs < reference + 1000 && w.listenMs < 5000, `${w.listenMs} ms vs ${reference} ms with healthy nodes`);
     assert.equal((await w.osb.call('GET', '/health', { auth: null, version: null })).status, 200);
     const [ready, ms] = await timedCall(w.osb.call('GET', '/ready', { auth: null, version: null }));
     assert.ok(ms < 1000, `/ready took ${ms} ms`);
