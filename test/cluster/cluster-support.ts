@@ -1,5 +1,4 @@
-// Bind/unbind load against one instance, and reading a Prometheus text page: shared by the
-// cluster tests.
+// Bind/unbind load against one instance, and its median: shared by the cluster tests.
 import type { OsbClient } from '../support/osb-client.ts';
 import { DEFAULT_SERVICE_ID, SMALL_PLAN_ID } from '../support/osb-client.ts';
 
@@ -46,17 +45,6 @@ export function nodeLoad(osb: OsbClient, instance: string, tag: string, o: { cyc
     done,
     started: (n: number) => new Promise<void>((resolve) => (finished >= n ? resolve() : waiters.push({ n, resolve }))),
   };
-}
-
-export function metricValue(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
-  for (const line of text.split('\n')) {
-    if (!line.startsWith(name)) continue;
-    const m = /^([a-z_]+)(\{.*\})?\s+(\S+)$/.exec(line);
-    if (!m || m[1] !== name) continue;
-    const have = m[2] ?? '';
-    if (Object.entries(labels).every(([k, v]) => have.includes(`${k}="${v}"`))) return Number(m[3]);
-  }
-  return undefined;
 }
 
 export function median(xs: number[]): number {

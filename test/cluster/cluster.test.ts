@@ -16,7 +16,8 @@ import { DEFAULT_SERVICE_ID, OsbClient, SMALL_PLAN_ID } from '../support/osb-cli
 import { startWarrenProcess, type WarrenProcess } from '../support/warren-process.ts';
 import { FaultProxy } from '../rabbitmq/helpers/fault-proxy.ts';
 import { CLUSTER, clusterIsUp, startApp, stopApp } from './cluster-env.ts';
-import { median, metricValue, nodeLoad } from './cluster-support.ts';
+import { metricValue } from '../support/metric-value.ts';
+import { median, nodeLoad } from './cluster-support.ts';
 
 const suffix = Math.random().toString(36).slice(2, 8);
 const q = `service_id=${DEFAULT_SERVICE_ID}&plan_id=${SMALL_PLAN_ID}`;
