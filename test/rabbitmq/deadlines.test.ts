@@ -195,3 +195,15 @@ it('startProbing learns every node state without any call, and a stalled probe d
   // (The proxy in this process sees our FIN a moment later and closes its side then.)
   assert.ok(await eventually(() => closeWait().length === 0), JSON.stringify(closeWait()));
 });
+
+it('a node that goes down between keep-fresh probes is probed at once, not at the next interval', async () => {
+  const flaky = await proxy('forward');
+  const mc = client([viaProxy(flaky), urlWithCredentials()], { health: { probeMinDelayMs: 100, probeMaxDelayMs: 200, probeIntervalMs: 60_000 } });
+  mc.startProbing();
+  assert.ok(await eventually(() => mc.nodeHealth()[0]?.state === 'up', 2000));
+  flaky.freeze();
+  assert.equal(await mc.getUser('nobody'), null, 'answered by the second node');
+  assert.equal(mc.nodeHealth()[0]?.state, 'down');
+  flaky.setMode('forward');
+  assert.ok(await eventually(() => mc.nodeHealth()[0]?.state === 'up', 3000), JSON.stringify(mc.nodeHealth()));
+});
