@@ -72,6 +72,9 @@ EOF
   echo '[rabbitmq_management].' > "$d/enabled_plugins"
   chown -R rabbitmq:rabbitmq "$d"
   log "starting $(nodename "$n") (amqp $(amqp_port "$n"), management $(mgmt_port "$n"), dist $(dist_port "$n"), data $d)"
+  # Loopback only, also for epmd and distribution on machines whose rabbitmq-env.conf says nothing.
+  ERL_EPMD_ADDRESS=127.0.0.1 \
+  RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS='-kernel inet_dist_use_interface {127,0,0,1}' \
   RABBITMQ_NODENAME="$(nodename "$n")" \
   RABBITMQ_DIST_PORT="$(dist_port "$n")" \
   RABBITMQ_CONFIG_FILE="$d/rabbitmq.conf" \
