@@ -51,7 +51,11 @@ function checkNodeCommand(argv: string[], appDir: string, where: string): void {
 describe('Dockerfile', () => {
   const lines = read('Dockerfile').replace(/\\\n\s*/g, ' ').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
   const instructions = lines.map((l) => ({ op: (l.split(/\s+/)[0] as string).toUpperCase(), arg: l.slice(l.indexOf(' ') + 1).trim() }));
-  const stages = instructions.reduce<Array<typeof instructions>>((acc, ins) => (ins.op === 'FROM' ? [...acc, [ins]] : (acc.at(-1)?.push(ins), acc)), []);
+  const stages: Array<typeof instructions> = [];
+  for (const ins of instructions) {
+    if (ins.op === 'FROM') stages.push([ins]);
+    else stages.at(-1)?.push(ins);
+  }
   const final = stages.at(-1) ?? [];
   const env: Record<string, string> = {};
   for (const ins of final.filter((i) => i.op === 'ENV')) for (const m of ins.arg.matchAll(/([A-Z_][A-Z0-9_]*)=(\S+)/g)) env[m[1] as string] = m[2] as string;
