@@ -2,7 +2,7 @@
 # Line, branch and function coverage of src/ by the fast tests (those that need neither
 # RabbitMQ nor PostgreSQL), with a floor: c8 exits non-zero below it. .ci/run runs this before
 # `npm test`, so the suite itself runs once, without coverage, and its summary ends CI's output.
-# Floor: 50 % of lines, 70 % of branches, 60 % of functions (measured 60.4 / 79.1 / 71.5 here;
+# Floor: 50 % of lines, 70 % of branches, 60 % of functions (measured 59.7 / 77.3 / 71.8 with main as of 00:05;
 # the margin leaves room for code merged with its tests elsewhere in the suite).
 set -euo pipefail
 cd "$(dirname "$0")/.."
