@@ -2,6 +2,7 @@
 
 import { PostgresStore } from './postgres-store.ts';
 import { SqliteStore } from './sqlite-store.ts';
+import type { Keyring } from './keyring.ts';
 import type { Store } from './store.ts';
 
 export type StoreConfig =
@@ -9,7 +10,7 @@ export type StoreConfig =
   | { kind: 'postgres'; url: string };
 
 /** `key`: the 32-byte credentials encryption key, from loadEncryptionKey(). */
-export function createStore(config: StoreConfig, key: Buffer): Store {
+export function createStore(config: StoreConfig, key: Buffer | Keyring): Store {
   switch (config.kind) {
     case 'sqlite':
       return new SqliteStore({ dataDir: config.dataDir, key });

@@ -6,6 +6,8 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { BINDING_COLUMNS, INSTANCE_COLUMNS, OPERATION_COLUMNS, TableCodec, toIsoInstant, type Dialect, type Row } from './columns.ts';
+import type { Keyring } from './keyring.ts';
+import { reencryptCredentials, type ReencryptOptions, type ReencryptResult, type SealedRow } from './reencrypt.ts';
 import { SecretBox } from './secret-box.ts';
 import { SQLITE_MIGRATIONS } from './sqlite-schema.ts';
 import { insertSql, selectList, sqlitePlaceholder as ph, updateSql } from './statement-text.ts';
@@ -23,13 +25,14 @@ type Stmt = Database.Statement<unknown[], Row>;
 export interface SqliteStoreOptions {
   /** Directory for warren.db (created 0700 when missing), or ':memory:'. */
   dataDir: string;
-  /** 32-byte credentials encryption key (see encryption-key.ts). */
-  key: Buffer;
+  /** 32-byte credentials encryption key, or a keyring of labelled keys (see keyring.ts). */
+  key: Buffer | Keyring;
 }
 
 export class SqliteStore implements Store {
   readonly path: string;
   readonly #dataDir: string;
+  readonly #box: SecretBox;
   readonly #instances: TableCodec<InstanceRecord>;
   readonly #bindings: TableCodec<BindingRecord>;
   readonly #operations: TableCodec<OperationRecord>;
@@ -38,6 +41,7 @@ export class SqliteStore implements Store {
 
   constructor(options: SqliteStoreOptions) {
     const box = new SecretBox(options.key);
+    this.#box = box;
     this.#dataDir = options.dataDir;
     this.path = options.dataDir === ':memory:' ? ':memory:' : join(options.dataDir, SQLITE_FILE_NAME);
     this.#instances = new TableCodec(INSTANCE_COLUMNS, box, DIALECT);
@@ -149,6 +153,18 @@ export class SqliteStore implements Store {
     return this.stmts.pruneOperations.run(toIsoInstant(olderThan)).changes;
   }
 
+  async reencryptCredentials(opts?: ReencryptOptions): Promise<ReencryptResult> {
+    const s = this.stmts;
+    const db = this.#db!;
+    // One short write transaction per batch; BEGIN IMMEDIATE waits (busy_timeout) for a running server's writes.
+    const replaceBatch = db.transaction((changes: Array<{ id: string; from: string; to: string }>) =>
+      changes.reduce((n, c) => n + s.replaceCredentials.run(c.to, c.id, c.from).changes, 0));
+    return reencryptCredentials(this.#box, {
+      select: async (prefix, afterId, limit) => s.credentialsNotUnder.all(prefix.length, prefix, afterId, limit) as unknown as SealedRow[],
+      replace: async (changes) => replaceBatch.immediate(changes),
+    }, opts);
+  }
+
   private get stmts(): Statements {
     if (this.#s === undefined) throw new Error('the SQLite store is not open (call open() first)');
     return this.#s;
@@ -190,6 +206,9 @@ function prepareStatements(
     operationById: p(`SELECT ${selectList(op)} FROM warren_operations WHERE id = ? AND resource_type = ? AND resource_id = ?`),
     // "Older" by updated_at: a long-running operation that just finished is still being polled.
     pruneOperations: p(`DELETE FROM warren_operations WHERE state <> 'in progress' AND updated_at < ?`),
+    credentialsNotUnder: p(`SELECT id, credentials FROM warren_bindings
+       WHERE credentials IS NOT NULL AND substr(credentials, 1, ?) <> ? AND id > ? ORDER BY id LIMIT ?`),
+    replaceCredentials: p('UPDATE warren_bindings SET credentials = ? WHERE id = ? AND credentials = ?'),
   };
 }
 

@@ -11,6 +11,7 @@ import { SQLITE_FILE_NAME, SqliteStore } from '../../src/store/sqlite-store.ts';
 import { bindingRecord, instanceRecord, passwordOf } from './fixtures.ts';
 import { SQLITE_MIGRATIONS } from '../../src/store/sqlite-schema.ts';
 import { storeContract } from './store-contract.ts';
+import type { Keyring } from '../../src/store/keyring.ts';
 
 describe('SqliteStore', () => {
   let root: string;
@@ -21,7 +22,7 @@ describe('SqliteStore', () => {
   });
   after(() => rmSync(root, { recursive: true, force: true }));
 
-  const openStore = async (key: Buffer): Promise<SqliteStore> => {
+  const openStore = async (key: Buffer | Keyring): Promise<SqliteStore> => {
     const store = new SqliteStore({ dataDir, key });
     await store.open();
     return store;
