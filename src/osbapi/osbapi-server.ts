@@ -2,7 +2,10 @@
 // codes, headers, bodies. What the operations mean is the ServiceBroker's business.
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
-import { basicAuthChecker } from './basic-auth.ts';
+import type { Socket } from 'node:net';
+import type { ServerOptions as HttpsOptions } from 'node:https';
+import { basicAuthChecker, triedUsername, type BasicCredentials } from './basic-auth.ts';
+import { LoginThrottle } from './login-throttle.ts';
 import { isSupportedApiVersion, parseOriginatingIdentity } from './broker-headers.ts';
 import { BrokerError } from './errors.ts';
 import { ID_RULE } from './request-schemas.ts';
@@ -13,8 +16,15 @@ import type { RequestContext, ServiceBroker } from './service-broker.ts';
 
 export interface OsbApiOptions {
   broker: ServiceBroker;
-  credentials: { username: string; password: string };
+  /** The platform's basic-auth account; a function is read on every request (configuration reload). */
+  credentials: BasicCredentials | (() => BasicCredentials);
   logger: Logger;
+  /** Serve HTTPS only, with these options (cert, key, and for mutual TLS ca + requestCert). */
+  https?: HttpsOptions;
+  /** Failed logins per client address before 429s (default 10 in 60 s). */
+  authThrottle?: { maxFailures: number; windowMs: number };
+  /** Called for each refused login: 'rejected' (401) or 'throttled' (429). */
+  onAuthFailure?: (outcome: 'rejected' | 'throttled') => void;
   /** Largest request body accepted; larger ones get 413. */
   bodyLimit?: number;
   /** Called once per answered OSBAPI request, for metrics. */
@@ -39,6 +49,7 @@ export function sendError(reply: FastifyReply, err: BrokerError): FastifyReply {
 
 export async function createOsbApiServer(opts: OsbApiOptions): Promise<FastifyInstance> {
   const app = Fastify({
+    ...(opts.https ? { https: opts.https } : {}),
     loggerInstance: opts.logger as FastifyBaseLogger,
     // Per-request lines cost more than they tell; the audit log and metrics cover requests.
     logController: new LogController({ disableRequestLogging: true }),
@@ -82,7 +93,13 @@ export async function createOsbApiServer(opts: OsbApiOptions): Promise<FastifyIn
   });
 
   app.setErrorHandler((err: FastifyError | BrokerError, request, reply) => {
-    if (err instanceof BrokerError) return sendError(reply, err);
+    if (err instanceof BrokerError) {
+      // The answer names what failed; addresses and RabbitMQ's own words stay in this log line.
+      if (err.status >= 500 && err.cause !== undefined) {
+        request.log.error({ operation: request.routeOptions.config.operation, err: (err.cause as Error)?.message ?? String(err.cause) }, err.message);
+      }
+      return sendError(reply, err);
+    }
     if (err.validation) return sendError(reply, new BrokerError(400, 'BadRequest', err.message));
     const status = err.statusCode ?? 500;
     if (status === 413) return sendError(reply, new BrokerError(413, 'PayloadTooLarge', `request body is larger than ${app.initialConfig.bodyLimit} bytes`));
@@ -110,7 +127,10 @@ export async function createOsbApiServer(opts: OsbApiOptions): Promise<FastifyIn
     if (closing) reply.header('connection', 'close');
   });
 
-  const authorized = basicAuthChecker(opts.credentials.username, opts.credentials.password);
+  const authorized = basicAuthChecker(opts.credentials);
+  const throttle = new LoginThrottle(opts.authThrottle ?? { maxFailures: 10, windowMs: 60_000 });
+  // Connections that have authenticated once: never throttled (see login-throttle.ts).
+  const trusted = new WeakSet<Socket>();
 
   await app.register(
     async (v2) => {
@@ -118,10 +138,22 @@ export async function createOsbApiServer(opts: OsbApiOptions): Promise<FastifyIn
       v2.addHook('onRequest', async (request, reply) => {
         const identity = request.headers['x-broker-api-request-identity'];
         if (identity !== undefined) reply.header('x-broker-api-request-identity', identity);
+        const socket = request.raw.socket;
+        const wait = trusted.has(socket) ? 0 : throttle.retryAfter(request.ip);
+        if (wait > 0) {
+          opts.onAuthFailure?.('throttled');
+          reply.header('retry-after', String(wait));
+          return sendError(reply, new BrokerError(429, 'TooManyRequests', `too many failed logins from this address; retry in ${wait} s`));
+        }
         if (!authorized(request.headers.authorization)) {
+          opts.onAuthFailure?.('rejected');
+          const nowThrottled = throttle.fail(request.ip);
+          // Never the tried password: the username (if any) and where it came from.
+          request.log.warn({ client: request.ip, username: triedUsername(request.headers.authorization), throttled: nowThrottled }, 'failed login to the broker API');
           reply.header('www-authenticate', 'Basic realm="warren"');
           return sendError(reply, new BrokerError(401, 'Unauthorized', 'missing or wrong broker credentials'));
         }
+        trusted.add(socket);
         const version = request.headers['x-broker-api-version'];
         if (!isSupportedApiVersion(typeof version === 'string' ? version : undefined)) {
           return sendError(

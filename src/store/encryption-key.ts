@@ -5,9 +5,10 @@
 
 import { randomBytes } from 'node:crypto';
 import {
-  closeSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync,
+  closeSync, fsyncSync, linkSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync,
 } from 'node:fs';
 import { join } from 'node:path';
+import { ensurePrivateDir } from './private-files.ts';
 import { DEFAULT_KEY_LABEL, KEY_BYTES, type LabelledKey } from './keyring.ts';
 
 export const KEY_FILE_NAME = 'encryption.key';
@@ -47,7 +48,7 @@ export function loadEncryptionKey(options: { key?: string; dataDir: string }): L
   if (options.dataDir === ':memory:') {
     return { key: randomBytes(KEY_BYTES), source: 'ephemeral', path: null, looseFilePermissions: false };
   }
-  mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
+  ensurePrivateDir(options.dataDir);
   const path = join(options.dataDir, KEY_FILE_NAME);
   const existing = readKeyFile(path);
   if (existing !== undefined) return existing;

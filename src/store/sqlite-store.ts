@@ -2,13 +2,13 @@
 // better-sqlite3 is synchronous; each call is one prepared statement on one connection, so the
 // async methods simply run it (and concurrent callers are naturally serialized).
 
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { BINDING_COLUMNS, INSTANCE_COLUMNS, OPERATION_COLUMNS, TableCodec, toIsoInstant, type Dialect, type Row } from './columns.ts';
 import type { Keyring } from './keyring.ts';
 import { reencryptCredentials, type ReencryptOptions, type ReencryptResult, type SealedRow } from './reencrypt.ts';
 import { SecretBox } from './secret-box.ts';
+import { ensurePrivateDir, ensurePrivateFile, tightenIfPresent } from './private-files.ts';
 import { SQLITE_MIGRATIONS } from './sqlite-schema.ts';
 import { insertSql, selectList, sqlitePlaceholder as ph, updateSql } from './statement-text.ts';
 import type {
@@ -51,7 +51,10 @@ export class SqliteStore implements Store {
 
   async open(): Promise<void> {
     if (this.#db !== undefined) return;
-    if (this.path !== ':memory:') mkdirSync(this.#dataDir, { recursive: true, mode: 0o700 });
+    if (this.path !== ':memory:') {
+      ensurePrivateDir(this.#dataDir);
+      ensurePrivateFile(this.path);
+    }
     const db = new Database(this.path, { timeout: BUSY_TIMEOUT_MS });
     try {
       db.pragma('journal_mode = WAL');
@@ -59,6 +62,8 @@ export class SqliteStore implements Store {
       db.pragma('synchronous = NORMAL'); // with WAL: durable except for the last commits on power loss
       db.pragma('foreign_keys = ON');
       migrate(db);
+      // WAL and SHM inherit the database file's mode; files left by an older release are tightened.
+      if (this.path !== ':memory:') for (const f of [`${this.path}-wal`, `${this.path}-shm`]) tightenIfPresent(f);
       this.#s = prepareStatements(db, this.#instances, this.#bindings, this.#operations);
     } catch (err) {
       db.close();
