@@ -6,6 +6,8 @@ const HELP = `warren: a multi-tenant RabbitMQ service broker (Open Service Broke
 Usage:
   warren serve [--config FILE]   start the broker (what \`npm start\` runs)
   warren leaks --pid N|self ...  report leaked sockets and fds of a process (warren leaks --help)
+  warren rotate-keys [--config FILE] [--batch-size N]
+                                 re-encrypt stored credentials with the primary key (server may run)
   warren --help                  this text
   warren --version               the version
 
@@ -59,6 +61,11 @@ export async function main(argv: string[]): Promise<number> {
       }
       const { serve } = await import('./serve.ts');
       return serve({ configFile: optionValue(rest, '--config') });
+    }
+    case 'rotate-keys': {
+      const { rotateKeys } = await import('./rotate-keys.ts');
+      const batch = optionValue(rest, '--batch-size');
+      return rotateKeys({ configFile: optionValue(rest, '--config'), ...(batch ? { batchSize: Number(batch) } : {}) });
     }
     case 'leaks': {
       const { runLeaksCli } = await import('../leakguard/cli.ts');
