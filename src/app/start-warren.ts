@@ -93,8 +93,10 @@ export async function startWarren(config: WarrenConfig, log: Logger, overrides: 
   await protocols.start();
 
   const catalog = new ServiceCatalog(config.catalog.services);
+  // The broker reads the administrator (whom it grants each new vhost) from here: the live account.
+  const rabbitConfig = Object.defineProperty({ ...rabbitCfg }, 'administrator', { get: () => live.admin, enumerable: true });
   const broker = new RabbitServiceBroker({
-    rabbit, store, catalog, protocols, rabbitConfig: rabbitCfg, locks: new KeyedRwLock(), recentlyUnbound: new RecentDeletions(), log: log.child({ component: 'broker' }),
+    rabbit, store, catalog, protocols, rabbitConfig, locks: new KeyedRwLock(), recentlyUnbound: new RecentDeletions(), log: log.child({ component: 'broker' }),
   });
 
   const app = await createOsbApiServer({
