@@ -10,6 +10,8 @@ export interface ReencryptOptions {
   batchSize?: number;
   /** Called after each batch with the running totals. */
   onBatch?: (progress: ReencryptResult) => void;
+  /** Called between reading a batch and writing it back (where a concurrent write can land). */
+  beforeWrite?: (bindingIds: string[]) => Promise<void>;
 }
 
 export interface ReencryptResult {
@@ -54,6 +56,7 @@ export async function reencryptCredentials(box: SecretBox, access: ReencryptAcce
         result.failed.push({ bindingId: row.id, reason: err.message });
       }
     }
+    await opts.beforeWrite?.(changes.map((c) => c.id));
     const written = changes.length === 0 ? 0 : await access.replace(changes);
     result.reencrypted += written;
     result.skipped += changes.length - written;

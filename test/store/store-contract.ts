@@ -379,6 +379,41 @@ export function storeContract(h: StoreHarness): void {
       }
     });
 
+    it('beside a server writing the same rows, loses none of its updates (compare-and-set)', async () => {
+      const keys = [{ label: 'c-new', key: randomBytes(32) }, { label: 'c-old', key: randomBytes(32) }, { label: 'default', key: CONTRACT_KEY }];
+      const server = await h.openStore(new Keyring(keys, 'c-old'));
+      const rotator = await h.openStore(new Keyring(keys, 'c-new'));
+      try {
+        const inst = instanceRecord();
+        await server.insertInstance(inst);
+        const binds = Array.from({ length: 15 }, () => bindingRecord(inst.id, { credentials: { v: 0 } }));
+        for (const b of binds) await server.insertBinding(b);
+        const seen = new Set<string>();
+        // The server writes each row again right after the rotator read it, before it writes back.
+        const result = await rotator.reencryptCredentials({
+          batchSize: 4,
+          beforeWrite: async (ids) => {
+            for (const id of ids.filter((i) => binds.some((b) => b.id === i) && !seen.has(i))) {
+              seen.add(id);
+              await server.updateBinding(id, { credentials: { v: 1 } });
+            }
+          },
+        });
+        const mine = new Set(binds.map((b) => b.id));
+        assert.equal(seen.size, binds.length, 'every row was written concurrently once');
+        assert.deepEqual(result.failed.filter((f) => mine.has(f.bindingId)), []);
+        assert.ok(result.skipped >= binds.length, `skipped ${result.skipped}`);
+        for (const b of binds) assert.deepEqual((await rotator.getBinding(b.id))?.credentials, { v: 1 }, `binding ${b.id} kept the server's write`);
+        // The server's writes were sealed with its (old) primary: a second run re-seals them.
+        const second = await rotator.reencryptCredentials();
+        assert.ok(second.reencrypted >= binds.length);
+        for (const b of binds) assert.match(await h.rawBindingRow(b.id), /v2:c-new:/);
+      } finally {
+        await server.close();
+        await rotator.close();
+      }
+    });
+
     it('reports records no configured key opens, by binding id, and re-seals the rest', async () => {
       const lost = { label: 'k-lost', key: randomBytes(32) };
       const kept = { label: 'k-kept', key: randomBytes(32) };
