@@ -1,8 +1,9 @@
-// Failed logins per client address. After `maxFailures` within `windowMs`, that address is
-// throttled: its requests get 429 with Retry-After before any password is compared, so guessing
-// cannot go on at full speed. Connections that already authenticated successfully are not
-// throttled (a platform's keep-alive connection keeps working beside an attacker on the same
-// address); successful logins never count.
+// Failed logins per client address. After `maxFailures` within `windowMs`, further wrong
+// credentials from that address get 429 with Retry-After instead of 401, and are no longer
+// logged one by one. Right credentials always get in, from any address: a platform behind the
+// same proxy or NAT as a misbehaving client is never locked out, and successful logins never
+// count. Against guessing itself, the protection is the password's strength (the generated
+// one has 192 bits) and, where wanted, mutual TLS.
 
 export interface ThrottleOptions {
   maxFailures: number;

@@ -2,7 +2,6 @@
 // codes, headers, bodies. What the operations mean is the ServiceBroker's business.
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
-import type { Socket } from 'node:net';
 import type { ServerOptions as HttpsOptions } from 'node:https';
 import { basicAuthChecker, triedUsername, type BasicCredentials } from './basic-auth.ts';
 import { LoginThrottle } from './login-throttle.ts';
@@ -129,8 +128,6 @@ export async function createOsbApiServer(opts: OsbApiOptions): Promise<FastifyIn
 
   const authorized = basicAuthChecker(opts.credentials);
   const throttle = new LoginThrottle(opts.authThrottle ?? { maxFailures: 10, windowMs: 60_000 });
-  // Connections that have authenticated once: never throttled (see login-throttle.ts).
-  const trusted = new WeakSet<Socket>();
 
   await app.register(
     async (v2) => {
@@ -138,14 +135,14 @@ export async function createOsbApiServer(opts: OsbApiOptions): Promise<FastifyIn
       v2.addHook('onRequest', async (request, reply) => {
         const identity = request.headers['x-broker-api-request-identity'];
         if (identity !== undefined) reply.header('x-broker-api-request-identity', identity);
-        const socket = request.raw.socket;
-        const wait = trusted.has(socket) ? 0 : throttle.retryAfter(request.ip);
-        if (wait > 0) {
-          opts.onAuthFailure?.('throttled');
-          reply.header('retry-after', String(wait));
-          return sendError(reply, new BrokerError(429, 'TooManyRequests', `too many failed logins from this address; retry in ${wait} s`));
-        }
         if (!authorized(request.headers.authorization)) {
+          const wait = throttle.retryAfter(request.ip);
+          if (wait > 0) {
+            // Throttled: counted, answered 429, not logged one by one (a flood must not flood the log).
+            opts.onAuthFailure?.('throttled');
+            reply.header('retry-after', String(wait));
+            return sendError(reply, new BrokerError(429, 'TooManyRequests', `too many failed logins from this address; retry in ${wait} s`));
+          }
           opts.onAuthFailure?.('rejected');
           const nowThrottled = throttle.fail(request.ip);
           // Never the tried password: the username (if any) and where it came from.
@@ -153,7 +150,6 @@ export async function createOsbApiServer(opts: OsbApiOptions): Promise<FastifyIn
           reply.header('www-authenticate', 'Basic realm="warren"');
           return sendError(reply, new BrokerError(401, 'Unauthorized', 'missing or wrong broker credentials'));
         }
-        trusted.add(socket);
         const version = request.headers['x-broker-api-version'];
         if (!isSupportedApiVersion(typeof version === 'string' ? version : undefined)) {
           return sendError(
