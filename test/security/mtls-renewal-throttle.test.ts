@@ -53,6 +53,17 @@ describe('mutual TLS and certificate renewal', () => {
       tls: { ca: pem(ca.caFile), ...(cert ? { cert: pem(cert.certFile), key: pem(cert.keyFile) } : {}) },
     });
 
+  it('refuses to start with a missing or mismatched certificate, naming the file', async () => {
+    await assert.rejects(
+      startWarrenProcess({ env: { WARREN_TLS_CERT_FILE: join(dir, 'absent.pem'), WARREN_TLS_KEY_FILE: first.keyFile } }),
+      /cannot read the TLS certificate .*absent\.pem: ENOENT/,
+    );
+    await assert.rejects(
+      startWarrenProcess({ env: { WARREN_TLS_CERT_FILE: first.certFile, WARREN_TLS_KEY_FILE: second.keyFile } }),
+      /the TLS certificate .*server-1\.pem and key .*server-2\.key cannot be used/,
+    );
+  });
+
   it('lets in only clients with a certificate the client CA signed', async () => {
     const good = clientFor(client);
     const none = clientFor();
