@@ -3,7 +3,7 @@
 // tried password and counted; the data dir holds nothing group- or world-readable.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -125,6 +125,58 @@ describe('warren over HTTPS at trace level', () => {
     for (const f of files) {
       const mode = statSync(join(warren.dataDir, f)).mode & 0o777;
       assert.equal(mode & 0o077, 0, `${f} is ${mode.toString(8)}`);
+    }
+  });
+});
+
+describe('a provision RabbitMQ refuses', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'warren-refused-'));
+  const rmq = new RabbitAdmin();
+  const adminUser = uid('admin');
+  const adminPass = randomBytes(18).toString('base64url');
+  const service = { id: 'wt-refused-service', plan: 'wt-refused-plan' };
+  let warren: WarrenProcess;
+
+  before(async () => {
+    const put = await rmq.call('PUT', `users/${adminUser}`, { password: adminPass, tags: 'administrator' });
+    assert.ok(put.status === 201 || put.status === 204, put.text);
+    const config = join(dir, 'warren.yml');
+    // JSON is YAML. A policy RabbitMQ rejects ("bogus is not a valid ha-mode value").
+    writeFileSync(config, JSON.stringify({
+      rabbitmq: { management_urls: [MGMT.replace('://', `://${adminUser}:${encodeURIComponent(adminPass)}@`)] },
+      catalog: { services: [{ id: service.id, name: 'refused', plans: [{ id: service.plan, name: 'bad-policy', rabbitmq: {
+        policies: [{ name: 'bad', pattern: '.*', definition: { 'ha-mode': 'bogus' } }],
+      } }] }] },
+    }));
+    warren = await startWarrenProcess({ args: ['--config', config] });
+  });
+  after(async () => {
+    await warren?.stop();
+    await rmq.call('DELETE', `users/${adminUser}`);
+    await rmq.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('answers what failed, without the node address, the admin user or RabbitMQ reason text, which go to the log', async () => {
+    const osb = new OsbClient({ url: warren.url, username: warren.username, password: warren.password });
+    const id = uid('refused');
+    try {
+      const p = await osb.call('PUT', `/v2/service_instances/${id}`, {
+        body: { service_id: service.id, plan_id: service.plan, organization_guid: 'o', space_guid: 's' },
+      });
+      assert.equal(p.status, 502, p.text);
+      assert.equal(p.body.error, 'UpstreamFailure');
+      assert.match(p.body.description, /^provisioning failed: RabbitMQ answered 400 \(bad_request\) to PUT on policies/);
+      const mgmt = new URL(MGMT);
+      for (const internal of [mgmt.host, mgmt.hostname, `:${mgmt.port}`, adminUser, 'bogus', 'ha-mode', 'Validation']) {
+        assert.ok(!p.text.includes(internal), `"${internal}" in the error body: ${p.text}`);
+      }
+      await waitFor(() => warren.logs.some((l) => l.includes('bogus') && l.includes(mgmt.host)));
+      assert.ok(warren.logs.some((l) => l.includes('bogus') && l.includes(mgmt.host)), 'the operator reads the full reason and node in the log');
+      assert.equal(await rmq.vhostExists(id), false, 'the half-made vhost was rolled back');
+    } finally {
+      await osb.close();
+      await rmq.call('DELETE', `vhosts/${id}`);
     }
   });
 });
