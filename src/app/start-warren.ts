@@ -4,12 +4,15 @@ import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { ClusterProtocols } from '../broker/cluster-protocols.ts';
-import { KeyedRwLock } from '../broker/keyed-rw-lock.ts';
-import { RecentDeletions } from '../broker/recent-deletions.ts';
+import { coordinationFrom } from '../broker/broker-deps.ts';
+import { recoverAbandoned, runDueFollowups } from '../broker/operation-recovery.ts';
+import { catalogProblems, type PolicyProblem } from '../broker/policy-compatibility.ts';
+import { VhostProtection } from '../broker/vhost-protection.ts';
 import { RabbitServiceBroker } from '../broker/rabbitmq-service-broker.ts';
 import { ServiceCatalog } from '../broker/service-catalog.ts';
 import type { WarrenConfig } from '../config/config-types.ts';
 import { BrokerMetrics } from '../observability/broker-metrics.ts';
+import { registerCoordinationMetrics } from '../observability/coordination-metrics.ts';
 import { watchServerErrors } from '../observability/emfile-watch.ts';
 import { registerHealthRoutes } from '../observability/health-routes.ts';
 import { Readiness } from '../observability/readiness.ts';
@@ -19,6 +22,7 @@ import { createManagementClient, type ManagementClient, type RabbitManagement } 
 import { createStore } from '../store/create-store.ts';
 import { loadEncryptionKeys } from '../store/encryption-key.ts';
 import type { Server as TlsServer } from 'node:tls';
+import { BackgroundJobs } from './background-jobs.ts';
 import { LiveSettings, type ReloadOutcome } from './live-settings.ts';
 import { httpsServerOptions, watchCertificates } from './tls-listener.ts';
 
@@ -41,7 +45,7 @@ function managementTls(t: NonNullable<WarrenConfig['rabbitmq']['management_tls']
 }
 
 /** The management client as the app uses it: the broker's interface plus pool stats and close. */
-export type AppManagementClient = RabbitManagement & Pick<ManagementClient, 'stats' | 'close'>;
+export type AppManagementClient = RabbitManagement & Pick<ManagementClient, 'stats' | 'close' | 'nodeHealth' | 'startProbing'>;
 
 export interface StartOverrides {
   /** Wraps the management client (fault injection in tests, e.g. the soak's deliberately leaky client). */
@@ -59,6 +63,14 @@ export async function startWarren(config: WarrenConfig, log: Logger, overrides: 
   await store.open();
 
   const rabbitCfg = config.rabbitmq;
+  // /ready and /metrics need no auth: there a management node is its position in management_urls.
+  const nodeIndex = new Map<string, string>();
+  rabbitCfg.management_urls.forEach((raw, i) => {
+    const u = new URL(raw);
+    nodeIndex.set(u.origin, String(i));
+    nodeIndex.set(u.origin + u.pathname.replace(/\/+$/, ''), String(i));
+  });
+  const byIndex = <T extends { node: string }>(x: T): T => ({ ...x, node: nodeIndex.get(x.node) ?? '?' });
   // Assigned below; the client's call hook needs it first.
   let metrics: BrokerMetrics | undefined;
   const realRabbit = createManagementClient({
@@ -68,9 +80,11 @@ export async function startWarren(config: WarrenConfig, log: Logger, overrides: 
     connectTimeoutMs: rabbitCfg.pool.connect_timeout_ms,
     headersTimeoutMs: rabbitCfg.pool.headers_timeout_ms,
     bodyTimeoutMs: rabbitCfg.pool.body_timeout_ms,
+    attemptTimeoutMs: rabbitCfg.pool.attempt_timeout_ms,
+    health: { probeIntervalMs: rabbitCfg.health.probe_interval_ms, probeMaxDelayMs: rabbitCfg.health.probe_backoff_max_ms },
     ...(rabbitCfg.management_tls ? { tls: managementTls(rabbitCfg.management_tls) } : {}),
     logger: log.child({ component: 'rabbitmq' }),
-    onCall: (e) => metrics?.managementCall(e),
+    onCall: (e) => metrics?.managementCall(byIndex(e)),
   });
   const rabbit: AppManagementClient = overrides.wrapRabbit ? overrides.wrapRabbit(realRabbit) : realRabbit;
 
@@ -83,24 +97,42 @@ export async function startWarren(config: WarrenConfig, log: Logger, overrides: 
     // Nodes by their position in management_urls: /metrics is unauthenticated.
     pool: () => rabbit.stats().nodes.map((n, i) => ({ ...n, node: String(i) })),
     sockets: () => sockets.byPeerAndState(),
+    nodes: () => rabbit.nodeHealth().map(byIndex),
+    counters: () => rabbit.stats().counters,
   });
 
+  // Nothing below waits for RabbitMQ: warren listens at once, learns each node's state from
+  // probes and calls, and discovers the cluster (protocols, version) in the background.
+  rabbit.startProbing();
   const protocols = new ClusterProtocols(
     rabbit,
     Object.fromEntries(Object.entries(rabbitCfg.protocols).map(([k, v]) => [k, v!.port])),
     log,
   );
-  await protocols.start();
+  let policyProblems: PolicyProblem[] = [];
+  protocols.onDiscovered((facts, first) => {
+    const before = policyProblems.length;
+    policyProblems = catalogProblems(config.catalog.services, facts.version);
+    if (!first && policyProblems.length === before) return;
+    for (const p of policyProblems) {
+      log.error({ service: p.service, plan: p.plan, policy: p.policy, key: p.key, rabbitmq_version: facts.version }, p.message);
+    }
+  });
+  void protocols.start();
+  const vhostProtection = new VhostProtection(rabbit, protocols, rabbitCfg.vhost_deletion_protection, log.child({ component: 'broker' }));
 
   const catalog = new ServiceCatalog(config.catalog.services);
+  const coordination = coordinationFrom(config.operations);
   // The broker reads the administrator (whom it grants each new vhost) from here: the live account.
   const rabbitConfig = Object.defineProperty({ ...rabbitCfg }, 'administrator', { get: () => live.admin, enumerable: true });
-  const broker = new RabbitServiceBroker({
-    rabbit, store, catalog, protocols, rabbitConfig, locks: new KeyedRwLock(), recentlyUnbound: new RecentDeletions(), log: log.child({ component: 'broker' }),
-  });
+  const deps = {
+    rabbit, store, catalog, protocols, vhostProtection, rabbitConfig, coordination, log: log.child({ component: 'broker' }),
+  };
+  const broker = new RabbitServiceBroker(deps);
 
   const app = await createOsbApiServer({
     broker,
+    requestBudgetMs: config.operations.request_budget_ms,
     credentials: () => live.brokerAuth,
     logger: log,
     ...(https ? { https } : {}),
@@ -110,7 +142,8 @@ export async function startWarren(config: WarrenConfig, log: Logger, overrides: 
     onInternalError: () => metrics?.internalError(),
   });
   const readiness = new Readiness({
-    rabbit: () => rabbit.overview(),
+    nodes: () => rabbit.nodeHealth().map(byIndex),
+    plans: () => ({ version: protocols.facts()?.version, problems: policyProblems.map((p) => p.message) }),
     store,
     fds: () => sockets.fdUsage(),
     closeWaitToRabbit: () => sockets.closeWaitCount(),
@@ -118,17 +151,19 @@ export async function startWarren(config: WarrenConfig, log: Logger, overrides: 
   });
   registerHealthRoutes(app, { metrics, readiness });
 
-  // Finished operations are kept for last_operation (after a delete too), then pruned.
+  // Once per deployment, on whichever replica holds the lease: finish what dead replicas left,
+  // make the late looks that came due, and prune finished operations past their retention.
   const retentionMs = config.operation_retention_hours * 3_600_000;
-  const prune = setInterval(() => {
-    store.pruneOperations(new Date(Date.now() - retentionMs).toISOString()).catch((err: Error) => log.warn({ err: err.message }, 'pruning operations failed'));
-  }, Math.min(retentionMs || 60_000, 600_000));
-  prune.unref();
+  const jobs = new BackgroundJobs(store, coordination.owner, config.operations.background_lease_ms, log.child({ component: 'jobs' }))
+    .add('recover-operations', config.operations.recovery_interval_ms, () => recoverAbandoned(deps))
+    .add('late-looks', 250, () => runDueFollowups(deps))
+    .add('prune-operations', Math.min(retentionMs || 60_000, 600_000), () =>
+      store.pruneOperations(new Date(Date.now() - retentionMs).toISOString()));
+  registerCoordinationMetrics(metrics.registry, { lease: () => jobs.status(), owner: coordination.owner });
 
   try {
     await app.listen({ host: config.listen.host, port: config.listen.port });
   } catch (err) {
-    clearInterval(prune);
     protocols.stop();
     await rabbit.close();
     await store.close();
@@ -136,6 +171,7 @@ export async function startWarren(config: WarrenConfig, log: Logger, overrides: 
   }
   watchServerErrors(app.server, log);
   const stopWatchingCertificates = config.tls ? watchCertificates(app.server as unknown as TlsServer, config.tls, log) : () => {};
+  jobs.start();
   const port = (app.server.address() as AddressInfo).port;
   const host = config.listen.host.includes(':') ? `[${config.listen.host}]` : config.listen.host;
   // Always said, whatever the log level: operators and scripts wait for this line.
@@ -151,9 +187,9 @@ export async function startWarren(config: WarrenConfig, log: Logger, overrides: 
     close: () =>
       (closing ??= (async () => {
         stopWatchingCertificates();
-        clearInterval(prune);
         protocols.stop();
         await app.close();
+        await jobs.stop();
         await rabbit.close();
         await store.close();
       })()),

@@ -1,10 +1,12 @@
 // Turns a failure of a RabbitMQ call into the protocol's answer: 503 when RabbitMQ (or this
-// process's file descriptors) cannot be reached, 502 when it answered with an error. The answer
-// names what failed, never where: node URLs, host:port, the admin user (who appears in some
-// paths) and RabbitMQ's reason text stay out of it. The failure rides along as `cause`, which
-// the protocol layer writes to the broker log.
+// process's file descriptors, or the store) cannot be reached or did not answer in time, 502
+// when it answered with an error. The answer names what failed, never where: node URLs,
+// host:port, the admin user (who appears in some paths) and RabbitMQ's reason text stay out of
+// it. The failure rides along as `cause`, which the protocol layer writes to the broker log.
 import { ManagementClientError, ManagementError, ManagementProtocolError, ManagementTransportError, ManagementUnavailableError } from '../rabbitmq/errors.ts';
+import { DeadlineExceededError } from '../deadline/budget.ts';
 import { BrokerError, unavailable, upstreamFailure } from '../osbapi/errors.ts';
+import { StoreUnavailableError } from '../store/store-errors.ts';
 
 export function isEmfile(err: unknown): boolean {
   for (let e: unknown = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
@@ -21,6 +23,10 @@ function resource(path: string): string {
 
 function publicMessage(err: unknown, doing: string): BrokerError {
   if (isEmfile(err)) return unavailable(`${doing}: the broker is out of file descriptors; try again shortly`);
+  if (err instanceof StoreUnavailableError) return unavailable(`${doing}: the broker's database is unavailable; try again shortly`);
+  if (err instanceof DeadlineExceededError || (err as { name?: unknown })?.name === 'AbortError') {
+    return unavailable(`${doing}: RabbitMQ did not answer in time; try again shortly`);
+  }
   if (err instanceof ManagementUnavailableError) return unavailable(`${doing}: the RabbitMQ management API is unreachable; try again shortly`);
   if (err instanceof ManagementError) {
     return upstreamFailure(`${doing}: RabbitMQ answered ${err.status}${err.error ? ` (${err.error})` : ''} to ${err.method} on ${resource(err.path)}; details in the broker log`);

@@ -34,7 +34,8 @@ export async function rotateKeys(opts: RotateKeysOptions = {}): Promise<number> 
     err.write(`warren rotate-keys: ${(e as Error).message}\n`);
     return e instanceof ConfigError ? 2 : 1;
   }
-  const store = createStore(config.store.kind === 'postgres' ? config.store : { kind: 'sqlite', dataDir: config.data_dir }, keyring);
+  // Beside the running server: do not take the SQLite data dir's process lock.
+  const store = createStore(config.store.kind === 'postgres' ? config.store : { kind: 'sqlite', dataDir: config.data_dir, exclusive: false }, keyring);
   await store.open();
   try {
     out.write(`re-encrypting stored credentials with the key "${keyring.primaryLabel}" (keys known: ${keyring.labels.join(', ')})\n`);

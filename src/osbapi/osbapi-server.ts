@@ -4,6 +4,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type
 import type { Logger } from 'pino';
 import type { ServerOptions as HttpsOptions } from 'node:https';
 import { basicAuthChecker, triedUsername, type BasicCredentials } from './basic-auth.ts';
+import { budgetedBroker } from './budgeted-broker.ts';
 import { LoginThrottle } from './login-throttle.ts';
 import { isSupportedApiVersion, parseOriginatingIdentity } from './broker-headers.ts';
 import { BrokerError } from './errors.ts';
@@ -24,6 +25,8 @@ export interface OsbApiOptions {
   authThrottle?: { maxFailures: number; windowMs: number };
   /** Called for each refused login: 'rejected' (401) or 'throttled' (429). */
   onAuthFailure?: (outcome: 'rejected' | 'throttled') => void;
+  /** Every request answers within this (default 25 s); see budgeted-broker.ts. */
+  requestBudgetMs?: number;
   /** Largest request body accepted; larger ones get 413. */
   bodyLimit?: number;
   /** Called once per answered OSBAPI request, for metrics. */
@@ -93,9 +96,11 @@ export async function createOsbApiServer(opts: OsbApiOptions): Promise<FastifyIn
 
   app.setErrorHandler((err: FastifyError | BrokerError, request, reply) => {
     if (err instanceof BrokerError) {
+      // Every 5xx is logged with its cause (messages never carry secrets) and counted by status.
       // The answer names what failed; addresses and RabbitMQ's own words stay in this log line.
-      if (err.status >= 500 && err.cause !== undefined) {
-        request.log.error({ operation: request.routeOptions.config.operation, err: (err.cause as Error)?.message ?? String(err.cause) }, err.message);
+      if (err.status >= 500) {
+        const cause = err.cause === undefined ? undefined : ((err.cause as Error)?.message ?? String(err.cause));
+        request.log.warn({ operation: request.routeOptions.config.operation, status: err.status, code: err.code, cause: err.message, ...(cause ? { err: cause } : {}) }, 'answered with a server error');
       }
       return sendError(reply, err);
     }
@@ -112,13 +117,14 @@ export async function createOsbApiServer(opts: OsbApiOptions): Promise<FastifyIn
     sendError(reply, new BrokerError(404, 'NotFound', `no such endpoint: ${request.method} ${request.url.split('?')[0]}`)),
   );
 
-  // Once closing, tell keep-alive clients to go away, so draining does not wait on idle sockets.
+  // Once closing (a rolling restart), requests already on their way over a kept-alive socket are
+  // still served, but every answer says `Connection: close`, so the platform's next request opens
+  // a new connection, which the load balancer sends to another replica. Idle sockets are closed.
   let closing = false;
   app.addHook('preClose', async () => {
     closing = true;
   });
-  app.addHook('onRequest', async (request, reply) => {
-    if (closing) return sendError(reply, new BrokerError(503, 'ServiceUnavailable', 'the broker is shutting down; retry'));
+  app.addHook('onRequest', async (request) => {
     // Some platforms send bodies without (or with an empty) content type: read them as JSON.
     if (!request.headers['content-type']) request.headers['content-type'] = 'application/json';
   });
@@ -126,6 +132,7 @@ export async function createOsbApiServer(opts: OsbApiOptions): Promise<FastifyIn
     if (closing) reply.header('connection', 'close');
   });
 
+  const broker = budgetedBroker(opts.broker, opts.requestBudgetMs ?? 25_000);
   const authorized = basicAuthChecker(opts.credentials);
   const throttle = new LoginThrottle(opts.authThrottle ?? { maxFailures: 10, windowMs: 60_000 });
 
@@ -171,9 +178,9 @@ export async function createOsbApiServer(opts: OsbApiOptions): Promise<FastifyIn
           onAnswered(request.routeOptions.config.operation ?? 'unknown', reply.statusCode, reply.elapsedTime / 1000);
         });
       }
-      registerCatalogRoute(v2, opts.broker);
-      registerInstanceRoutes(v2, opts.broker);
-      registerBindingRoutes(v2, opts.broker);
+      registerCatalogRoute(v2, broker);
+      registerInstanceRoutes(v2, broker);
+      registerBindingRoutes(v2, broker);
     },
     { prefix: '/v2' },
   );

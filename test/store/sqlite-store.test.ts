@@ -10,6 +10,7 @@ import Database from 'better-sqlite3';
 import { SQLITE_FILE_NAME, SqliteStore } from '../../src/store/sqlite-store.ts';
 import { bindingRecord, instanceRecord, passwordOf } from './fixtures.ts';
 import { SQLITE_MIGRATIONS } from '../../src/store/sqlite-schema.ts';
+import { coordinationContract } from './coordination-contract.ts';
 import { storeContract } from './store-contract.ts';
 import type { Keyring } from '../../src/store/keyring.ts';
 
@@ -27,6 +28,10 @@ describe('SqliteStore', () => {
     await store.open();
     return store;
   };
+
+  describe('coordination', () => {
+    coordinationContract({ openStore, rawBindingRow: async () => '' });
+  });
 
   describe('contract', () => {
     storeContract({
@@ -92,7 +97,7 @@ describe('SqliteStore', () => {
         await store.insertBinding(bindingRecord(inst.id));
         assert.equal(statSync(dir).mode & 0o777, 0o700);
         const files = readdirSync(dir);
-        assert.deepEqual(files.sort(), [SQLITE_FILE_NAME, `${SQLITE_FILE_NAME}-shm`, `${SQLITE_FILE_NAME}-wal`]);
+        assert.deepEqual(files.sort(), [SQLITE_FILE_NAME, `${SQLITE_FILE_NAME}-shm`, `${SQLITE_FILE_NAME}-wal`, 'warren.lock']);
         for (const f of files) assert.equal(statSync(join(dir, f)).mode & 0o777, 0o600, f);
         await store.close();
       } finally {
