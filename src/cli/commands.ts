@@ -7,10 +7,12 @@
 // and add `reconcile: reconcileCommand,` below. Parsing (strict, "did you mean"), -h/--help,
 // the top-level help and the typed CliCommand follow from this table.
 import { leaksCommand } from './leaks-command.ts';
+import { rotateKeysCommand } from './rotate-keys-command.ts';
 import { serveCommand } from './serve-command.ts';
 
 export const COMMANDS = {
   serve: serveCommand,
+  'rotate-keys': rotateKeysCommand,
   leaks: leaksCommand,
 };
 
