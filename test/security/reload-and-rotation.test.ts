@@ -109,7 +109,7 @@ describe('configuration reload and key rotation while serving', () => {
       assert.equal(b2.status, 201, b2.text);
       assert.match(rawCredentials(`${second}-b`), /^v2:k2:/, 'new writes use the new primary');
 
-      const rotation = await run(process.execPath, ['bin/warren.mjs', 'rotate-keys', '--config', configFile, '--batch-size', '1'], { cwd: ROOT, timeout: 30_000 });
+      const rotation = await run(process.execPath, ['--import', 'tsx', 'src/cli/warren.ts', 'rotate-keys', '--config', configFile, '--batch-size', '1'], { cwd: ROOT, timeout: 30_000 });
       assert.match(rotation.stdout, /done: 1 re-encrypted, 0 changed meanwhile by the server \(already current\), 0 unreadable/);
       assert.match(rawCredentials(`${first}-b`), /^v2:k2:/);
       const again = await now.call('GET', `/v2/service_instances/${first}/service_bindings/${first}-b`);
