@@ -43,8 +43,3 @@ export function toBrokerError(err: unknown, doing: string): BrokerError {
   answer.cause = err;
   return answer;
 }
-
-/** A 404 from RabbitMQ, e.g. the vhost vanished under us. */
-export function isNotFound(err: unknown): boolean {
-  return err instanceof ManagementError && err.status === 404;
-}
