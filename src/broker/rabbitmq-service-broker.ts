@@ -5,7 +5,13 @@ import type {
 import * as bindings from './binding-operations.ts';
 import type { BrokerDeps } from './broker-deps.ts';
 import * as instances from './instance-operations.ts';
-import { assertPlanFitsCluster } from './policy-compatibility.ts';
+import { toBrokerError } from './rabbit-failure.ts';
+
+/** Every failure leaves the broker in the protocol's shape (store and deadline errors too). */
+const answer = <T>(doing: string, p: Promise<T>): Promise<T> =>
+  p.catch((err: unknown) => {
+    throw toBrokerError(err, doing);
+  });
 
 export class RabbitServiceBroker implements ServiceBroker {
   constructor(private readonly deps: BrokerDeps) {}
@@ -13,39 +19,31 @@ export class RabbitServiceBroker implements ServiceBroker {
   catalog() {
     return this.deps.catalog.toOsbapi();
   }
-  async provision(id: string, d: ProvisionDetails, ctx: RequestContext) {
-    this.planFitsCluster(d.serviceId, d.planId);
-    return instances.provision(this.deps, id, d, ctx);
+  provision(id: string, d: ProvisionDetails, ctx: RequestContext) {
+    return answer('provision', instances.provision(this.deps, id, d, ctx));
   }
-  async update(id: string, d: UpdateDetails, ctx: RequestContext) {
-    if (d.planId !== undefined) this.planFitsCluster(d.serviceId, d.planId);
-    return instances.update(this.deps, id, d, ctx);
+  update(id: string, d: UpdateDetails, ctx: RequestContext) {
+    return answer('update', instances.update(this.deps, id, d, ctx));
   }
   deprovision(id: string, d: DeprovisionDetails, ctx: RequestContext) {
-    return instances.deprovision(this.deps, id, d, ctx);
+    return answer('deprovision', instances.deprovision(this.deps, id, d, ctx));
   }
   getInstance(id: string, d: FetchDetails) {
-    return instances.getInstance(this.deps, id, d);
+    return answer('getInstance', instances.getInstance(this.deps, id, d));
   }
   lastOperation(id: string, d: PollDetails) {
-    return instances.lastOperation(this.deps, id, d);
+    return answer('lastOperation', instances.lastOperation(this.deps, id, d));
   }
   bind(id: string, bid: string, d: BindDetails, ctx: RequestContext) {
-    return bindings.bind(this.deps, id, bid, d, ctx);
+    return answer('bind', bindings.bind(this.deps, id, bid, d, ctx));
   }
   unbind(id: string, bid: string, d: DeprovisionDetails, ctx: RequestContext) {
-    return bindings.unbind(this.deps, id, bid, d, ctx);
+    return answer('unbind', bindings.unbind(this.deps, id, bid, d, ctx));
   }
   getBinding(id: string, bid: string, d: FetchDetails) {
-    return bindings.getBinding(this.deps, id, bid, d);
+    return answer('getBinding', bindings.getBinding(this.deps, id, bid, d));
   }
   lastBindingOperation(id: string, bid: string, d: PollDetails) {
-    return bindings.lastBindingOperation(this.deps, id, bid, d);
-  }
-
-  /** 422 PlanNotSupportedByCluster before anything is made (unknown plans are left to the operations' 400). */
-  private planFitsCluster(serviceId: string, planId: string): void {
-    const ref = this.deps.catalog.plan(serviceId, planId);
-    if (ref) assertPlanFitsCluster(ref.plan, this.deps.protocols.facts()?.version);
+    return answer('lastBindingOperation', bindings.lastBindingOperation(this.deps, id, bid, d));
   }
 }

@@ -137,7 +137,50 @@ export const configSchema = {
       ],
     },
     encryption_key: str,
+    encryption_keys: {
+      type: 'array',
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['label', 'key'],
+        properties: { label: { type: 'string', pattern: '^[A-Za-z0-9._-]{1,64}$' }, key: str, primary: { type: 'boolean' } },
+      },
+    },
+    tls: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['cert_file', 'key_file'],
+      properties: {
+        cert_file: str,
+        key_file: str,
+        client_ca_file: str,
+        reload_interval_ms: { type: 'integer', minimum: 100, default: 10000 },
+      },
+    },
+    auth_throttle: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        max_failures: { type: 'integer', minimum: 1, default: 10 },
+        window_seconds: { type: 'integer', minimum: 1, default: 60 },
+      },
+    },
     operation_retention_hours: { type: 'number', minimum: 0, default: 72 },
+    operations: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        request_budget_ms: { type: 'integer', minimum: 1000, maximum: 600_000, default: 25_000 },
+        async_budget_ms: { type: 'integer', minimum: 1000, default: 300_000 },
+        lease_ms: { type: 'integer', minimum: 1000, default: 10_000 },
+        busy_wait_ms: { type: 'integer', minimum: 0, default: 3_000 },
+        rollback_reserve_ms: { type: 'integer', minimum: 0, default: 5_000 },
+        recovery_interval_ms: { type: 'integer', minimum: 100, default: 2_000 },
+        background_lease_ms: { type: 'integer', minimum: 1000, default: 15_000 },
+      },
+    },
     rabbitmq: {
       type: 'object',
       additionalProperties: false,

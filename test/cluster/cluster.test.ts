@@ -31,6 +31,7 @@ describe('warren on a 3-node RabbitMQ cluster', () => {
   let osb: OsbClient;
   let dir: string;
   let baseline: Snapshot;
+  /** The proxied node's metric label. */
   let proxied: string;
   const instances: string[] = [];
   const amqp: LiveConnection[] = [];
@@ -39,7 +40,7 @@ describe('warren on a 3-node RabbitMQ cluster', () => {
   before(async () => {
     assert.ok(await clusterIsUp(), 'the test cluster is not running: start it with scripts/cluster-up.sh (npm test does)');
     proxy = await FaultProxy.start(CLUSTER[0]!.mgmtPort, 'forward');
-    proxied = `http://127.0.0.1:${proxy.port}`;
+    proxied = '0'; // /metrics names a node by its position in management_urls, never its address
     dir = mkdtempSync(join(tmpdir(), 'warren-cluster-test-'));
     const config = join(dir, 'warren.yml');
     writeFileSync(
@@ -158,7 +159,7 @@ describe('warren on a 3-node RabbitMQ cluster', () => {
     assert.deepEqual(again.failures, []);
     m = (await osb.call('GET', '/metrics', { auth: null, version: null })).text;
     const afterOk = metricValue(m, 'warren_rabbitmq_attempt_duration_seconds_count', { node: proxied, outcome: 'ok' }) ?? 0;
-    const node1 = m.split('\n').filter((l) => l.includes(proxied) && (l.includes('_count') || l.includes('node_state'))).join('\n');
+    const node1 = m.split('\n').filter((l) => l.includes(`node="${proxied}"`) && (l.includes('_count') || l.includes('node_state'))).join('\n');
     assert.ok(afterOk >= before + 10, `node 1 answered ${afterOk - before} attempts after it came back\n${node1}`);
   });
 

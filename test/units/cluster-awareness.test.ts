@@ -9,9 +9,8 @@ import { VhostProtection } from '../../src/broker/vhost-protection.ts';
 import { randomBytes } from 'node:crypto';
 import { pino } from 'pino';
 import { ClusterProtocols } from '../../src/broker/cluster-protocols.ts';
-import { KeyedRwLock } from '../../src/broker/keyed-rw-lock.ts';
+import { coordinationFrom } from '../../src/broker/broker-deps.ts';
 import { RabbitServiceBroker } from '../../src/broker/rabbitmq-service-broker.ts';
-import { RecentDeletions } from '../../src/broker/recent-deletions.ts';
 import { ServiceCatalog } from '../../src/broker/service-catalog.ts';
 import type { RabbitManagement } from '../../src/rabbitmq/management-api.ts';
 import { SqliteStore } from '../../src/store/sqlite-store.ts';
@@ -118,7 +117,7 @@ describe('a provision on a plan the cluster version rejects', () => {
     await store.open();
     const broker = new RabbitServiceBroker({
       rabbit, store, catalog: new ServiceCatalog(config.catalog.services), protocols,
-      rabbitConfig: config.rabbitmq, locks: new KeyedRwLock(), recentlyUnbound: new RecentDeletions(), log,
+      rabbitConfig: config.rabbitmq, coordination: coordinationFrom(config.operations), log,
     });
     const ctx = { acceptsIncomplete: false };
     calls.length = 0;
