@@ -1,7 +1,7 @@
 // Cluster awareness: plan policies the RabbitMQ version rejects or ignores, and vhost deletion
 // protection. Only RabbitMQ 3.10 installs here, so the 4.1 protection behaviour is played by a
 // fake management server (the one thing a real 3.10 cannot show); what 3.10 answers to the same
-// calls is checked against the real node.
+// calls is checked against the real node in test/rabbitmq/vhost-protection.test.ts.
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { assertPlanFitsCluster, atLeast, catalogProblems, parseVersion, planProblems } from '../../src/broker/policy-compatibility.ts';
@@ -19,7 +19,6 @@ import { loadConfig } from '../../src/config/load-config.ts';
 import { BrokerError } from '../../src/osbapi/errors.ts';
 import { createManagementClient, ManagementError, type ManagementClient } from '../../src/rabbitmq/index.ts';
 import { startFake, type FakeServer } from '../rabbitmq/helpers/fake-http.ts';
-import { adminClient, uniq } from '../rabbitmq/helpers/env.ts';
 
 const quiet = { debug: () => undefined };
 
@@ -206,18 +205,4 @@ describe('vhost deletion protection', () => {
     assert.equal(await off.release('app2'), 'released');
   });
 
-  it('version not known yet, real RabbitMQ 3.10: tried, answered 405, reported unsupported; the vhost stays deletable', async () => {
-    const rabbit = adminClient();
-    clients.push(rabbit);
-    const vhost = uniq('protect');
-    await rabbit.putVhost(vhost);
-    try {
-      const protection = new VhostProtection(rabbit, { facts: () => undefined }, true, quiet);
-      assert.equal(protection.supported(), undefined);
-      assert.equal(await protection.protect(vhost), 'unsupported');
-      assert.equal(await protection.release(vhost), 'unsupported');
-    } finally {
-      assert.equal(await rabbit.deleteVhost(vhost), true);
-    }
-  });
 });
