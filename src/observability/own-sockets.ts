@@ -13,17 +13,20 @@ import {
   type GrowthFinding,
   type Snapshot,
 } from '../../packages/leakguard/src/index.ts';
-import type { SocketCount } from './broker-metrics.ts';
+import type { PeerSocketCount, SocketCount } from './broker-metrics.ts';
 
 /** How long looks are kept for growth, and how far apart they must be. */
 const HISTORY_MS = 120_000;
 const HISTORY_STEP_MS = 2_000;
 
 export interface FdPressure {
-  /** Steady growth of one fd kind, and when it would reach the soft limit at that rate. */
+  /** Steady growth of one fd kind or peer, and when it would reach the soft limit at that rate. */
   growth: GrowthFinding;
   secondsToLimit: number | null;
+  /** For unauthenticated /ready: peers by their public names (see publicPeer), no addresses. */
   text: string;
+  /** For the log: the same with the peer's address. */
+  reason: string;
 }
 
 export interface NodeAddress {
@@ -74,25 +77,47 @@ export function ownSocketGauges(nodes: NodeAddress[]) {
     return snap ? snap.sockets.filter((s) => s.direction === 'out' && toNode(s.remote, s.remotePort)) : [];
   };
 
+  // Unauthenticated /metrics names a node by its position in management_urls, not its address.
+  const nodeIndex = (remote: string, port: number): string => {
+    const i = nodes.findIndex((n) => (isIP(n.host) ? formatEndpoint(n.host, n.port) === remote : n.port === port));
+    return String(Math.max(i, 0));
+  };
+
+  // Unauthenticated /metrics and /ready never show a peer's address: a management node is named
+  // by its position, warren's own listener by its port, any other peer by its port.
+  const publicPeer = (s: { direction: string; remote: string; remotePort: number; localPort: number }): string => {
+    if (s.direction !== 'out') return `listener:${s.localPort}`;
+    if (toNode(s.remote, s.remotePort)) return `rabbitmq:${nodeIndex(s.remote, s.remotePort)}`;
+    return `port:${s.remotePort}`;
+  };
+  /** Address:port (SocketInfo.peer) → public name, from what a snapshot holds. */
+  const publicNames = (snap: Snapshot | undefined): Map<string, string> => {
+    const names = new Map<string, string>();
+    for (const s of snap?.sockets ?? []) names.set(s.peer, publicPeer(s));
+    return names;
+  };
+
   return {
     byPeerAndState(): SocketCount[] {
       const counts = new Map<string, SocketCount>();
       for (const s of rabbitSockets()) {
-        const k = `${s.peer}|${s.state}`;
+        const node = nodeIndex(s.remote, s.remotePort);
+        const k = `${node}|${s.state}`;
         const c = counts.get(k);
         if (c) c.count++;
-        else counts.set(k, { peer: s.peer, state: s.state, count: 1 });
+        else counts.set(k, { node, state: s.state, count: 1 });
       }
       return [...counts.values()];
     },
-    /** Every TCP socket of this process by peer (see SocketInfo.peer), direction and state. */
-    allByPeerAndState(): Array<SocketCount & { direction: string }> {
-      const counts = new Map<string, SocketCount & { direction: string }>();
+    /** Every TCP socket of this process by peer (its public name), direction and state. */
+    allByPeerAndState(): PeerSocketCount[] {
+      const counts = new Map<string, PeerSocketCount>();
       for (const s of snapshot()?.sockets ?? []) {
-        const k = `${s.peer}|${s.direction}|${s.state}`;
+        const peer = publicPeer(s);
+        const k = `${peer}|${s.direction}|${s.state}`;
         const c = counts.get(k);
         if (c) c.count++;
-        else counts.set(k, { peer: s.peer, direction: s.direction, state: s.state, count: 1 });
+        else counts.set(k, { peer, direction: s.direction, state: s.state, count: 1 });
       }
       return [...counts.values()];
     },
@@ -109,10 +134,13 @@ export function ownSocketGauges(nodes: NodeAddress[]) {
       snapshot();
       const soft = lastSoftLimit;
       const open = history.at(-1)?.fds?.total;
+      const names = publicNames(history.at(-1));
       return findGrowth(history).map((growth) => {
         const secondsToLimit = soft !== undefined && open !== undefined ? Math.max(0, (soft - open) / growth.perSecond) : null;
         const eta = secondsToLimit === null ? '' : `, soft limit in ${Math.round(secondsToLimit)} s at this rate`;
-        return { growth, secondsToLimit, text: describeGrowth(growth) + eta };
+        const subject = growth.subject;
+        const shown = subject.kind === 'sockets' ? { ...growth, subject: { ...subject, peer: names.get(subject.peer) ?? 'a peer' } } : growth;
+        return { growth, secondsToLimit, text: describeGrowth(shown) + eta, reason: describeGrowth(growth) + eta };
       });
     },
     closeWaitCount(): number {

@@ -1,4 +1,5 @@
-// `warren leaks` as an operator runs it (bin/warren.mjs, a process of its own) on live
+// `warren leaks` as an operator runs it (a process of its own; from the sources through tsx, as
+// the other tests run warren, so no build is needed) on live
 // processes: a slow fd leak and a slow socket-per-peer leak exit 1 naming them, a stable
 // keep-alive pool and a clean process exit 0. The leaking processes are the leak guard
 // package's own fixtures.
@@ -12,7 +13,7 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 function warrenLeaks(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, ['bin/warren.mjs', 'leaks', ...args], { cwd: ROOT, env: childEnv(), timeout: 30_000 }, (error, stdout, stderr) =>
+    execFile(process.execPath, ['--import', 'tsx', 'src/cli/warren.ts', 'leaks', ...args], { cwd: ROOT, env: childEnv(), timeout: 30_000 }, (error, stdout, stderr) =>
       resolve({ code: error ? ((error as { code?: number }).code ?? -1) : 0, stdout, stderr }),
     );
   });

@@ -1,5 +1,6 @@
 // The leaks CLI (`leakguard`, `warren leaks`): inspect a running process for leaked sockets and
-// fds. runLeaksCli returns the exit status instead of exiting, so a host command can embed it.
+// fds. runLeaksCli parses its own arguments; a host command that parses them itself (warren)
+// calls runLeaks. Both return the exit status instead of exiting.
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { UsageError, leaksUsage, parseLeaksArgs, type LeaksCliOptions } from './cli-args.ts';
@@ -127,6 +128,15 @@ export async function runLeaksCli(
     io.stderr.write(`${name}: ${error.message}\n\n${leaksUsage(name)}`);
     return 2;
   }
+  return runLeaks(options, io, name);
+}
+
+/** Runs the CLI with options already parsed (a host command's own parsing, see LEAKS_OPTIONS); resolves to the exit status. */
+export async function runLeaks(
+  options: LeaksCliOptions,
+  io: CliIo = { stdout: process.stdout, stderr: process.stderr },
+  name = 'leakguard',
+): Promise<number> {
   if (options.help) {
     io.stdout.write(leaksUsage(name));
     return 0;

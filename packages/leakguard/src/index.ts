@@ -55,4 +55,5 @@ export { LeakError, assertNoLeaks, describeSettleFailure, settle, type SettleOpt
 export { leakGuardSuite, withLeakGuard, type LeakGuardHooks, type LeakGuardOptions } from './node-test.ts';
 export { assertNoGrowth, GrowthError, type NoGrowthOptions } from './growth-guard.ts';
 export { createLeakGuard, useLeakGuard, type LeakGuard } from './test-hooks.ts';
-export { runLeaksCli, type CliIo } from './cli.ts';
+export { runLeaks, runLeaksCli, type CliIo } from './cli.ts';
+export { LEAKS_OPTIONS, leaksOptionsFromValues, leaksUsage, parseLeaksArgs, UsageError, withWatchDefault, type LeaksCliOptions } from './cli-args.ts';
