@@ -69,7 +69,7 @@ describe('warren leaks on live processes', { timeout: 90_000 }, () => {
   test('usage errors speak as warren leaks', async () => {
     const r = await warrenLeaks(['--pid']);
     assert.equal(r.code, 2);
-    assert.match(r.stderr, /^warren leaks: --pid needs an integer/);
+    assert.match(r.stderr, /^warren leaks: --pid needs a value/);
     assert.match(r.stderr, /Usage: warren leaks --pid <N\|self>/);
   });
 });
