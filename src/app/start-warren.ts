@@ -16,6 +16,8 @@ import { Readiness } from '../observability/readiness.ts';
 import { ownSocketGauges } from '../observability/own-sockets.ts';
 import { createOsbApiServer } from '../osbapi/osbapi-server.ts';
 import { createManagementClient, type ManagementClient, type RabbitManagement } from '../rabbitmq/index.ts';
+import { FINDING_KINDS } from '../reconcile/findings.ts';
+import { PeriodicReconcile } from '../reconcile/periodic.ts';
 import { createStore } from '../store/create-store.ts';
 import { loadEncryptionKey } from '../store/encryption-key.ts';
 
@@ -23,6 +25,10 @@ export interface RunningWarren {
   /** http://host:port of the OSBAPI server. */
   url: string;
   port: number;
+  /** This deployment's id (config deployment_id, else the store's). */
+  deploymentId: string;
+  /** The periodic drift scan (tests call runOnce()). */
+  driftScan: PeriodicReconcile;
   /** Stops accepting, drains in-flight requests, then closes the pool and the store. */
   close(): Promise<void>;
 }
@@ -85,9 +91,23 @@ export async function startWarren(config: WarrenConfig, log: Logger, overrides: 
   await protocols.start();
 
   const catalog = new ServiceCatalog(config.catalog.services);
+  // Stamped on every vhost and user this deployment makes: reconcile touches nothing else.
+  const deploymentId = config.deployment_id ?? (await store.deploymentId());
+  const locks = new KeyedRwLock();
   const broker = new RabbitServiceBroker({
-    rabbit, store, catalog, protocols, rabbitConfig: rabbitCfg, locks: new KeyedRwLock(), recentlyUnbound: new RecentDeletions(), log: log.child({ component: 'broker' }),
+    rabbit, store, deploymentId, catalog, protocols, rabbitConfig: rabbitCfg, locks, recentlyUnbound: new RecentDeletions(), log: log.child({ component: 'broker' }),
   });
+  // The periodic drift scan. With several replicas on one PostgreSQL, one of them should run it
+  // (a background-job lease calling driftScan.runOnce()); until then every process runs its own.
+  const driftScan = new PeriodicReconcile(
+    { rabbit, store, catalog, deploymentId, adminUsername: rabbitCfg.administrator.username, locks, log: log.child({ component: 'reconcile' }) },
+    {
+      intervalMs: config.reconcile.interval_s * 1000,
+      fix: config.reconcile.fix,
+      onReport: (counts) => metrics?.driftFound(counts, FINDING_KINDS),
+      onError: () => metrics?.reconcileFailed(),
+    },
+  );
 
   const app = await createOsbApiServer({
     broker,
@@ -95,6 +115,13 @@ export async function startWarren(config: WarrenConfig, log: Logger, overrides: 
     logger: log,
     onAnswered: (op, status, seconds) => metrics?.osbapiAnswered(op, status, seconds),
     onInternalError: () => metrics?.internalError(),
+    limits: {
+      headersTimeoutMs: config.listener.headers_timeout_ms,
+      requestTimeoutMs: config.listener.request_timeout_ms,
+      idleTimeoutMs: config.listener.idle_timeout_ms,
+      maxHeaderBytes: config.listener.max_header_bytes,
+      maxConnections: config.listener.max_connections,
+    },
   });
   const readiness = new Readiness({
     rabbit: () => rabbit.overview(),
@@ -121,19 +148,23 @@ export async function startWarren(config: WarrenConfig, log: Logger, overrides: 
     throw err;
   }
   watchServerErrors(app.server, log);
+  driftScan.start();
   const port = (app.server.address() as AddressInfo).port;
   const host = config.listen.host.includes(':') ? `[${config.listen.host}]` : config.listen.host;
   // Always said, whatever the log level: operators and scripts wait for this line.
-  log.child({}, { level: 'info' }).info({ listen: `${host}:${port}`, store: config.store.kind, management_nodes: rabbit.stats().nodes.map((n) => n.origin) }, 'warren is listening');
+  log.child({}, { level: 'info' }).info({ listen: `${host}:${port}`, store: config.store.kind, deployment_id: deploymentId, management_nodes: rabbit.stats().nodes.map((n) => n.origin) }, 'warren is listening');
 
   let closing: Promise<void> | undefined;
   return {
     url: `http://${host}:${port}`,
     port,
+    deploymentId,
+    driftScan,
     close: () =>
       (closing ??= (async () => {
         clearInterval(prune);
         protocols.stop();
+        await driftScan.stop();
         await app.close();
         await rabbit.close();
         await store.close();

@@ -82,7 +82,7 @@ export async function bind(deps: BrokerDeps, instanceId: string, bindingId: stri
         await deps.store.updateBinding(bindingId, { credentials, updatedAt: now() });
       }
       try {
-        await applyUserPlan(deps.rabbit, instance.vhost, { username, password }, ref.plan.rabbitmq);
+        await applyUserPlan(deps.rabbit, instance.vhost, { username, password, deploymentId: deps.deploymentId }, ref.plan.rabbitmq);
         await deps.store.updateBinding(bindingId, { state: 'ready', updatedAt: now() });
       } catch (err) {
         await rollbackBind(deps, bindingId, username);

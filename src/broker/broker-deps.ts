@@ -14,6 +14,8 @@ import type { ServiceCatalog } from './service-catalog.ts';
 export interface BrokerDeps {
   rabbit: RabbitManagement;
   store: Store;
+  /** Which warren deployment this is: stamped on every vhost and user it makes (plan-in-rabbitmq.ts). */
+  deploymentId: string;
   catalog: ServiceCatalog;
   protocols: ClusterProtocols;
   rabbitConfig: RabbitConfig;

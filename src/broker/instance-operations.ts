@@ -8,7 +8,7 @@ import type {
 import type { InstanceRecord } from '../store/store.ts';
 import { removeBindingUser } from './binding-user-removal.ts';
 import { audit, type BrokerDeps, now, recordOperation } from './broker-deps.ts';
-import { applyUserPlan, applyVhostPlan, vhostMarker } from './plan-in-rabbitmq.ts';
+import { applyUserPlan, applyVhostPlan, ownsVhost, vhostMarker } from './plan-in-rabbitmq.ts';
 import { checkMaintenanceInfo, requirePlan } from './plan-checks.ts';
 import { toBrokerError } from './rabbit-failure.ts';
 import { sameOptionalObject } from './same-json.ts';
@@ -27,7 +27,7 @@ function dashboardUrl(deps: BrokerDeps, vhost: string): string | undefined {
 async function isOurVhost(deps: BrokerDeps, instanceId: string, vhost: string): Promise<boolean | null> {
   const existing = await deps.rabbit.getVhost(vhost);
   if (!existing) return null;
-  return existing.description === vhostMarker(instanceId);
+  return ownsVhost(existing.description, instanceId, deps.deploymentId);
 }
 
 /** Creates (or finishes creating) the vhost and applies the plan. Idempotent. */
@@ -35,7 +35,7 @@ async function buildVhost(deps: BrokerDeps, instanceId: string, vhost: string, r
   if ((await isOurVhost(deps, instanceId, vhost)) === false) throw new ForeignVhostError();
   const plan = ref.plan.rabbitmq;
   await deps.rabbit.putVhost(vhost, {
-    description: vhostMarker(instanceId),
+    description: vhostMarker(instanceId, deps.deploymentId),
     tags: ['warren'],
     ...(plan.default_queue_type ? { defaultQueueType: plan.default_queue_type } : {}),
   });
@@ -132,20 +132,20 @@ export async function update(deps: BrokerDeps, instanceId: string, d: UpdateDeta
       const queueType = target.plan.rabbitmq.default_queue_type;
       if (queueType && queueType !== previous?.default_queue_type) {
         // The vhost's default queue type lives in its metadata (RabbitMQ 3.11+): PUT it again.
-        await deps.rabbit.putVhost(existing.vhost, { description: vhostMarker(instanceId), tags: ['warren'], defaultQueueType: queueType });
+        await deps.rabbit.putVhost(existing.vhost, { description: vhostMarker(instanceId, deps.deploymentId), tags: ['warren'], defaultQueueType: queueType });
       }
       await applyVhostPlan(deps.rabbit, existing.vhost, target.plan.rabbitmq, previous);
       // Existing bindings follow the new plan too (permissions, topic permissions, tags, user limits).
       for (const b of bindings) {
         touched.push(b);
-        await applyUserPlan(deps.rabbit, existing.vhost, { username: b.username, password: b.credentials.password }, target.plan.rabbitmq, previous);
+        await applyUserPlan(deps.rabbit, existing.vhost, { username: b.username, password: b.credentials.password, deploymentId: deps.deploymentId }, target.plan.rabbitmq, previous);
       }
     } catch (err) {
       // Put back what was changed, as far as RabbitMQ lets us: a failed update leaves the old plan.
       if (previous) {
         await applyVhostPlan(deps.rabbit, existing.vhost, previous, target.plan.rabbitmq).catch(() => undefined);
         for (const b of touched) {
-          await applyUserPlan(deps.rabbit, existing.vhost, { username: b.username, password: b.credentials.password }, previous, target.plan.rabbitmq).catch(() => undefined);
+          await applyUserPlan(deps.rabbit, existing.vhost, { username: b.username, password: b.credentials.password, deploymentId: deps.deploymentId }, previous, target.plan.rabbitmq).catch(() => undefined);
         }
       }
       await deps.store.updateInstance(instanceId, { state: 'ready', updatedAt: now() }).catch(() => undefined);

@@ -77,6 +77,7 @@ function applyEnv(doc: Doc, env: NodeJS.ProcessEnv): void {
   if (env.WARREN_DATA_DIR) doc.data_dir = env.WARREN_DATA_DIR;
   if (env.WARREN_LOG_LEVEL) doc.log_level = env.WARREN_LOG_LEVEL;
   if (env.WARREN_ENCRYPTION_KEY) doc.encryption_key = env.WARREN_ENCRYPTION_KEY;
+  if (env.WARREN_DEPLOYMENT_ID) doc.deployment_id = env.WARREN_DEPLOYMENT_ID;
   if (env.WARREN_STORE_URL) doc.store = { kind: 'postgres', url: env.WARREN_STORE_URL };
   if (env.WARREN_MANAGEMENT_URLS) {
     rabbit.management_urls = env.WARREN_MANAGEMENT_URLS.split(',').map((s) => s.trim()).filter(Boolean);

@@ -20,6 +20,8 @@ export class BrokerMetrics {
   private readonly mgmtCalls: Counter<'method' | 'path' | 'code'>;
   private readonly mgmtSeconds: Histogram<'method' | 'path'>;
   private readonly internalErrors: Counter;
+  private readonly drift: Gauge<'kind'>;
+  private readonly reconcileRuns: Counter<'result'>;
 
   constructor(sources: { pool: () => PoolStat[]; sockets: () => SocketCount[] }) {
     collectDefaultMetrics({ register: this.registry });
@@ -41,6 +43,11 @@ export class BrokerMetrics {
       labelNames: ['method', 'path'], buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5], registers,
     });
     this.internalErrors = new Counter({ name: 'warren_internal_errors_total', help: 'Requests that failed with an unexpected error', registers });
+    this.drift = new Gauge({
+      name: 'warren_drift_objects', help: 'Differences between the store and RabbitMQ found by the last reconcile pass, by kind',
+      labelNames: ['kind'], registers,
+    });
+    this.reconcileRuns = new Counter({ name: 'warren_reconcile_runs_total', help: 'Reconcile passes by result (clean, drift, error)', labelNames: ['result'], registers });
 
     const poolGauge = new Gauge({
       name: 'warren_rabbitmq_pool_connections', help: 'Management API connection pool per node (undici pool stats)',
@@ -93,6 +100,16 @@ export class BrokerMetrics {
     }
     child.count.inc();
     child.seconds.observe(e.durationMs / 1000);
+  }
+
+  /** Every kind is set (0 when absent), so a repaired kind drops back to 0. */
+  driftFound(counts: ReadonlyMap<string, number>, kinds: readonly string[]): void {
+    for (const kind of kinds) this.drift.set({ kind }, counts.get(kind) ?? 0);
+    this.reconcileRuns.inc({ result: [...counts.values()].some((n) => n > 0) ? 'drift' : 'clean' });
+  }
+
+  reconcileFailed(): void {
+    this.reconcileRuns.inc({ result: 'error' });
   }
 
   internalError(): void {

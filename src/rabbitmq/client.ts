@@ -9,6 +9,7 @@ import type {
   Policy,
   RabbitManagement,
   TopicPermissions,
+  UserHash,
   UserInfo,
   UserLimit,
   VhostInfo,
@@ -55,6 +56,13 @@ export class ManagementClient implements RabbitManagement {
     );
   }
 
+  async listVhosts(): Promise<VhostInfo[]> {
+    const path = '/api/vhosts?columns=name,description,tags';
+    return this.funnel.request({ method: 'GET', path, template: '/api/vhosts', ok: OK_200, read: 'json' }, (r) =>
+      shape.arr(r.json, 'vhosts').map((v) => shape.vhost(v)),
+    );
+  }
+
   async putVhost(vhost: string, opts?: { description?: string; tags?: string[]; defaultQueueType?: string }): Promise<Created> {
     const path = `/api/vhosts/${seg(vhost, 'vhost')}`;
     const body: Record<string, string> = {};
@@ -80,6 +88,26 @@ export class ManagementClient implements RabbitManagement {
     return this.funnel.request({ method: 'GET', path, template: '/api/users/{}', ok: OK_200_404, read: 'json' }, (r) =>
       r.status === 404 ? null : shape.user(r.json),
     );
+  }
+
+  async listUsers(): Promise<UserInfo[]> {
+    const path = '/api/users?columns=name,tags';
+    return this.funnel.request({ method: 'GET', path, template: '/api/users', ok: OK_200, read: 'json' }, (r) =>
+      shape.arr(r.json, 'users').map((u) => shape.user(u)),
+    );
+  }
+
+  async getUserHash(user: string): Promise<UserHash | null> {
+    const path = `/api/users/${seg(user, 'user')}`;
+    return this.funnel.request({ method: 'GET', path, template: '/api/users/{}', ok: OK_200_404, read: 'json' }, (r) =>
+      r.status === 404 ? null : shape.userHash(r.json),
+    );
+  }
+
+  async putUserHash(user: string, hash: UserHash): Promise<Created> {
+    const path = `/api/users/${seg(user, 'user')}`;
+    const body = JSON.stringify({ password_hash: hash.passwordHash, hashing_algorithm: hash.hashingAlgorithm, tags: hash.tags.join(',') });
+    return this.funnel.request({ method: 'PUT', path, template: '/api/users/{}', body, ok: OK_PUT, read: 'dump' }, created);
   }
 
   async putUser(user: string, opts: { password: string; tags?: string[] }): Promise<Created> {
@@ -123,6 +151,20 @@ export class ManagementClient implements RabbitManagement {
     return this.funnel.request({ method: 'DELETE', path, template: '/api/topic-permissions/{}/{}', ok: OK_DELETE, read: 'dump' }, found);
   }
 
+  async listTopicPermissions(vhost: string, user: string): Promise<TopicPermissions[]> {
+    const path = `/api/topic-permissions/${seg(vhost, 'vhost')}/${seg(user, 'user')}`;
+    return this.funnel.request({ method: 'GET', path, template: '/api/topic-permissions/{}/{}', ok: OK_200_404, read: 'json' }, (r) =>
+      r.status === 404 ? [] : shape.topicPermissions(r.json),
+    );
+  }
+
+  async listUserPermissions(user: string): Promise<Array<{ vhost: string } & Permissions>> {
+    const path = `/api/users/${seg(user, 'user')}/permissions`;
+    return this.funnel.request({ method: 'GET', path, template: '/api/users/{}/permissions', ok: OK_200_404, read: 'json' }, (r) =>
+      r.status === 404 ? [] : shape.userPermissions(r.json),
+    );
+  }
+
   /** Throws ManagementError 404 when the vhost does not exist. */
   async listVhostPermissions(vhost: string): Promise<Array<{ user: string } & Permissions>> {
     const path = `/api/vhosts/${seg(vhost, 'vhost')}/permissions`;
@@ -154,6 +196,20 @@ export class ManagementClient implements RabbitManagement {
   async deleteUserLimit(user: string, name: UserLimit): Promise<void> {
     const path = `/api/user-limits/${seg(user, 'user')}/${seg(name, 'limit')}`;
     return this.funnel.request({ method: 'DELETE', path, template: '/api/user-limits/{}/{}', ok: OK_VOID_404, read: 'dump' }, nothing);
+  }
+
+  async getVhostLimits(vhost: string): Promise<Record<string, number> | null> {
+    const path = `/api/vhost-limits/${seg(vhost, 'vhost')}`;
+    return this.funnel.request({ method: 'GET', path, template: '/api/vhost-limits/{}', ok: OK_200_404, read: 'json' }, (r) =>
+      r.status === 404 ? null : shape.limits(r.json),
+    );
+  }
+
+  async getUserLimits(user: string): Promise<Record<string, number>> {
+    const path = `/api/user-limits/${seg(user, 'user')}`;
+    return this.funnel.request({ method: 'GET', path, template: '/api/user-limits/{}', ok: OK_200_404, read: 'json' }, (r) =>
+      r.status === 404 ? {} : shape.limits(r.json),
+    );
   }
 
   // --- policies ---

@@ -33,6 +33,13 @@ export interface UserInfo {
   tags: string[];
 }
 
+/** A user's stored password hash: lets warren re-tag a user without knowing (or changing) its password. */
+export interface UserHash {
+  passwordHash: string;
+  hashingAlgorithm: string;
+  tags: string[];
+}
+
 export interface ConnectionRef {
   name: string;
   user: string;
@@ -60,12 +67,20 @@ export interface RabbitManagement {
   overview(): Promise<Overview>;
 
   getVhost(vhost: string): Promise<VhostInfo | null>;
+  /** Every vhost of the cluster: names, descriptions, tags (GET /api/vhosts, few columns). */
+  listVhosts(): Promise<VhostInfo[]>;
   /** PUT /api/vhosts/{vhost}: 'created' on 201, 'existed' on 204. */
   putVhost(vhost: string, opts?: { description?: string; tags?: string[]; defaultQueueType?: string }): Promise<Created>;
   /** false when the vhost did not exist (404). */
   deleteVhost(vhost: string): Promise<boolean>;
 
   getUser(user: string): Promise<UserInfo | null>;
+  /** Every user of the cluster: names and tags (GET /api/users, few columns). */
+  listUsers(): Promise<UserInfo[]>;
+  /** The user's password hash and tags, or null when the user does not exist. */
+  getUserHash(user: string): Promise<UserHash | null>;
+  /** PUT /api/users/{user} with a password hash: the password stays what it was. */
+  putUserHash(user: string, hash: UserHash): Promise<Created>;
   /** PUT /api/users/{user}. Overwrites an existing user's password: callers must make sure it is theirs. */
   putUser(user: string, opts: { password: string; tags?: string[] }): Promise<Created>;
   /** false when the user did not exist (404). RabbitMQ closes the user's connections itself. */
@@ -76,6 +91,10 @@ export interface RabbitManagement {
   putTopicPermissions(vhost: string, user: string, perms: TopicPermissions): Promise<Created>;
   /** Removes all of the user's topic permissions on the vhost; false when there were none. */
   deleteTopicPermissions(vhost: string, user: string): Promise<boolean>;
+  /** The user's topic permissions on the vhost ([] when none). */
+  listTopicPermissions(vhost: string, user: string): Promise<TopicPermissions[]>;
+  /** The vhosts a user has permissions on (GET /api/users/{user}/permissions; [] when the user is gone). */
+  listUserPermissions(user: string): Promise<Array<{ vhost: string } & Permissions>>;
   /** Users with permissions on the vhost (GET /api/vhosts/{vhost}/permissions). */
   listVhostPermissions(vhost: string): Promise<Array<{ user: string } & Permissions>>;
 
@@ -84,6 +103,10 @@ export interface RabbitManagement {
   deleteVhostLimit(vhost: string, name: VhostLimit): Promise<void>;
   putUserLimit(user: string, name: UserLimit, value: number): Promise<void>;
   deleteUserLimit(user: string, name: UserLimit): Promise<void>;
+  /** The vhost's limits by name ({} when none); null when the vhost does not exist. */
+  getVhostLimits(vhost: string): Promise<Record<string, number> | null>;
+  /** The user's limits by name ({} when none or when the user does not exist). */
+  getUserLimits(user: string): Promise<Record<string, number>>;
 
   putPolicy(vhost: string, name: string, policy: Policy): Promise<Created>;
   deletePolicy(vhost: string, name: string): Promise<boolean>;

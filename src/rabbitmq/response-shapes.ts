@@ -1,6 +1,6 @@
 // Turns RabbitMQ's JSON into the interface's types. A throw here becomes a
 // ManagementProtocolError in the funnel (the body is already consumed by then).
-import type { ConnectionRef, Listener, Overview, Permissions, Policy, UserInfo, VhostInfo } from './management-api.ts';
+import type { ConnectionRef, Listener, Overview, Permissions, Policy, TopicPermissions, UserHash, UserInfo, VhostInfo } from './management-api.ts';
 
 type Obj = Record<string, unknown>;
 
@@ -83,4 +83,38 @@ export function connections(v: unknown): ConnectionRef[] {
     if (typeof o.node === 'string') out.node = o.node;
     return out;
   });
+}
+
+export function userHash(v: unknown): UserHash {
+  const o = obj(v, 'user');
+  return { passwordHash: str(o, 'password_hash', 'user'), hashingAlgorithm: str(o, 'hashing_algorithm', 'user'), tags: tags(o.tags) };
+}
+
+export function topicPermissions(v: unknown): TopicPermissions[] {
+  return arr(v, 'topic permissions').map((p) => {
+    const o = obj(p, 'topic permission');
+    return { exchange: str(o, 'exchange', 'topic permission'), write: str(o, 'write', 'topic permission'), read: str(o, 'read', 'topic permission') };
+  });
+}
+
+export function userPermissions(v: unknown): Array<{ vhost: string } & Permissions> {
+  return arr(v, 'permissions').map((p) => {
+    const o = obj(p, 'permission');
+    return {
+      vhost: str(o, 'vhost', 'permission'),
+      configure: str(o, 'configure', 'permission'),
+      write: str(o, 'write', 'permission'),
+      read: str(o, 'read', 'permission'),
+    };
+  });
+}
+
+/** GET /api/{vhost,user}-limits/{name}: [] or [{..., value: {name: n}}]. */
+export function limits(v: unknown): Record<string, number> {
+  const first = arr(v, 'limits')[0];
+  if (first === undefined) return {};
+  const value = obj(obj(first, 'limits entry').value ?? {}, 'limits value');
+  const out: Record<string, number> = {};
+  for (const [k, n] of Object.entries(value)) if (typeof n === 'number') out[k] = n;
+  return out;
 }

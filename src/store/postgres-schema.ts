@@ -60,4 +60,9 @@ export const POSTGRES_MIGRATIONS: readonly { version: number; sql: string }[] = 
     version: 2,
     sql: `CREATE INDEX warren_operations_by_update ON warren_operations (updated_at);`,
   },
+  {
+    // Facts about the deployment itself, one row each (deployment_id: see meta.ts).
+    version: 3,
+    sql: `CREATE TABLE warren_meta (key text PRIMARY KEY, value text NOT NULL);`,
+  },
 ];

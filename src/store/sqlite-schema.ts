@@ -58,4 +58,9 @@ export const SQLITE_MIGRATIONS: readonly { version: number; sql: string }[] = [
     version: 2,
     sql: `CREATE INDEX warren_operations_by_update ON warren_operations (updated_at);`,
   },
+  {
+    // Facts about the deployment itself, one row each (deployment_id: see meta.ts).
+    version: 3,
+    sql: `CREATE TABLE warren_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);`,
+  },
 ];

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { BINDING_COLUMNS, INSTANCE_COLUMNS, OPERATION_COLUMNS, TableCodec, toIsoInstant, type Dialect, type Row } from './columns.ts';
 import { SecretBox } from './secret-box.ts';
+import { DEPLOYMENT_ID_KEY, newDeploymentId } from './meta.ts';
 import { SQLITE_MIGRATIONS } from './sqlite-schema.ts';
 import { insertSql, selectList, sqlitePlaceholder as ph, updateSql } from './statement-text.ts';
 import type {
@@ -56,6 +57,8 @@ export class SqliteStore implements Store {
       db.pragma('foreign_keys = ON');
       migrate(db);
       this.#s = prepareStatements(db, this.#instances, this.#bindings, this.#operations);
+      // First open of this store: this is a new deployment. A second process racing here keeps the first id.
+      this.#s.insertMeta.run(DEPLOYMENT_ID_KEY, newDeploymentId());
     } catch (err) {
       db.close();
       throw err;
@@ -100,6 +103,10 @@ export class SqliteStore implements Store {
     return this.stmts.countInstances.get()?.['n'] as number;
   }
 
+  async listInstances(): Promise<InstanceRecord[]> {
+    return this.stmts.listInstances.all().map((row) => this.#instances.fromRow(row));
+  }
+
   async getBinding(id: string, opts?: { withCredentials?: boolean }): Promise<BindingRecord | undefined> {
     const row = this.stmts.getBinding.get(id);
     if (row === undefined) return undefined;
@@ -126,6 +133,14 @@ export class SqliteStore implements Store {
 
   async listBindings(instanceId: string): Promise<BindingRecord[]> {
     return this.stmts.listBindings.all(instanceId).map((row) => this.#bindings.fromRow(row));
+  }
+
+  async listAllBindings(): Promise<BindingRecord[]> {
+    return this.stmts.listAllBindings.all().map((row) => this.#bindings.fromRow({ ...row, credentials: null }));
+  }
+
+  async deploymentId(): Promise<string> {
+    return this.stmts.getMeta.get(DEPLOYMENT_ID_KEY)?.['value'] as string;
   }
 
   async insertOperation(rec: OperationRecord): Promise<void> {
@@ -175,6 +190,10 @@ function prepareStatements(
     updateInstance: p(updateSql('warren_instances', instances.patchColumns, ph)),
     deleteInstance: p('DELETE FROM warren_instances WHERE id = ?'),
     countInstances: p('SELECT count(*) AS n FROM warren_instances'),
+    listInstances: p(`SELECT ${selectList(inst)} FROM warren_instances ORDER BY created_at, id`),
+    listAllBindings: p(`SELECT ${selectList(bind)} FROM warren_bindings ORDER BY created_at, id`),
+    insertMeta: p('INSERT INTO warren_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING'),
+    getMeta: p('SELECT value FROM warren_meta WHERE key = ?'),
     getBinding: p(`SELECT ${selectList(bind)} FROM warren_bindings WHERE id = ?`),
     insertBinding: p(insertSql('warren_bindings', bind, ph, true)),
     updateBinding: p(updateSql('warren_bindings', bindings.patchColumns, ph)),
