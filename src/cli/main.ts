@@ -6,6 +6,7 @@ const HELP = `warren: a multi-tenant RabbitMQ service broker (Open Service Broke
 Usage:
   warren serve [--config FILE]   start the broker (what \`npm start\` runs)
   warren leaks --pid N|self ...  report leaked sockets and fds of a process (warren leaks --help)
+  warren reconcile [--fix] ...   compare the store with RabbitMQ, repair drift, adopt (warren reconcile --help)
   warren --help                  this text
   warren --version               the version
 
@@ -18,6 +19,7 @@ against a local RabbitMQ (guest/guest on 127.0.0.1:15672). Environment overrides
   WARREN_DATA_DIR          where the SQLite store and generated keys live (default ./data)
   WARREN_STORE_URL         postgres://... to keep state in PostgreSQL instead of SQLite
   WARREN_ENCRYPTION_KEY    32-byte key (base64 or hex) for credentials at rest
+  WARREN_DEPLOYMENT_ID     this deployment's id on RabbitMQ objects (default: generated once into the store)
   WARREN_LOG_LEVEL         fatal|error|warn|info|debug|trace|silent
 See README.md for the configuration reference.
 `;
@@ -59,6 +61,17 @@ export async function main(argv: string[]): Promise<number> {
       }
       const { serve } = await import('./serve.ts');
       return serve({ configFile: optionValue(rest, '--config') });
+    }
+    case 'reconcile': {
+      const { parseReconcileArgs, runReconcileCli } = await import('./reconcile.ts');
+      let options;
+      try {
+        options = parseReconcileArgs(rest);
+      } catch (err) {
+        process.stderr.write(`warren reconcile: ${(err as Error).message}\n`);
+        return 2;
+      }
+      return runReconcileCli(options);
     }
     case 'leaks': {
       const { runLeaksCli } = await import('../leakguard/cli.ts');
