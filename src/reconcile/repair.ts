@@ -4,7 +4,7 @@
 // limits, users' own policies) is left alone.
 import type { PlanRabbitConfig } from '../config/config-types.ts';
 import {
-  applyTopicPermissions, applyUserLimits, applyUserPlan, applyVhostPlan, bindingUserTags, deploymentOfUser, parseVhostMarker, vhostMarker,
+  applyTopicPermissions, applyUserLimits, applyUserPlan, applyVhostPlan, bindingUserTags, deploymentOfUser, ownsVhost, parseVhostMarker, vhostMarker,
 } from '../broker/plan-in-rabbitmq.ts';
 import type { BindingRecord, InstanceRecord } from '../store/store.ts';
 import { instanceLockKey, type Finding, type ReconcileDeps } from './findings.ts';
@@ -81,6 +81,9 @@ async function repairInstance(deps: ReconcileDeps, instanceId: string, findings:
   if (vhostFindings.length > 0) {
     const fn = async () => {
       if (vhostKinds.has('missing_vhost')) {
+        // Someone may have made a vhost of that name since: never take over theirs.
+        const now = await deps.rabbit.getVhost(inst.vhost);
+        if (now && !ownsVhost(now.description, inst.id, deps.deploymentId)) throw new Error(`vhost ${inst.vhost} exists now and is not this deployment's; left alone`);
         await deps.rabbit.putVhost(inst.vhost, {
           description: vhostMarker(inst.id, deps.deploymentId), tags: ['warren'],
           ...(plan.default_queue_type ? { defaultQueueType: plan.default_queue_type } : {}),

@@ -5,6 +5,7 @@
 import type { PlanRabbitConfig, PolicyConfig } from '../config/config-types.ts';
 import { bindingUserTags, deploymentOfUser, ownsVhost, parseVhostMarker, toPolicy } from '../broker/plan-in-rabbitmq.ts';
 import { sameJson } from '../broker/same-json.ts';
+import { ManagementError } from '../rabbitmq/errors.ts';
 import type { Permissions, Policy, UserInfo, VhostInfo } from '../rabbitmq/management-api.ts';
 import type { BindingRecord, InstanceRecord } from '../store/store.ts';
 import type { Finding, ReconcileDeps } from './findings.ts';
@@ -38,7 +39,11 @@ export async function scanOnce(deps: ReconcileDeps, snap: Snapshot): Promise<Fin
   const settled = snap.instances.filter((i) => i.state === 'ready');
   for (let i = 0; i < settled.length; i += PARALLEL_INSTANCES) {
     const batch = await Promise.all(
-      settled.slice(i, i + PARALLEL_INSTANCES).map((inst) => instanceDrift(deps, snap, inst, (byInstance.get(inst.id) ?? []).filter((b) => b.state === 'ready'))),
+      settled.slice(i, i + PARALLEL_INSTANCES).map((inst) => instanceDrift(deps, snap, inst, (byInstance.get(inst.id) ?? []).filter((b) => b.state === 'ready')).catch((err: unknown) => {
+        // The vhost went away after the listing (a deprovision beside us): the next look settles it.
+        if (err instanceof ManagementError && err.status === 404) return [];
+        throw err;
+      })),
     );
     for (const f of batch) findings.push(...f);
   }

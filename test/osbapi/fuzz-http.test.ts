@@ -35,6 +35,7 @@ describe('fuzzed OSBAPI requests (HTTP)', () => {
     it(`${route.method} ${route.name}: ${RUNS} cases`, async () => {
       // One case in twenty carries a body over the 1 MiB limit.
       const arb = fc.tuple(requestArb(route, t), fc.nat(19)).map(([req, n]) => (n === 0 && route.method !== 'GET' ? { ...req, payload: `{"pad":"${'p'.repeat(1_100_000)}"}` } : req));
+      await t.ensureSeed();
       await fc.assert(
         fc.asyncProperty(arb, async (req) => {
           const before = await t.snapshot();

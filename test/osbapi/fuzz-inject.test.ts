@@ -1,13 +1,13 @@
 // Property-based fuzzing of every OSBAPI route, in process (Fastify inject) for speed, against
 // the real broker, a real SQLite store and the real RabbitMQ. Invariants: never a 5xx, always
 // JSON in the OSBAPI error shape, and a rejected request (4xx) makes no write to RabbitMQ and
-// leaves the store as it was. FUZZ_RUNS sets the cases per route (default 2,000).
+// leaves the store as it was. FUZZ_RUNS sets the cases per route (default 1,500).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { answerProblem, buildFuzzTarget, requestArb, ROUTES, type FuzzTarget } from './fuzz-support.ts';
 
-const RUNS = Number(process.env.FUZZ_RUNS ?? 2000);
+const RUNS = Number(process.env.FUZZ_RUNS ?? 1500);
 
 describe('fuzzed OSBAPI requests (inject)', () => {
   let t: FuzzTarget;
@@ -24,6 +24,7 @@ describe('fuzzed OSBAPI requests (inject)', () => {
     it(`${route.method} ${route.name}: ${RUNS} cases`, async () => {
       const counts = new Map<number, number>();
       statuses.set(route.name, counts);
+      await t.ensureSeed();
       await fc.assert(
         fc.asyncProperty(requestArb(route, t), async (req) => {
           const before = await t.snapshot();

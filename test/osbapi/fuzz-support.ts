@@ -30,6 +30,8 @@ export interface FuzzTarget {
   writes: string[];
   prefix: string;
   seed: { instance: string; binding: string };
+  /** Makes the seed instance and binding again if a valid request removed them. */
+  ensureSeed(): Promise<void>;
   /** The store's instances and bindings as text: equal before and after means unchanged. */
   snapshot(): Promise<string>;
   close(): Promise<void>;
@@ -65,10 +67,15 @@ export async function buildFuzzTarget(): Promise<FuzzTarget> {
   await app.ready();
   const seed = { instance: `${prefix}seed`, binding: `${prefix}seed-b` };
   const ctx = { acceptsIncomplete: false };
-  await broker.provision(seed.instance, { serviceId: SERVICE, planId: SMALL, organizationGuid: 'o', spaceGuid: 's' }, ctx);
-  await broker.bind(seed.instance, seed.binding, { serviceId: SERVICE, planId: SMALL }, ctx);
+  const ensureSeed = async () => {
+    const inst = await store.getInstance(seed.instance);
+    if (inst && inst.planId !== SMALL) await broker.update(seed.instance, { serviceId: SERVICE, planId: SMALL }, ctx);
+    if (!inst) await broker.provision(seed.instance, { serviceId: SERVICE, planId: SMALL, organizationGuid: 'o', spaceGuid: 's' }, ctx);
+    if (!(await store.getBinding(seed.binding))) await broker.bind(seed.instance, seed.binding, { serviceId: SERVICE, planId: SMALL }, ctx);
+  };
+  await ensureSeed();
   return {
-    app, store, writes, prefix, seed,
+    app, store, writes, prefix, seed, ensureSeed,
     async snapshot() {
       return JSON.stringify([await store.listInstances(), await store.listAllBindings()]);
     },

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { after, describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import { pino } from 'pino';
 import { startWarren, type RunningWarren } from '../../src/app/start-warren.ts';
 import { loadConfig } from '../../src/config/load-config.ts';
@@ -38,9 +38,24 @@ describe('the periodic drift scan', () => {
   const rmq = new RabbitAdmin();
   const prefix = `${uid('rcdrift')}-`;
   const dataDir = mkdtempSync(join(tmpdir(), 'warren-drift-'));
-  let running: RunningWarren | undefined;
+  let running: RunningWarren;
+  let osb: OsbClient;
+  const { lines, log } = captureLog();
+
+  before(async () => {
+    const config = loadConfig({ env: {} });
+    running = await startWarren(
+      {
+        ...config, listen: { host: '127.0.0.1', port: 0 }, data_dir: dataDir, auth: { username: 'u', password: 'p' },
+        deployment_id: `${prefix}dep`, reconcile: { interval_s: 3600, fix: true },
+      },
+      log,
+    );
+    osb = new OsbClient({ url: running.url, username: 'u', password: 'p' });
+  });
 
   after(async () => {
+    await osb?.close();
     await closeAllConnections();
     await running?.close();
     await rmq.purgePrefix(prefix);
@@ -49,19 +64,7 @@ describe('the periodic drift scan', () => {
   });
 
   it('logs and counts each drifted setting, and repairs it when fix is on', async () => {
-    const config = loadConfig({ env: {} });
-    const { lines, log } = captureLog();
-    const full = {
-      ...config,
-      listen: { host: '127.0.0.1', port: 0 },
-      data_dir: dataDir,
-      auth: { username: 'u', password: 'p' },
-      deployment_id: `${prefix}dep`,
-      reconcile: { interval_s: 3600, fix: true },
-    };
-    running = await startWarren(full, log);
     assert.equal(running.deploymentId, `${prefix}dep`, 'deployment_id from the configuration wins');
-    const osb = new OsbClient({ url: running.url, username: 'u', password: 'p' });
     const inst = `${prefix}i`;
     expectStatus(await osb.call('PUT', instancePath(inst), { body: provisionBody(STANDARD_PLAN_ID) }), 201);
     const bound = await osb.call('PUT', bindingPath(inst, `${prefix}b`), { body: bindBody(STANDARD_PLAN_ID) });
@@ -113,6 +116,23 @@ describe('the periodic drift scan', () => {
     const after2 = await running.driftScan.runOnce();
     assert.deepEqual(after2.findings, []);
     assert.equal(await metric(running.url, 'warren_drift_objects', 'kind="credentials"'), 0);
-    await osb.close();
+  });
+
+  it('recreates a vhost deleted by hand, with its plan and its binding users\' permissions', async () => {
+    const inst = `${prefix}gone`;
+    expectStatus(await osb.call('PUT', instancePath(inst), { body: provisionBody() }), 201);
+    const bound = await osb.call('PUT', bindingPath(inst, `${prefix}gone-b`), { body: bindBody() });
+    expectStatus(bound, 201);
+    const creds = bound.body.credentials as { uri: string };
+    assert.equal((await rmq.call('DELETE', `vhosts/${enc(inst)}`)).status, 204);
+    await amqpRefused(creds.uri);
+
+    const report = await running.driftScan.runOnce();
+    assert.deepEqual(report.findings.map((f) => `${f.kind} ${f.vhost}`), [`missing_vhost ${inst}`]);
+    assert.deepEqual(report.remaining, []);
+    assert.deepEqual(await rmq.vhostLimits(inst), { 'max-connections': 20, 'max-queues': 100 });
+    const live = await amqpConnect(creds.uri);
+    await roundTrip(live.conn);
+    await safeClose(live);
   });
 });
