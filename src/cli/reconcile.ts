@@ -130,6 +130,11 @@ export async function runReconcileCli(opts: ReconcileCliOptions, out: NodeJS.Wri
     if (opts.fix) return report.remaining.length === 0 ? 0 : 1;
     return report.findings.length === 0 ? 0 : 1;
   } catch (e) {
+    if ((e as { code?: unknown }).code === 'SQLITE_BUSY') {
+      // A server that holds the SQLite file for itself: its periodic reconcile covers the store.
+      err.write('warren reconcile: the SQLite store is held by a running warren; stop it to run reconcile here, or rely on its periodic reconcile (reconcile.interval_s, reconcile.fix)\n');
+      return 2;
+    }
     err.write(`warren reconcile: ${(e as Error).message}\n`);
     return 2;
   } finally {
