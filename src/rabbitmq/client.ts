@@ -12,6 +12,7 @@ import type {
   UserHash,
   UserInfo,
   UserLimit,
+  UserListing,
   VhostInfo,
   VhostLimit,
 } from './management-api.ts';
@@ -90,10 +91,10 @@ export class ManagementClient implements RabbitManagement {
     );
   }
 
-  async listUsers(): Promise<UserInfo[]> {
-    const path = '/api/users?columns=name,tags';
+  async listUsers(): Promise<UserListing[]> {
+    const path = '/api/users?columns=name,tags,password_hash,hashing_algorithm';
     return this.funnel.request({ method: 'GET', path, template: '/api/users', ok: OK_200, read: 'json' }, (r) =>
-      shape.arr(r.json, 'users').map((u) => shape.user(u)),
+      shape.arr(r.json, 'users').map((u) => shape.userListing(u)),
     );
   }
 
@@ -151,13 +152,6 @@ export class ManagementClient implements RabbitManagement {
     return this.funnel.request({ method: 'DELETE', path, template: '/api/topic-permissions/{}/{}', ok: OK_DELETE, read: 'dump' }, found);
   }
 
-  async listTopicPermissions(vhost: string, user: string): Promise<TopicPermissions[]> {
-    const path = `/api/topic-permissions/${seg(vhost, 'vhost')}/${seg(user, 'user')}`;
-    return this.funnel.request({ method: 'GET', path, template: '/api/topic-permissions/{}/{}', ok: OK_200_404, read: 'json' }, (r) =>
-      r.status === 404 ? [] : shape.topicPermissions(r.json),
-    );
-  }
-
   async listUserPermissions(user: string): Promise<Array<{ vhost: string } & Permissions>> {
     const path = `/api/users/${seg(user, 'user')}/permissions`;
     return this.funnel.request({ method: 'GET', path, template: '/api/users/{}/permissions', ok: OK_200_404, read: 'json' }, (r) =>
@@ -198,18 +192,34 @@ export class ManagementClient implements RabbitManagement {
     return this.funnel.request({ method: 'DELETE', path, template: '/api/user-limits/{}/{}', ok: OK_VOID_404, read: 'dump' }, nothing);
   }
 
-  async getVhostLimits(vhost: string): Promise<Record<string, number> | null> {
-    const path = `/api/vhost-limits/${seg(vhost, 'vhost')}`;
-    return this.funnel.request({ method: 'GET', path, template: '/api/vhost-limits/{}', ok: OK_200_404, read: 'json' }, (r) =>
-      r.status === 404 ? null : shape.limits(r.json),
-    );
+  // --- cluster-wide listings (reconcile) ---
+
+  async listAllPermissions(): Promise<Array<{ user: string; vhost: string } & Permissions>> {
+    return this.list('/api/permissions', shape.allPermissions);
   }
 
-  async getUserLimits(user: string): Promise<Record<string, number>> {
-    const path = `/api/user-limits/${seg(user, 'user')}`;
-    return this.funnel.request({ method: 'GET', path, template: '/api/user-limits/{}', ok: OK_200_404, read: 'json' }, (r) =>
-      r.status === 404 ? {} : shape.limits(r.json),
-    );
+  async listAllTopicPermissions(): Promise<Array<{ user: string; vhost: string } & TopicPermissions>> {
+    return this.list('/api/topic-permissions', shape.allTopicPermissions);
+  }
+
+  async listAllVhostLimits(): Promise<Map<string, Record<string, number>>> {
+    return this.list('/api/vhost-limits', (v) => shape.allLimits(v, 'vhost'));
+  }
+
+  async listAllUserLimits(): Promise<Map<string, Record<string, number>>> {
+    return this.list('/api/user-limits', (v) => shape.allLimits(v, 'user'));
+  }
+
+  async listAllPolicies(): Promise<Array<{ vhost: string; name: string } & Policy>> {
+    return this.list('/api/policies', shape.allPolicies);
+  }
+
+  async listAllOperatorPolicies(): Promise<Array<{ vhost: string; name: string } & Policy>> {
+    return this.list('/api/operator-policies', shape.allPolicies);
+  }
+
+  private async list<T>(path: string, parse: (json: unknown) => T): Promise<T> {
+    return this.funnel.request({ method: 'GET', path, template: path, ok: OK_200, read: 'json' }, (r) => parse(r.json));
   }
 
   // --- policies ---

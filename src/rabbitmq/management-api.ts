@@ -33,6 +33,12 @@ export interface UserInfo {
   tags: string[];
 }
 
+/** A user as the cluster-wide listing shows it (the hash is absent for users without a password). */
+export interface UserListing extends UserInfo {
+  passwordHash?: string;
+  hashingAlgorithm?: string;
+}
+
 /** A user's stored password hash: lets warren re-tag a user without knowing (or changing) its password. */
 export interface UserHash {
   passwordHash: string;
@@ -75,8 +81,8 @@ export interface RabbitManagement {
   deleteVhost(vhost: string): Promise<boolean>;
 
   getUser(user: string): Promise<UserInfo | null>;
-  /** Every user of the cluster: names and tags (GET /api/users, few columns). */
-  listUsers(): Promise<UserInfo[]>;
+  /** Every user of the cluster: names, tags and password hashes (GET /api/users, those columns). */
+  listUsers(): Promise<UserListing[]>;
   /** The user's password hash and tags, or null when the user does not exist. */
   getUserHash(user: string): Promise<UserHash | null>;
   /** PUT /api/users/{user} with a password hash: the password stays what it was. */
@@ -91,8 +97,6 @@ export interface RabbitManagement {
   putTopicPermissions(vhost: string, user: string, perms: TopicPermissions): Promise<Created>;
   /** Removes all of the user's topic permissions on the vhost; false when there were none. */
   deleteTopicPermissions(vhost: string, user: string): Promise<boolean>;
-  /** The user's topic permissions on the vhost ([] when none). */
-  listTopicPermissions(vhost: string, user: string): Promise<TopicPermissions[]>;
   /** The vhosts a user has permissions on (GET /api/users/{user}/permissions; [] when the user is gone). */
   listUserPermissions(user: string): Promise<Array<{ vhost: string } & Permissions>>;
   /** Users with permissions on the vhost (GET /api/vhosts/{vhost}/permissions). */
@@ -103,10 +107,16 @@ export interface RabbitManagement {
   deleteVhostLimit(vhost: string, name: VhostLimit): Promise<void>;
   putUserLimit(user: string, name: UserLimit, value: number): Promise<void>;
   deleteUserLimit(user: string, name: UserLimit): Promise<void>;
-  /** The vhost's limits by name ({} when none); null when the vhost does not exist. */
-  getVhostLimits(vhost: string): Promise<Record<string, number> | null>;
-  /** The user's limits by name ({} when none or when the user does not exist). */
-  getUserLimits(user: string): Promise<Record<string, number>>;
+
+  // Cluster-wide listings: one call each, however many vhosts and users there are (reconcile).
+  listAllPermissions(): Promise<Array<{ user: string; vhost: string } & Permissions>>;
+  listAllTopicPermissions(): Promise<Array<{ user: string; vhost: string } & TopicPermissions>>;
+  /** Limits by vhost, then by limit name. */
+  listAllVhostLimits(): Promise<Map<string, Record<string, number>>>;
+  /** Limits by user, then by limit name. */
+  listAllUserLimits(): Promise<Map<string, Record<string, number>>>;
+  listAllPolicies(): Promise<Array<{ vhost: string; name: string } & Policy>>;
+  listAllOperatorPolicies(): Promise<Array<{ vhost: string; name: string } & Policy>>;
 
   putPolicy(vhost: string, name: string, policy: Policy): Promise<Created>;
   deletePolicy(vhost: string, name: string): Promise<boolean>;

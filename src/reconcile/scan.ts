@@ -1,33 +1,67 @@
-// The scan: the store's records against what RabbitMQ holds. Read-only. RabbitMQ is listed
-// before the store is read: every operation inserts its record before it creates an object and
-// deletes the object before the record, so an object seen without a record is not one being
-// made right now. Every candidate is then looked at again (confirm.ts) before it is reported.
+// The scan: the store's records against what RabbitMQ holds. Read-only. RabbitMQ is read with
+// cluster-wide listings (a fixed number of calls, however many instances), before the store:
+// every operation inserts its record before it creates an object and deletes the object before
+// the record, so an object seen without a record is not one being made right now. Every finding
+// is looked at again (reconcile.ts) before it is reported.
 import type { PlanRabbitConfig, PolicyConfig } from '../config/config-types.ts';
 import { bindingUserTags, deploymentOfUser, ownsVhost, parseVhostMarker, toPolicy } from '../broker/plan-in-rabbitmq.ts';
 import { sameJson } from '../broker/same-json.ts';
-import { ManagementError } from '../rabbitmq/errors.ts';
-import type { Permissions, Policy, UserInfo, VhostInfo } from '../rabbitmq/management-api.ts';
+import type { Permissions, Policy, TopicPermissions, UserListing, VhostInfo } from '../rabbitmq/management-api.ts';
 import type { BindingRecord, InstanceRecord } from '../store/store.ts';
 import type { Finding, ReconcileDeps } from './findings.ts';
 import { passwordMatchesHash } from './password-check.ts';
 
-/** Instances compared at once: a few management calls each, all cheap GETs. */
-const PARALLEL_INSTANCES = 4;
-
 const FULL: Permissions = { configure: '.*', write: '.*', read: '.*' };
+
+/** Entries grouped under a key (a vhost, a user). */
+type Grouped<T> = Map<string, T[]>;
 
 export interface Snapshot {
   vhosts: Map<string, VhostInfo>;
-  users: Map<string, UserInfo>;
+  users: Map<string, UserListing>;
+  /** Permissions by user. */
+  permissions: Grouped<{ vhost: string } & Permissions>;
+  /** Topic permissions by "vhost\0user". */
+  topicPermissions: Grouped<TopicPermissions>;
+  vhostLimits: Map<string, Record<string, number>>;
+  userLimits: Map<string, Record<string, number>>;
+  policies: Grouped<{ name: string } & Policy>;
+  operatorPolicies: Grouped<{ name: string } & Policy>;
   instances: InstanceRecord[];
   bindings: BindingRecord[];
 }
 
+function group<T>(items: T[], key: (t: T) => string): Grouped<T> {
+  const out: Grouped<T> = new Map();
+  for (const it of items) {
+    const k = key(it);
+    const list = out.get(k);
+    if (list) list.push(it);
+    else out.set(k, [it]);
+  }
+  return out;
+}
+
+const topicKey = (vhost: string, user: string) => `${vhost}\0${user}`;
+
 export async function takeSnapshot(deps: ReconcileDeps): Promise<Snapshot> {
-  const [vhosts, users] = await Promise.all([deps.rabbit.listVhosts(), deps.rabbit.listUsers()]);
+  const r = deps.rabbit;
+  const [vhosts, users, permissions, topics, vhostLimits, userLimits, policies, operatorPolicies] = await Promise.all([
+    r.listVhosts(), r.listUsers(), r.listAllPermissions(), r.listAllTopicPermissions(), r.listAllVhostLimits(), r.listAllUserLimits(),
+    r.listAllPolicies(), r.listAllOperatorPolicies(),
+  ]);
   const instances = await deps.store.listInstances();
   const bindings = await deps.store.listAllBindings();
-  return { vhosts: new Map(vhosts.map((v) => [v.name, v])), users: new Map(users.map((u) => [u.name, u])), instances, bindings };
+  return {
+    vhosts: new Map(vhosts.map((v) => [v.name, v])),
+    users: new Map(users.map((u) => [u.name, u])),
+    permissions: group(permissions, (p) => p.user),
+    topicPermissions: group(topics, (t) => topicKey(t.vhost, t.user)),
+    vhostLimits, userLimits,
+    policies: group(policies, (p) => p.vhost),
+    operatorPolicies: group(operatorPolicies, (p) => p.vhost),
+    instances, bindings,
+  };
 }
 
 /** Every difference between the store and RabbitMQ that this deployment owns. */
@@ -36,16 +70,8 @@ export async function scanOnce(deps: ReconcileDeps, snap: Snapshot): Promise<Fin
   const byInstance = new Map<string, BindingRecord[]>();
   for (const b of snap.bindings) byInstance.set(b.instanceId, [...(byInstance.get(b.instanceId) ?? []), b]);
   // Records being created, changed or deleted are an operation's business, not drift.
-  const settled = snap.instances.filter((i) => i.state === 'ready');
-  for (let i = 0; i < settled.length; i += PARALLEL_INSTANCES) {
-    const batch = await Promise.all(
-      settled.slice(i, i + PARALLEL_INSTANCES).map((inst) => instanceDrift(deps, snap, inst, (byInstance.get(inst.id) ?? []).filter((b) => b.state === 'ready')).catch((err: unknown) => {
-        // The vhost went away after the listing (a deprovision beside us): the next look settles it.
-        if (err instanceof ManagementError && err.status === 404) return [];
-        throw err;
-      })),
-    );
-    for (const f of batch) findings.push(...f);
+  for (const inst of snap.instances.filter((i) => i.state === 'ready')) {
+    findings.push(...(await instanceDrift(deps, snap, inst, (byInstance.get(inst.id) ?? []).filter((b) => b.state === 'ready'))));
   }
   return findings;
 }
@@ -83,78 +109,66 @@ async function instanceDrift(deps: ReconcileDeps, snap: Snapshot, inst: Instance
     out.push({ ...at, kind: 'unknown_plan', detail: `instance ${inst.id}: plan ${inst.planId} is not in the catalog; its settings cannot be compared`, fixable: false });
   }
   const plan = ref?.plan.rabbitmq;
-  if (vhost && plan) out.push(...(await vhostSettingsDrift(deps, inst, plan)));
+  if (vhost && plan) out.push(...vhostSettingsDrift(deps, snap, inst, plan));
   for (const b of bindings) {
     const user = snap.users.get(b.username);
     const bat = { ...at, bindingId: b.id, username: b.username };
+    // The stored password, opened only here (the listing leaves credentials sealed).
+    const password = (await deps.store.getBinding(b.id))?.credentials?.password;
     if (!user) {
-      const full = await deps.store.getBinding(b.id);
-      const stored = typeof full?.credentials?.password === 'string';
+      const stored = typeof password === 'string';
       out.push({
         ...bat, kind: 'missing_user', fixable: stored,
         detail: `binding ${b.id}: user ${b.username} is missing${stored ? '' : ' (no stored credentials: adopted without them)'}`,
       });
       continue;
     }
-    if (vhost && plan) out.push(...(await userDrift(deps, b, user, plan, inst.vhost, bat)));
+    if (vhost && plan) out.push(...userDrift(deps, snap, user, typeof password === 'string' ? password : undefined, plan, inst.vhost, bat));
   }
   return out;
 }
 
-async function vhostSettingsDrift(deps: ReconcileDeps, inst: InstanceRecord, plan: PlanRabbitConfig): Promise<Finding[]> {
+function vhostSettingsDrift(deps: ReconcileDeps, snap: Snapshot, inst: InstanceRecord, plan: PlanRabbitConfig): Finding[] {
   const out: Finding[] = [];
   const at = { instanceId: inst.id, vhost: inst.vhost, fixable: true };
-  const [limits, policies, operatorPolicies, perms] = await Promise.all([
-    deps.rabbit.getVhostLimits(inst.vhost),
-    deps.rabbit.listPolicies(inst.vhost),
-    deps.rabbit.listOperatorPolicies(inst.vhost),
-    deps.rabbit.listVhostPermissions(inst.vhost),
-  ]);
   const wantLimits = planLimits({ 'max-connections': plan.vhost_limits.max_connections, 'max-queues': plan.vhost_limits.max_queues });
-  const limitDiff = diffLimits(wantLimits, limits ?? {}, ['max-connections', 'max-queues']);
+  const limitDiff = diffLimits(wantLimits, snap.vhostLimits.get(inst.vhost) ?? {}, ['max-connections', 'max-queues']);
   if (limitDiff) out.push({ ...at, kind: 'vhost_limits', detail: `vhost ${inst.vhost}: ${limitDiff}` });
-  const policyDiff = diffPolicies(plan.policies, policies);
+  const policyDiff = diffPolicies(plan.policies, snap.policies.get(inst.vhost) ?? []);
   if (policyDiff) out.push({ ...at, kind: 'policies', detail: `vhost ${inst.vhost}: ${policyDiff}` });
-  const opDiff = diffPolicies(plan.operator_policies, operatorPolicies);
+  const opDiff = diffPolicies(plan.operator_policies, snap.operatorPolicies.get(inst.vhost) ?? []);
   if (opDiff) out.push({ ...at, kind: 'operator_policies', detail: `vhost ${inst.vhost}: ${opDiff}` });
-  const admin = perms.find((p) => p.user === deps.adminUsername);
+  const admin = (snap.permissions.get(deps.adminUsername) ?? []).find((p) => p.vhost === inst.vhost);
   if (!admin || !samePermissions(admin, FULL)) {
     out.push({ ...at, kind: 'permissions', username: deps.adminUsername, detail: `vhost ${inst.vhost}: administrator ${deps.adminUsername} ${admin ? 'has reduced' : 'lacks'} permissions` });
   }
   return out;
 }
 
-async function userDrift(
-  deps: ReconcileDeps, b: BindingRecord, user: UserInfo, plan: PlanRabbitConfig, vhost: string, at: Partial<Finding>,
-): Promise<Finding[]> {
+function userDrift(
+  deps: ReconcileDeps, snap: Snapshot, user: UserListing, password: string | undefined, plan: PlanRabbitConfig, vhost: string, at: Partial<Finding>,
+): Finding[] {
   const out: Finding[] = [];
   const base = { ...at, fixable: true };
-  const name = b.username;
-  const [full, hash, perms, topics, limits] = await Promise.all([
-    deps.store.getBinding(b.id),
-    deps.rabbit.getUserHash(name),
-    deps.rabbit.listUserPermissions(name),
-    deps.rabbit.listTopicPermissions(vhost, name),
-    deps.rabbit.getUserLimits(name),
-  ]);
-  const password = full?.credentials?.password;
-  if (typeof password === 'string' && hash && passwordMatchesHash(password, hash.passwordHash, hash.hashingAlgorithm) === false) {
+  const name = user.name;
+  if (password !== undefined && user.passwordHash && user.hashingAlgorithm && passwordMatchesHash(password, user.passwordHash, user.hashingAlgorithm) === false) {
     out.push({ ...base, kind: 'credentials', detail: `user ${name}: its password is no longer the one handed to the app` });
   }
   const wantTags = bindingUserTags(plan, deps.deploymentId);
   if (!sameSet(wantTags, user.tags)) out.push({ ...base, kind: 'user_tags', detail: `user ${name}: tags [${user.tags.join(', ')}], plan says [${wantTags.join(', ')}]` });
+  const perms = snap.permissions.get(name) ?? [];
   const here = perms.find((p) => p.vhost === vhost);
   const elsewhere = perms.filter((p) => p.vhost !== vhost).map((p) => p.vhost);
   if (!here || !samePermissions(here, plan.permissions) || elsewhere.length > 0) {
     const what = !here ? 'has no permissions on its vhost' : elsewhere.length > 0 ? `also has permissions on ${elsewhere.join(', ')}` : 'has permissions that differ from the plan';
     out.push({ ...base, kind: 'permissions', detail: `user ${name} ${what}` });
   }
-  const key = (t: { exchange: string; write: string; read: string }) => JSON.stringify([t.exchange, t.write, t.read]);
-  if (!sameSet(plan.topic_permissions.map(key), topics.map(key))) {
+  const key = (t: TopicPermissions) => JSON.stringify([t.exchange, t.write, t.read]);
+  if (!sameSet(plan.topic_permissions.map(key), (snap.topicPermissions.get(topicKey(vhost, name)) ?? []).map(key))) {
     out.push({ ...base, kind: 'topic_permissions', detail: `user ${name}: topic permissions differ from the plan` });
   }
   const wantLimits = planLimits({ 'max-connections': plan.user_limits.max_connections, 'max-channels': plan.user_limits.max_channels });
-  const limitDiff = diffLimits(wantLimits, limits, ['max-connections', 'max-channels']);
+  const limitDiff = diffLimits(wantLimits, snap.userLimits.get(name) ?? {}, ['max-connections', 'max-channels']);
   if (limitDiff) out.push({ ...base, kind: 'user_limits', detail: `user ${name}: ${limitDiff}` });
   return out;
 }
