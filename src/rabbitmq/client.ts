@@ -155,7 +155,7 @@ export class ManagementClient implements RabbitManagement {
   async listUserPermissions(user: string): Promise<Array<{ vhost: string } & Permissions>> {
     const path = `/api/users/${seg(user, 'user')}/permissions`;
     return this.funnel.request({ method: 'GET', path, template: '/api/users/{}/permissions', ok: OK_200_404, read: 'json' }, (r) =>
-      r.status === 404 ? [] : shape.userPermissions(r.json),
+      r.status === 404 ? [] : shape.allPermissions(r.json),
     );
   }
 

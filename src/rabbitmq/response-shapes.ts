@@ -123,18 +123,6 @@ export function allPolicies(v: unknown): Array<{ vhost: string; name: string } &
   return policies(v).map((p, i) => ({ ...p, vhost: vhosts[i]! }));
 }
 
-export function userPermissions(v: unknown): Array<{ vhost: string } & Permissions> {
-  return arr(v, 'permissions').map((p) => {
-    const o = obj(p, 'permission');
-    return {
-      vhost: str(o, 'vhost', 'permission'),
-      configure: str(o, 'configure', 'permission'),
-      write: str(o, 'write', 'permission'),
-      read: str(o, 'read', 'permission'),
-    };
-  });
-}
-
 /** GET /api/{vhost,user}-limits: [{vhost|user: name, value: {limit: n}}], by name. */
 export function allLimits(v: unknown, key: 'vhost' | 'user'): Map<string, Record<string, number>> {
   const out = new Map<string, Record<string, number>>();
