@@ -1,6 +1,8 @@
 // `warren reconcile`: compares the store with RabbitMQ (exit 0 clean, 1 drift, 2 error), --fix
 // repairs, --adopt takes over a Go multitenant broker's instances and bindings. Runs with the
 // server stopped or beside a running one (see docs/reconcile.md).
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { ServiceCatalog } from '../broker/service-catalog.ts';
@@ -14,6 +16,7 @@ import { reconcile } from '../reconcile/reconcile.ts';
 import { reportJson, reportText } from '../reconcile/report-text.ts';
 import { createStore } from '../store/create-store.ts';
 import { loadEncryptionKey } from '../store/encryption-key.ts';
+import { SQLITE_FILE_NAME } from '../store/sqlite-store.ts';
 
 export const RECONCILE_HELP = `Usage: warren reconcile [--config FILE] [--json] [--fix]
        warren reconcile --adopt --plan PLAN [--service SERVICE] [--instance ID ...] [--dry-run] [--json]
@@ -101,6 +104,13 @@ export async function runReconcileCli(opts: ReconcileCliOptions, out: NodeJS.Wri
       return 2;
     }
     throw e;
+  }
+  // Run from the wrong place, it would make a new empty store (a new deployment) and find nothing.
+  const sqliteFile = join(config.data_dir, SQLITE_FILE_NAME);
+  // Adoption is the exception: migrating from the Go broker starts from an empty store.
+  if (config.store.kind === 'sqlite' && !opts.adopt && !existsSync(sqliteFile)) {
+    err.write(`warren reconcile: no store at ${sqliteFile}; run it with the server's configuration (--config, WARREN_DATA_DIR)\n`);
+    return 2;
   }
   const key = loadEncryptionKey({ key: config.encryption_key, dataDir: config.data_dir });
   const store = createStore(config.store.kind === 'postgres' ? config.store : { kind: 'sqlite', dataDir: config.data_dir }, key.key);

@@ -37,8 +37,13 @@ describe('two deployments on one cluster', () => {
     await osb.close();
     await b.stop({ keepData: true });
     b = undefined;
-    // B loses its store: its vhost and user are now orphans, of B.
+    // B loses its store: its vhost and user are now orphans, of B. B starts again on an empty
+    // store, with its deployment id from the configuration.
     rmSync(dirB, { recursive: true, force: true });
+    b = await startWarrenProcess({ dataDir: dirB, env: { WARREN_DEPLOYMENT_ID: idB } });
+    // A is a deployment of its own (its store made by its first start).
+    const a0 = await startWarrenProcess({ dataDir: dirA });
+    await a0.stop({ keepData: true });
 
     const a = await runReconcile(['--fix', '--json'], { WARREN_DATA_DIR: dirA });
     assert.equal(a.code, 0, a.stdout + a.stderr);
