@@ -56,7 +56,8 @@ try {
   await time('store.insertBinding', N, (i) => store.insertBinding(binding(ids[i]!)));
   await time('store.updateBinding (ready + sealed credentials)', N, (i) => store.updateBinding(ids[i]!, { state: 'ready', credentials: creds, updatedAt: at }));
   await time('store.insertOperation', N, (i) => store.insertOperation({
-    id: newOperationId(), resourceType: 'binding', resourceId: ids[i]!, instanceId: 'inst', kind: 'bind', state: 'succeeded', description: null, createdAt: at, updatedAt: at,
+    id: newOperationId(), resourceType: 'binding', resourceId: ids[i]!, instanceId: 'inst', kind: 'bind', state: 'succeeded', description: null,
+    owner: null, leaseUntil: null, intent: null, followupAt: null, createdAt: at, updatedAt: at,
   }));
   await time('store.getBinding (with credentials: decrypt + JSON.parse)', N, (i) => store.getBinding(ids[i]!));
   await time('store.deleteBinding', N, (i) => store.deleteBinding(ids[i]!));

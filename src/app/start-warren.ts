@@ -4,12 +4,15 @@ import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { ClusterProtocols } from '../broker/cluster-protocols.ts';
-import { KeyedRwLock } from '../broker/keyed-rw-lock.ts';
-import { RecentDeletions } from '../broker/recent-deletions.ts';
+import { coordinationFrom } from '../broker/broker-deps.ts';
+import { recoverAbandoned, runDueFollowups } from '../broker/operation-recovery.ts';
+import { catalogProblems, type PolicyProblem } from '../broker/policy-compatibility.ts';
+import { VhostProtection } from '../broker/vhost-protection.ts';
 import { RabbitServiceBroker } from '../broker/rabbitmq-service-broker.ts';
 import { ServiceCatalog } from '../broker/service-catalog.ts';
 import type { WarrenConfig } from '../config/config-types.ts';
 import { BrokerMetrics } from '../observability/broker-metrics.ts';
+import { registerCoordinationMetrics } from '../observability/coordination-metrics.ts';
 import { watchServerErrors } from '../observability/emfile-watch.ts';
 import { registerHealthRoutes } from '../observability/health-routes.ts';
 import { Readiness } from '../observability/readiness.ts';
@@ -20,6 +23,7 @@ import { FINDING_KINDS } from '../reconcile/findings.ts';
 import { PeriodicReconcile } from '../reconcile/periodic.ts';
 import { createStore } from '../store/create-store.ts';
 import { loadEncryptionKey } from '../store/encryption-key.ts';
+import { BackgroundJobs } from './background-jobs.ts';
 
 export interface RunningWarren {
   /** http://host:port of the OSBAPI server. */
@@ -27,7 +31,7 @@ export interface RunningWarren {
   port: number;
   /** This deployment's id (config deployment_id, else the store's). */
   deploymentId: string;
-  /** The periodic drift scan (tests call runOnce()). */
+  /** The drift scan; runs as a background job under the store lease (tests call runOnce()). */
   driftScan: PeriodicReconcile;
   /** Stops accepting, drains in-flight requests, then closes the pool and the store. */
   close(): Promise<void>;
@@ -42,7 +46,7 @@ function managementTls(t: NonNullable<WarrenConfig['rabbitmq']['management_tls']
 }
 
 /** The management client as the app uses it: the broker's interface plus pool stats and close. */
-export type AppManagementClient = RabbitManagement & Pick<ManagementClient, 'stats' | 'close'>;
+export type AppManagementClient = RabbitManagement & Pick<ManagementClient, 'stats' | 'close' | 'nodeHealth' | 'startProbing'>;
 
 export interface StartOverrides {
   /** Wraps the management client (fault injection in tests, e.g. the soak's deliberately leaky client). */
@@ -67,6 +71,8 @@ export async function startWarren(config: WarrenConfig, log: Logger, overrides: 
     connectTimeoutMs: rabbitCfg.pool.connect_timeout_ms,
     headersTimeoutMs: rabbitCfg.pool.headers_timeout_ms,
     bodyTimeoutMs: rabbitCfg.pool.body_timeout_ms,
+    attemptTimeoutMs: rabbitCfg.pool.attempt_timeout_ms,
+    health: { probeIntervalMs: rabbitCfg.health.probe_interval_ms, probeMaxDelayMs: rabbitCfg.health.probe_backoff_max_ms },
     ...(rabbitCfg.management_tls ? { tls: managementTls(rabbitCfg.management_tls) } : {}),
     logger: log.child({ component: 'rabbitmq' }),
     onCall: (e) => metrics?.managementCall(e),
@@ -81,36 +87,42 @@ export async function startWarren(config: WarrenConfig, log: Logger, overrides: 
   metrics = new BrokerMetrics({
     pool: () => rabbit.stats().nodes.map((n) => ({ ...n, node: n.origin })),
     sockets: () => sockets.byPeerAndState(),
+    nodes: () => rabbit.nodeHealth(),
+    counters: () => rabbit.stats().counters,
   });
 
+  // Nothing below waits for RabbitMQ: warren listens at once, learns each node's state from
+  // probes and calls, and discovers the cluster (protocols, version) in the background.
+  rabbit.startProbing();
   const protocols = new ClusterProtocols(
     rabbit,
     Object.fromEntries(Object.entries(rabbitCfg.protocols).map(([k, v]) => [k, v!.port])),
     log,
   );
-  await protocols.start();
+  let policyProblems: PolicyProblem[] = [];
+  protocols.onDiscovered((facts, first) => {
+    const before = policyProblems.length;
+    policyProblems = catalogProblems(config.catalog.services, facts.version);
+    if (!first && policyProblems.length === before) return;
+    for (const p of policyProblems) {
+      log.error({ service: p.service, plan: p.plan, policy: p.policy, key: p.key, rabbitmq_version: facts.version }, p.message);
+    }
+  });
+  void protocols.start();
+  const vhostProtection = new VhostProtection(rabbit, protocols, rabbitCfg.vhost_deletion_protection, log.child({ component: 'broker' }));
 
   const catalog = new ServiceCatalog(config.catalog.services);
+  const coordination = coordinationFrom(config.operations);
   // Stamped on every vhost and user this deployment makes: reconcile touches nothing else.
   const deploymentId = config.deployment_id ?? (await store.deploymentId());
-  const locks = new KeyedRwLock();
-  const broker = new RabbitServiceBroker({
-    rabbit, store, deploymentId, catalog, protocols, rabbitConfig: rabbitCfg, locks, recentlyUnbound: new RecentDeletions(), log: log.child({ component: 'broker' }),
-  });
-  // The periodic drift scan. With several replicas on one PostgreSQL, one of them should run it
-  // (a background-job lease calling driftScan.runOnce()); until then every process runs its own.
-  const driftScan = new PeriodicReconcile(
-    { rabbit, store, catalog, deploymentId, adminUsername: rabbitCfg.administrator.username, locks, log: log.child({ component: 'reconcile' }) },
-    {
-      intervalMs: config.reconcile.interval_s * 1000,
-      fix: config.reconcile.fix,
-      onReport: (counts) => metrics?.driftFound(counts, FINDING_KINDS),
-      onError: () => metrics?.reconcileFailed(),
-    },
-  );
+  const deps = {
+    rabbit, store, deploymentId, catalog, protocols, vhostProtection, rabbitConfig: rabbitCfg, coordination, log: log.child({ component: 'broker' }),
+  };
+  const broker = new RabbitServiceBroker(deps);
 
   const app = await createOsbApiServer({
     broker,
+    requestBudgetMs: config.operations.request_budget_ms,
     credentials: { username: config.auth.username, password: config.auth.password },
     logger: log,
     onAnswered: (op, status, seconds) => metrics?.osbapiAnswered(op, status, seconds),
@@ -124,31 +136,45 @@ export async function startWarren(config: WarrenConfig, log: Logger, overrides: 
     },
   });
   const readiness = new Readiness({
-    rabbit: () => rabbit.overview(),
+    nodes: () => rabbit.nodeHealth(),
+    plans: () => ({ version: protocols.facts()?.version, problems: policyProblems.map((p) => p.message) }),
     store,
     fds: () => sockets.fdUsage(),
     closeWaitToRabbit: () => sockets.closeWaitCount(),
   });
   registerHealthRoutes(app, { metrics, readiness });
 
-  // Finished operations are kept for last_operation (after a delete too), then pruned.
+  // Once per deployment, on whichever replica holds the lease: finish what dead replicas left,
+  // make the late looks that came due, and prune finished operations past their retention.
   const retentionMs = config.operation_retention_hours * 3_600_000;
-  const prune = setInterval(() => {
-    store.pruneOperations(new Date(Date.now() - retentionMs).toISOString()).catch((err: Error) => log.warn({ err: err.message }, 'pruning operations failed'));
-  }, Math.min(retentionMs || 60_000, 600_000));
-  prune.unref();
+  // The drift scan (src/reconcile): report-only unless reconcile.fix.
+  const driftScan = new PeriodicReconcile(
+    { rabbit, store, catalog, deploymentId, adminUsername: rabbitCfg.administrator.username, log: log.child({ component: 'reconcile' }) },
+    {
+      intervalMs: config.reconcile.interval_s * 1000,
+      fix: config.reconcile.fix,
+      onReport: (counts) => metrics?.driftFound(counts, FINDING_KINDS),
+      onError: () => metrics?.reconcileFailed(),
+    },
+  );
+  const jobs = new BackgroundJobs(store, coordination.owner, config.operations.background_lease_ms, log.child({ component: 'jobs' }))
+    .add('recover-operations', config.operations.recovery_interval_ms, () => recoverAbandoned(deps))
+    .add('late-looks', 250, () => runDueFollowups(deps))
+    .add('prune-operations', Math.min(retentionMs || 60_000, 600_000), () =>
+      store.pruneOperations(new Date(Date.now() - retentionMs).toISOString()));
+  if (config.reconcile.interval_s > 0) jobs.add('reconcile', config.reconcile.interval_s * 1000, () => driftScan.runOnce());
+  registerCoordinationMetrics(metrics.registry, { lease: () => jobs.status(), owner: coordination.owner });
 
   try {
     await app.listen({ host: config.listen.host, port: config.listen.port });
   } catch (err) {
-    clearInterval(prune);
     protocols.stop();
     await rabbit.close();
     await store.close();
     throw err;
   }
   watchServerErrors(app.server, log);
-  driftScan.start();
+  jobs.start();
   const port = (app.server.address() as AddressInfo).port;
   const host = config.listen.host.includes(':') ? `[${config.listen.host}]` : config.listen.host;
   // Always said, whatever the log level: operators and scripts wait for this line.
@@ -162,10 +188,10 @@ export async function startWarren(config: WarrenConfig, log: Logger, overrides: 
     driftScan,
     close: () =>
       (closing ??= (async () => {
-        clearInterval(prune);
         protocols.stop();
-        await driftScan.stop();
         await app.close();
+        await jobs.stop();
+        await driftScan.stop();
         await rabbit.close();
         await store.close();
       })()),

@@ -77,12 +77,41 @@ export interface RabbitConfig {
     connect_timeout_ms: number;
     headers_timeout_ms: number;
     body_timeout_ms: number;
+    /** Deadline of one exchange with one node (connect + headers + body); then the next node. */
+    attempt_timeout_ms: number;
   };
+  /** Background probes of the management nodes (GET /api/whoami). */
+  health: {
+    /** An up node with no traffic for this long is probed. */
+    probe_interval_ms: number;
+    /** Longest wait between probes of a node that is down (backoff from 500 ms). */
+    probe_backoff_max_ms: number;
+  };
+  /** Protect warren's vhosts against deletion by others where the cluster can (RabbitMQ 4.1+). */
+  vhost_deletion_protection: boolean;
   /** How long unbind waits for RabbitMQ to report zero connections for the deleted user. */
   unbind_confirm_timeout_ms: number;
 }
 
 export type StoreConfig = { kind: 'sqlite' } | { kind: 'postgres'; url: string };
+
+/** Budgets and leases of operations (see docs/replicas.md). */
+export interface OperationsConfig {
+  /** Every OSBAPI request answers within this (platforms give up after 60 s). */
+  request_budget_ms: number;
+  /** Work that went asynchronous (202), or is finished for a dead replica, gets this long. */
+  async_budget_ms: number;
+  /** An operation's lease: a dead replica's work is taken over this long after its last renewal. */
+  lease_ms: number;
+  /** How long a request waits for a conflicting operation before 422 ConcurrencyError. */
+  busy_wait_ms: number;
+  /** Kept from a synchronous request's budget to undo a failed create before answering. */
+  rollback_reserve_ms: number;
+  /** How often the background jobs look for abandoned operations and due follow-ups. */
+  recovery_interval_ms: number;
+  /** The lease one replica holds to run the background jobs. */
+  background_lease_ms: number;
+}
 
 export interface WarrenConfig {
   listen: { host: string; port: number };
@@ -94,6 +123,7 @@ export interface WarrenConfig {
   encryption_key?: string;
   /** How long finished operations are kept for last_operation (e.g. after a delete). */
   operation_retention_hours: number;
+  operations: OperationsConfig;
   rabbitmq: RabbitConfig;
   catalog: { services: ServiceConfig[] };
   /** This deployment's id on RabbitMQ objects; default: generated once into the store. */

@@ -3,6 +3,7 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { basicAuthChecker } from './basic-auth.ts';
+import { budgetedBroker } from './budgeted-broker.ts';
 import { isSupportedApiVersion, parseOriginatingIdentity } from './broker-headers.ts';
 import { BrokerError } from './errors.ts';
 import { ID_RULE } from './request-schemas.ts';
@@ -32,6 +33,8 @@ export interface OsbApiOptions {
   broker: ServiceBroker;
   credentials: { username: string; password: string };
   logger: Logger;
+  /** Every request answers within this (default 25 s); see budgeted-broker.ts. */
+  requestBudgetMs?: number;
   /** Largest request body accepted; larger ones get 413. */
   bodyLimit?: number;
   /** Called once per answered OSBAPI request, for metrics. */
@@ -114,7 +117,11 @@ export async function createOsbApiServer(opts: OsbApiOptions): Promise<FastifyIn
   });
 
   app.setErrorHandler((err: FastifyError | BrokerError, request, reply) => {
-    if (err instanceof BrokerError) return sendError(reply, err);
+    if (err instanceof BrokerError) {
+      // Every 5xx is logged with its cause (messages never carry secrets) and counted by status.
+      if (err.status >= 500) request.log.warn({ operation: request.routeOptions.config.operation, status: err.status, code: err.code, cause: err.message }, 'answered with a server error');
+      return sendError(reply, err);
+    }
     if (err.validation) return sendError(reply, new BrokerError(400, 'BadRequest', err.message));
     const status = err.statusCode ?? 500;
     if (status === 413) return sendError(reply, new BrokerError(413, 'PayloadTooLarge', `request body is larger than ${app.initialConfig.bodyLimit} bytes`));
@@ -128,13 +135,14 @@ export async function createOsbApiServer(opts: OsbApiOptions): Promise<FastifyIn
     sendError(reply, new BrokerError(404, 'NotFound', `no such endpoint: ${request.method} ${request.url.split('?')[0]}`)),
   );
 
-  // Once closing, tell keep-alive clients to go away, so draining does not wait on idle sockets.
+  // Once closing (a rolling restart), requests already on their way over a kept-alive socket are
+  // still served, but every answer says `Connection: close`, so the platform's next request opens
+  // a new connection, which the load balancer sends to another replica. Idle sockets are closed.
   let closing = false;
   app.addHook('preClose', async () => {
     closing = true;
   });
-  app.addHook('onRequest', async (request, reply) => {
-    if (closing) return sendError(reply, new BrokerError(503, 'ServiceUnavailable', 'the broker is shutting down; retry'));
+  app.addHook('onRequest', async (request) => {
     // Some platforms send bodies without (or with an empty) content type: read them as JSON.
     if (!request.headers['content-type']) request.headers['content-type'] = 'application/json';
   });
@@ -146,6 +154,7 @@ export async function createOsbApiServer(opts: OsbApiOptions): Promise<FastifyIn
   // Past the cap, Node drops new connections at accept (the 'drop' event), before any parsing.
   app.server.maxConnections = limits.maxConnections;
 
+  const broker = budgetedBroker(opts.broker, opts.requestBudgetMs ?? 25_000);
   const authorized = basicAuthChecker(opts.credentials.username, opts.credentials.password);
 
   await app.register(
@@ -179,9 +188,9 @@ export async function createOsbApiServer(opts: OsbApiOptions): Promise<FastifyIn
           onAnswered(request.routeOptions.config.operation ?? 'unknown', reply.statusCode, reply.elapsedTime / 1000);
         });
       }
-      registerCatalogRoute(v2, opts.broker);
-      registerInstanceRoutes(v2, opts.broker);
-      registerBindingRoutes(v2, opts.broker);
+      registerCatalogRoute(v2, broker);
+      registerInstanceRoutes(v2, broker);
+      registerBindingRoutes(v2, broker);
     },
     { prefix: '/v2' },
   );

@@ -77,8 +77,15 @@ export interface RabbitManagement {
   listVhosts(): Promise<VhostInfo[]>;
   /** PUT /api/vhosts/{vhost}: 'created' on 201, 'existed' on 204. */
   putVhost(vhost: string, opts?: { description?: string; tags?: string[]; defaultQueueType?: string }): Promise<Created>;
-  /** false when the vhost did not exist (404). */
+  /** false when the vhost did not exist (404). A protected vhost (4.1+) answers 412: a ManagementError. */
   deleteVhost(vhost: string): Promise<boolean>;
+  /**
+   * POST /api/vhosts/{vhost}/deletion/protection (RabbitMQ 4.1+): the vhost cannot be deleted
+   * until the protection is lifted. false on 404/405: no such vhost, or a RabbitMQ before 4.1.
+   */
+  protectVhostFromDeletion(vhost: string): Promise<boolean>;
+  /** DELETE /api/vhosts/{vhost}/deletion/protection. false on 404/405 (as above). */
+  unprotectVhostFromDeletion(vhost: string): Promise<boolean>;
 
   getUser(user: string): Promise<UserInfo | null>;
   /** Every user of the cluster: names, tags and password hashes (GET /api/users, those columns). */

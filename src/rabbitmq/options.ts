@@ -2,16 +2,27 @@
 // credential-free origins plus a pre-built Authorization header.
 import type { ConnectionOptions as TlsOptions } from 'node:tls';
 
-/** pino-compatible: a pino Logger fits; only debug/warn are used. */
+/** pino-compatible: a pino Logger fits; only debug/info/warn are used. */
 export interface LoggerLike {
   debug(obj: object, msg?: string): void;
+  info?(obj: object, msg?: string): void;
   warn(obj: object, msg?: string): void;
   isLevelEnabled?(level: string): boolean;
 }
 
 /** One HTTP exchange with one node (a call that fails over produces several). */
+/** How one exchange ended, for metrics: answered (accepted or not), or why it did not. */
+export type AttemptOutcome =
+  | 'ok' // an accepted status
+  | 'error_status' // an answer the call does not accept (4xx, 500)
+  | 'unavailable_status' // 502/503/504: the node cannot serve now
+  | 'timeout' // the attempt's own deadline passed (a stalled node)
+  | 'deadline' // the request's budget ran out
+  | 'aborted' // the caller's signal
+  | 'transport'; // refused, reset, garbage, cut body, ...
+
 export interface CallEvent {
-  method: 'GET' | 'PUT' | 'DELETE';
+  method: 'GET' | 'PUT' | 'POST' | 'DELETE';
   /** Path with names replaced by {}, e.g. '/api/users/{}': low cardinality, for metric labels. */
   pathTemplate: string;
   /** HTTP status; undefined when the exchange failed in transport. */
@@ -21,8 +32,9 @@ export interface CallEvent {
   durationMs: number;
   /** Node origin without credentials. */
   node: string;
-  /** 1 for the first exchange of a call, 2+ for failovers and retries. */
+  /** 1 for the first exchange of a call, 2+ for failovers and retries; 0 for a health probe. */
   attempt: number;
+  outcome: AttemptOutcome;
 }
 
 export interface RetryOptions {
@@ -31,8 +43,20 @@ export interface RetryOptions {
   /** Backoff between rounds: base * 2^(round-1), capped, with jitter. Defaults 50 ms / 1000 ms. */
   baseDelayMs?: number;
   maxDelayMs?: number;
-  /** No new attempt starts after this much time since the call began. Default 30 s. */
+  /**
+   * No new attempt starts after this much time since the call began. Default 30 s. Applies
+   * to calls made outside any request budget (src/deadline); inside one, the budget rules.
+   */
   budgetMs?: number;
+}
+
+export interface HealthOptions {
+  /** A node that is up but had no exchange for this long is probed. Default 15 s. */
+  probeIntervalMs?: number;
+  /** First probe of a suspect or down node, doubled per failed probe. Default 500 ms. */
+  probeMinDelayMs?: number;
+  /** Longest wait between probes of a failing node. Default 10 s. */
+  probeMaxDelayMs?: number;
 }
 
 export interface ManagementClientOptions {
@@ -54,6 +78,12 @@ export interface ManagementClientOptions {
   headersTimeoutMs?: number;
   /** Max gap between body chunks. Default 15 s. */
   bodyTimeoutMs?: number;
+  /**
+   * Deadline of one exchange with one node: connect, headers and body together. A node that
+   * does not answer within it is marked down and the call moves on. Default 5 s.
+   */
+  attemptTimeoutMs?: number;
+  health?: HealthOptions;
   /** Bound on a response body read for a caller. Default 8 MiB. */
   maxBodyBytes?: number;
   /** Bound on an error body read to extract error/reason. Default 64 KiB. */
@@ -74,6 +104,10 @@ export interface ResolvedOptions {
   connectTimeoutMs: number;
   headersTimeoutMs: number;
   bodyTimeoutMs: number;
+  attemptTimeoutMs: number;
+  probeIntervalMs: number;
+  probeMinDelayMs: number;
+  probeMaxDelayMs: number;
   maxBodyBytes: number;
   maxErrorBodyBytes: number;
   maxRounds: number;
@@ -89,6 +123,10 @@ export const DEFAULTS: ResolvedOptions = {
   connectTimeoutMs: 3_000,
   headersTimeoutMs: 15_000,
   bodyTimeoutMs: 15_000,
+  attemptTimeoutMs: 5_000,
+  probeIntervalMs: 15_000,
+  probeMinDelayMs: 500,
+  probeMaxDelayMs: 10_000,
   maxBodyBytes: 8 * 1024 * 1024,
   maxErrorBodyBytes: 64 * 1024,
   maxRounds: 3,
@@ -105,6 +143,10 @@ export function resolveOptions(o: ManagementClientOptions): ResolvedOptions {
     connectTimeoutMs: o.connectTimeoutMs ?? DEFAULTS.connectTimeoutMs,
     headersTimeoutMs: o.headersTimeoutMs ?? DEFAULTS.headersTimeoutMs,
     bodyTimeoutMs: o.bodyTimeoutMs ?? DEFAULTS.bodyTimeoutMs,
+    attemptTimeoutMs: o.attemptTimeoutMs ?? DEFAULTS.attemptTimeoutMs,
+    probeIntervalMs: o.health?.probeIntervalMs ?? DEFAULTS.probeIntervalMs,
+    probeMinDelayMs: o.health?.probeMinDelayMs ?? DEFAULTS.probeMinDelayMs,
+    probeMaxDelayMs: o.health?.probeMaxDelayMs ?? DEFAULTS.probeMaxDelayMs,
     maxBodyBytes: o.maxBodyBytes ?? DEFAULTS.maxBodyBytes,
     maxErrorBodyBytes: o.maxErrorBodyBytes ?? DEFAULTS.maxErrorBodyBytes,
     maxRounds: o.retry?.maxRounds ?? DEFAULTS.maxRounds,
@@ -116,6 +158,7 @@ export function resolveOptions(o: ManagementClientOptions): ResolvedOptions {
   for (const [k, v] of Object.entries(r)) {
     if (!Number.isFinite(v) || v < 0) throw new RangeError(`management client option ${k} must be a finite number >= 0`);
   }
+  if (r.attemptTimeoutMs < 1) throw new RangeError('management client option attemptTimeoutMs must be >= 1');
   if (r.connectionsPerNode < 1 || r.maxRounds < 1) throw new RangeError('connectionsPerNode and retry.maxRounds must be >= 1');
   return r;
 }

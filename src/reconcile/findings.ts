@@ -2,7 +2,6 @@
 // RabbitMQ. Kinds are stable names (metrics labels, --json output, documentation).
 import type { Logger } from 'pino';
 import type { ServiceCatalog } from '../broker/service-catalog.ts';
-import type { KeyedRwLock } from '../broker/keyed-rw-lock.ts';
 import type { RabbitManagement } from '../rabbitmq/management-api.ts';
 import type { Store } from '../store/store.ts';
 
@@ -44,12 +43,4 @@ export interface ReconcileDeps {
   /** The administrator account warren uses: it holds full permissions on every instance's vhost. */
   adminUsername: string;
   log: Logger;
-  /**
-   * Inside the server: the broker's in-process locks, so a repair never interleaves with an
-   * OSBAPI operation on the same instance. The CLI (another process) has none.
-   */
-  locks?: KeyedRwLock;
 }
-
-/** The broker's lock key of an instance (instance-operations.ts, binding-operations.ts). */
-export const instanceLockKey = (instanceId: string) => `i:${instanceId}`;

@@ -7,7 +7,7 @@ import {
   applyTopicPermissions, applyUserLimits, applyUserPlan, applyVhostPlan, bindingUserTags, deploymentOfUser, ownsVhost, parseVhostMarker, vhostMarker,
 } from '../broker/plan-in-rabbitmq.ts';
 import type { BindingRecord, InstanceRecord } from '../store/store.ts';
-import { instanceLockKey, type Finding, type ReconcileDeps } from './findings.ts';
+import type { Finding, ReconcileDeps } from './findings.ts';
 
 export interface RepairOutcome {
   finding: Finding;
@@ -20,7 +20,7 @@ const FULL = { configure: '.*', write: '.*', read: '.*' };
 
 export async function repair(deps: ReconcileDeps, findings: Finding[]): Promise<RepairOutcome[]> {
   const outcomes: RepairOutcome[] = [];
-  // Orphans first, each on its own; then each instance's findings together, under its lock.
+  // Orphans first, each on its own; then each instance's findings together.
   for (const f of findings.filter((x) => x.kind === 'orphan_vhost' || x.kind === 'orphan_user')) {
     outcomes.push(await attempt(f, () => removeOrphan(deps, f)));
   }
@@ -33,10 +33,7 @@ export async function repair(deps: ReconcileDeps, findings: Finding[]): Promise<
     }
     byInstance.set(f.instanceId, [...(byInstance.get(f.instanceId) ?? []), f]);
   }
-  for (const [instanceId, list] of byInstance) {
-    const run = () => repairInstance(deps, instanceId, list);
-    outcomes.push(...(await (deps.locks ? deps.locks.with(instanceLockKey(instanceId), true, run) : run())));
-  }
+  for (const [instanceId, list] of byInstance) outcomes.push(...(await repairInstance(deps, instanceId, list)));
   return outcomes;
 }
 
@@ -68,7 +65,8 @@ async function removeOrphan(deps: ReconcileDeps, f: Finding): Promise<void> {
 }
 
 async function repairInstance(deps: ReconcileDeps, instanceId: string, findings: Finding[]): Promise<RepairOutcome[]> {
-  // The record again, under the lock: an operation may have finished or started meanwhile.
+  // The record again: an operation may have started or finished since the scan (it sets the
+  // instance's state first), and then the instance is its business, not ours.
   const inst = await deps.store.getInstance(instanceId);
   const ref = inst ? deps.catalog.plan(inst.serviceId, inst.planId) : undefined;
   if (!inst || inst.state !== 'ready' || !ref) {

@@ -40,8 +40,10 @@ describe('health, readiness and metrics', () => {
     const ready = await osb.call('GET', '/ready', { auth: null, version: null });
     assert.equal(ready.status, 200, ready.text);
     assert.equal(ready.body.ready, true);
-    assert.deepEqual(Object.keys(ready.body.checks).sort(), ['close_wait_to_rabbitmq', 'file_descriptors', 'rabbitmq', 'store']);
+    assert.deepEqual(Object.keys(ready.body.checks).sort(), ['close_wait_to_rabbitmq', 'file_descriptors', 'plan_policies', 'rabbitmq', 'store']);
     assert.match(ready.body.checks.file_descriptors.detail, /^\d+ of \d+ open/);
+    assert.match(ready.body.checks.rabbitmq.detail, /^1 of 1 management node\(s\) up/);
+    assert.deepEqual(ready.body.nodes.map((n: { node: string; state: string }) => [n.node, n.state]), [['http://127.0.0.1:15672', 'up']]);
   });
 
   it('/metrics has fds, OSBAPI operations, management calls, the pool and sockets to RabbitMQ', async () => {
@@ -66,6 +68,11 @@ describe('health, readiness and metrics', () => {
     assert.ok((metricValue(text, 'warren_rabbitmq_management_calls_total', { method: 'PUT', path: '/api/users/{}', code: '201' }) ?? 0) >= 1, 'management calls');
     assert.ok((metricValue(text, 'warren_rabbitmq_pool_connections', { kind: 'connected' }) ?? 0) >= 1, 'pool connected');
     assert.ok((metricValue(text, 'warren_rabbitmq_sockets', { peer: '127.0.0.1:15672', state: 'ESTABLISHED' }) ?? 0) >= 1, 'sockets to RabbitMQ by state');
+    assert.equal(metricValue(text, 'warren_rabbitmq_node_up', { node: 'http://127.0.0.1:15672' }), 1, 'node up gauge');
+    assert.equal(metricValue(text, 'warren_rabbitmq_node_state', { node: 'http://127.0.0.1:15672', state: 'up' }), 1, 'node state gauge');
+    assert.ok((metricValue(text, 'warren_rabbitmq_attempt_duration_seconds_count', { outcome: 'ok' }) ?? 0) >= 3, 'attempt durations by outcome');
+    assert.equal(metricValue(text, 'warren_rabbitmq_failovers_total'), 0, 'failovers');
+    assert.equal(metricValue(text, 'warren_rabbitmq_deadline_exceeded_total'), 0, 'deadline exceeded');
     assert.ok(!text.includes(bound.body.credentials.password), 'no secret in metrics');
     assert.ok(!text.includes(warren.password), 'no broker password in metrics');
   });
@@ -91,10 +98,14 @@ describe('readiness when RabbitMQ cannot be reached', () => {
     const osb = new OsbClient({ url: warren.url, username: warren.username, password: warren.password });
     try {
       assert.equal((await osb.call('GET', '/health')).status, 200);
+      const t0 = Date.now();
       const ready = await osb.call('GET', '/ready');
+      assert.ok(Date.now() - t0 < 1000, `/ready took ${Date.now() - t0} ms`);
       assert.equal(ready.status, 503, ready.text);
       assert.equal(ready.body.ready, false);
       assert.equal(ready.body.checks.rabbitmq.ok, false);
+      assert.match(ready.body.checks.rabbitmq.detail, /no RabbitMQ management node is up: 0 of 1 .* down \(ECONNREFUSED\)/);
+      assert.equal(ready.body.nodes[0].state, 'down');
       assert.equal(ready.body.checks.store.ok, true);
       assert.doesNotMatch(ready.text, /guest:guest/);
       // The catalog does not need RabbitMQ; a provision does, and says so in the protocol's shape.

@@ -6,10 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { pino } from 'pino';
+import { coordinationFrom } from '../../src/broker/broker-deps.ts';
 import { ClusterProtocols } from '../../src/broker/cluster-protocols.ts';
-import { KeyedRwLock } from '../../src/broker/keyed-rw-lock.ts';
 import { RabbitServiceBroker } from '../../src/broker/rabbitmq-service-broker.ts';
-import { RecentDeletions } from '../../src/broker/recent-deletions.ts';
 import { ServiceCatalog } from '../../src/broker/service-catalog.ts';
 import { loadConfig } from '../../src/config/load-config.ts';
 import { createOsbApiServer, type FastifyInstance } from '../../src/osbapi/osbapi-server.ts';
@@ -61,9 +60,9 @@ export async function buildFuzzTarget(): Promise<FuzzTarget> {
   const protocols = new ClusterProtocols(rabbit, { amqp: 5672 }, log);
   const broker = new RabbitServiceBroker({
     rabbit, store, deploymentId: await store.deploymentId(), catalog: new ServiceCatalog(config.catalog.services), protocols,
-    rabbitConfig: config.rabbitmq, locks: new KeyedRwLock(), recentlyUnbound: new RecentDeletions(), log,
+    rabbitConfig: config.rabbitmq, coordination: coordinationFrom(config.operations), log,
   });
-  const app = await createOsbApiServer({ broker, credentials: { username: USER, password: PASS }, logger: log });
+  const app = await createOsbApiServer({ broker, credentials: { username: USER, password: PASS }, logger: log, requestBudgetMs: config.operations.request_budget_ms });
   await app.ready();
   const seed = { instance: `${prefix}seed`, binding: `${prefix}seed-b` };
   const ctx = { acceptsIncomplete: false };

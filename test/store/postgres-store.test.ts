@@ -9,6 +9,7 @@ import { PostgresStore } from '../../src/store/postgres-store.ts';
 import { redactConnectionString } from '../../src/store/postgres-url.ts';
 import { bindingRecord, instanceRecord } from './fixtures.ts';
 import { POSTGRES_MIGRATIONS } from '../../src/store/postgres-schema.ts';
+import { coordinationContract } from './coordination-contract.ts';
 import { storeContract } from './store-contract.ts';
 
 const BASE_URL = process.env['WARREN_TEST_PG_URL'] || 'postgres://postgres@127.0.0.1:5432/warren_test';
@@ -68,6 +69,10 @@ describe('PostgresStore', { skip }, () => {
     await store.open();
     return store;
   };
+
+  describe('coordination', () => {
+    coordinationContract({ openStore: (key) => openStore(key), rawBindingRow: async () => '' });
+  });
 
   describe('contract', () => {
     storeContract({

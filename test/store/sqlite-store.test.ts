@@ -10,6 +10,7 @@ import Database from 'better-sqlite3';
 import { SQLITE_FILE_NAME, SqliteStore } from '../../src/store/sqlite-store.ts';
 import { bindingRecord, instanceRecord, passwordOf } from './fixtures.ts';
 import { SQLITE_MIGRATIONS } from '../../src/store/sqlite-schema.ts';
+import { coordinationContract } from './coordination-contract.ts';
 import { storeContract } from './store-contract.ts';
 
 describe('SqliteStore', () => {
@@ -26,6 +27,10 @@ describe('SqliteStore', () => {
     await store.open();
     return store;
   };
+
+  describe('coordination', () => {
+    coordinationContract({ openStore, rawBindingRow: async () => '' });
+  });
 
   describe('contract', () => {
     storeContract({
