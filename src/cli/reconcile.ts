@@ -16,7 +16,7 @@ import { reconcile } from '../reconcile/reconcile.ts';
 import { reportJson, reportText } from '../reconcile/report-text.ts';
 import { createStore } from '../store/create-store.ts';
 import { loadEncryptionKey } from '../store/encryption-key.ts';
-import { SQLITE_FILE_NAME } from '../store/sqlite-store.ts';
+import { SQLITE_FILE_NAME, SqliteStore } from '../store/sqlite-store.ts';
 
 export const RECONCILE_HELP = `Usage: warren reconcile [--config FILE] [--json] [--fix]
        warren reconcile --adopt --plan PLAN [--service SERVICE] [--instance ID ...] [--dry-run] [--json]
@@ -113,7 +113,9 @@ export async function runReconcileCli(opts: ReconcileCliOptions, out: NodeJS.Wri
     return 2;
   }
   const key = loadEncryptionKey({ key: config.encryption_key, dataDir: config.data_dir });
-  const store = createStore(config.store.kind === 'postgres' ? config.store : { kind: 'sqlite', dataDir: config.data_dir }, key.key);
+  // Not a server: it serves no OSBAPI request, so it does not take the SQLite data dir's server
+  // lock and runs beside a running warren (WAL: one writer, many readers; writes wait 5 s).
+  const store = config.store.kind === 'postgres' ? createStore(config.store, key.key) : new SqliteStore({ dataDir: config.data_dir, key: key.key, exclusive: false });
   const rabbit = createManagementClient({
     urls: config.rabbitmq.management_urls,
     username: config.rabbitmq.administrator.username,
@@ -141,8 +143,7 @@ export async function runReconcileCli(opts: ReconcileCliOptions, out: NodeJS.Wri
     return report.findings.length === 0 ? 0 : 1;
   } catch (e) {
     if ((e as { code?: unknown }).code === 'SQLITE_BUSY') {
-      // A server that holds the SQLite file for itself: its periodic reconcile covers the store.
-      err.write('warren reconcile: the SQLite store is held by a running warren; stop it to run reconcile here, or rely on its periodic reconcile (reconcile.interval_s, reconcile.fix)\n');
+      err.write('warren reconcile: the SQLite store stayed busy for 5 s (a running warren writing); run it again\n');
       return 2;
     }
     err.write(`warren reconcile: ${(e as Error).message}\n`);

@@ -64,7 +64,8 @@ export class ManagementClient implements RabbitManagement {
   async listVhosts(): Promise<VhostInfo[]> {
     const path = '/api/vhosts?columns=name,description,tags';
     return this.funnel.request({ method: 'GET', path, template: '/api/vhosts', ok: OK_200, read: 'json' }, (r) =>
-      shape.arr(r.json, 'vhosts').map((v) => shape.vhost(v)),
+      // A vhost being deleted at that moment can be listed without its name (seen on 3.10): skip it.
+      shape.arr(r.json, 'vhosts').filter(shape.named).map((v) => shape.vhost(v)),
     );
   }
 
@@ -114,7 +115,7 @@ export class ManagementClient implements RabbitManagement {
   async listUsers(): Promise<UserListing[]> {
     const path = '/api/users?columns=name,tags,password_hash,hashing_algorithm';
     return this.funnel.request({ method: 'GET', path, template: '/api/users', ok: OK_200, read: 'json' }, (r) =>
-      shape.arr(r.json, 'users').map((u) => shape.userListing(u)),
+      shape.arr(r.json, 'users').filter(shape.named).map((u) => shape.userListing(u)),
     );
   }
 

@@ -27,6 +27,9 @@ export function tags(v: unknown): string[] {
   return [];
 }
 
+/** Listing entries with a string name (others are objects vanishing as the listing is made). */
+export const named = (v: unknown): boolean => typeof (v as { name?: unknown } | null)?.name === 'string';
+
 export function overview(v: unknown): Overview {
   const o = obj(v, 'overview');
   const listeners: Listener[] = arr(o.listeners ?? [], 'overview.listeners').map((l) => {

@@ -102,6 +102,17 @@ async function repairInstance(deps: ReconcileDeps, instanceId: string, findings:
     const outcome = await attempt(mine[0] ?? findings[0]!, () => repairUser(deps, inst, b, plan, new Set(mine.map((f) => f.kind))));
     for (const f of mine) outcomes.push({ ...outcome, finding: f });
   }
+  // Beside a running server an operation may have started on this instance while we repaired it
+  // (its first step sets the state or the plan): what we made for a deprovision goes again, and
+  // what we re-applied for an update is compared again by the next pass.
+  const after = await deps.store.getInstance(inst.id);
+  if (!after || after.state === 'deprovisioning') {
+    if (vhostKinds.has('missing_vhost')) await deps.rabbit.deleteVhost(inst.vhost).catch(() => undefined);
+    return outcomes.map((o) => ({ ...o, repaired: false, error: 'the instance is being deleted; left to the deprovision' }));
+  }
+  if (after.updatedAt !== inst.updatedAt || after.planId !== inst.planId) {
+    return outcomes.map((o) => ({ ...o, repaired: false, error: 'the instance changed during the repair; the next pass compares it again' }));
+  }
   for (const f of outcomes) {
     if (f.repaired) deps.log.warn({ reconcile: 'repaired', kind: f.finding.kind, instance_id: inst.id, vhost: f.finding.vhost, username: f.finding.username }, 'reconcile repaired drift');
   }
@@ -130,6 +141,13 @@ async function repairUser(deps: ReconcileDeps, inst: InstanceRecord, b: BindingR
   if (typeof password === 'string') {
     // The stored password: the credentials the app holds work again.
     await applyUserPlan(deps.rabbit, inst.vhost, { username: b.username, password, deploymentId: deps.deploymentId }, plan);
+    // An unbind may have begun meanwhile (it marks the binding first): its credentials must not
+    // come back to life, so the user made again goes again.
+    const now = await deps.store.getBinding(b.id, { withCredentials: false });
+    if (now?.state !== 'ready') {
+      await deps.rabbit.deleteUser(b.username);
+      throw new Error(`binding ${b.id} is being deleted; its user was not kept`);
+    }
     return;
   }
   // Adopted without credentials: the user's password stays whatever it is (its hash is kept).
