@@ -1,14 +1,14 @@
 // `warren serve`: load and check the configuration, start, and stop cleanly on SIGTERM/SIGINT
 // (in-flight requests finish, then the pool and the store close, exit 0).
-import { startWarren, type StartOverrides } from '../app/start-warren.ts';
+import { type RunningWarren, type StartOverrides, startWarren } from '../app/start-warren.ts';
 import { resolveBrokerPassword } from '../config/broker-password.ts';
 import { ConfigError } from '../config/config-error.ts';
 import { loadConfig } from '../config/load-config.ts';
 import { createLogger } from '../observability/logger.ts';
 
 export async function serve(opts: { configFile?: string; overrides?: StartOverrides }): Promise<number> {
-  let config;
-  let password;
+  let config: ReturnType<typeof loadConfig>;
+  let password: ReturnType<typeof resolveBrokerPassword>;
   try {
     config = loadConfig({ file: opts.configFile });
     password = resolveBrokerPassword(config.auth.password, config.data_dir);
@@ -23,7 +23,7 @@ export async function serve(opts: { configFile?: string; overrides?: StartOverri
   if (password.file) log.info({ file: password.file, username: config.auth.username }, 'no broker password configured: using the one stored in this file');
   const fullConfig = { ...config, auth: { username: config.auth.username, password: password.password } };
 
-  let running;
+  let running: RunningWarren;
   try {
     running = await startWarren(fullConfig, log, opts.overrides);
   } catch (err) {

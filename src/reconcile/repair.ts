@@ -69,7 +69,7 @@ async function repairInstance(deps: ReconcileDeps, instanceId: string, findings:
   // instance's state first), and then the instance is its business, not ours.
   const inst = await deps.store.getInstance(instanceId);
   const ref = inst ? deps.catalog.plan(inst.serviceId, inst.planId) : undefined;
-  if (!inst || inst.state !== 'ready' || !ref) {
+  if (inst?.state !== 'ready' || !ref) {
     return findings.map((finding) => ({ finding, repaired: false, error: 'the instance changed since the scan; run reconcile again' }));
   }
   const plan = ref.plan.rabbitmq;

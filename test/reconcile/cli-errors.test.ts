@@ -23,10 +23,10 @@ describe('warren reconcile errors', () => {
   it('rejects unknown options and --adopt without --plan', async () => {
     const bad = await runReconcile(['--frobnicate'], { WARREN_DATA_DIR: dir });
     assert.equal(bad.code, 2);
-    assert.match(bad.stderr, /Unknown option '--frobnicate'/);
+    assert.match(bad.stderr, /warren reconcile: unknown option --frobnicate/);
     const adopt = await runReconcile(['--adopt'], { WARREN_DATA_DIR: dir });
     assert.equal(adopt.code, 2);
-    assert.match(adopt.stderr, /--plan is required/);
+    assert.match(adopt.stderr, /--adopt needs --plan/);
   });
 
   it('exits 2 when RabbitMQ does not answer, without credentials in the message', async () => {

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { deploymentOfUser, deploymentTag, ownsVhost, parseVhostMarker, vhostMarker } from '../../src/broker/plan-in-rabbitmq.ts';
-import { parseReconcileArgs } from '../../src/cli/reconcile.ts';
+import { parseCli } from '../../src/cli/parse-cli.ts';
 import { passwordMatchesHash } from '../../src/reconcile/password-check.ts';
 
 describe('ownership marks', () => {
@@ -45,13 +45,23 @@ describe('password check against the stored hash', () => {
 
 describe('warren reconcile options', () => {
   it('parses flags and repeated --instance', () => {
-    const o = parseReconcileArgs(['--adopt', '--plan', 'small', '--instance', 'a', '--instance', 'b', '--dry-run', '--json']);
-    assert.deepEqual({ ...o }, { json: true, fix: false, adopt: true, plan: 'small', instances: ['a', 'b'], dryRun: true, help: false });
-    assert.equal(parseReconcileArgs(['--config', 'f.yml', '--fix']).configFile, 'f.yml');
+    assert.deepEqual(parseCli(['reconcile', '--adopt', '--plan', 'small', '--instance', 'a', '--instance', 'b', '--dry-run', '--json']), {
+      kind: 'run', name: 'reconcile', args: { json: true, fix: false, adopt: true, plan: 'small', instances: ['a', 'b'], dryRun: true },
+    });
+    assert.deepEqual(parseCli(['reconcile', '--config', 'f.yml', '--fix']), {
+      kind: 'run', name: 'reconcile', args: { configFile: 'f.yml', json: false, fix: true, adopt: false, instances: [], dryRun: false },
+    });
   });
-  it('rejects unknown options and missing values', () => {
-    assert.throws(() => parseReconcileArgs(['--fxi']), /Unknown option '--fxi'/);
-    assert.throws(() => parseReconcileArgs(['--plan']), /argument missing/);
-    assert.throws(() => parseReconcileArgs(['extra']), /positional/);
+  it('rejects unknown options, missing values and options that do not go together', () => {
+    const message = (argv: string[]) => {
+      const c = parseCli(['reconcile', ...argv]);
+      return c.kind === 'usage-error' ? c.message : `not an error: ${JSON.stringify(c)}`;
+    };
+    assert.equal(message(['--fxi']), 'warren reconcile: unknown option --fxi (did you mean --fix?)');
+    assert.equal(message(['--adopt', '--plan']), 'warren reconcile: --plan needs a value');
+    assert.match(message(['--adopt']), /--adopt needs --plan/);
+    assert.match(message(['--adopt', '--plan', 'small', '--fix']), /separate runs/);
+    assert.match(message(['--instance', 'x']), /go with --adopt/);
+    assert.equal(message(['extra']), 'warren reconcile: unexpected argument "extra"');
   });
 });
