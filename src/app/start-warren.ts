@@ -162,7 +162,15 @@ export async function startWarren(config: WarrenConfig, log: Logger, overrides: 
     .add('late-looks', 250, () => runDueFollowups(deps))
     .add('prune-operations', Math.min(retentionMs || 60_000, 600_000), () =>
       store.pruneOperations(new Date(Date.now() - retentionMs).toISOString()));
-  if (config.reconcile.interval_s > 0) jobs.add('reconcile', config.reconcile.interval_s * 1000, () => driftScan.runOnce());
+  if (config.reconcile.interval_s > 0) {
+    // The first pass comes one interval after the start, not during it: a scan lists the whole
+    // cluster, and a start must answer the platform at once.
+    let started = false;
+    jobs.add('reconcile', config.reconcile.interval_s * 1000, async () => {
+      if (started) await driftScan.runOnce();
+      started = true;
+    });
+  }
   registerCoordinationMetrics(metrics.registry, { lease: () => jobs.status(), owner: coordination.owner });
 
   try {
