@@ -1,6 +1,5 @@
 // The composition root: configuration in, a listening broker out. Wires the store, the
 // management client, the broker, the OSBAPI server and the health/metrics endpoints.
-import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { ClusterProtocols } from '../broker/cluster-protocols.ts';
@@ -22,28 +21,27 @@ import { createManagementClient, type ManagementClient, type RabbitManagement } 
 import { FINDING_KINDS } from '../reconcile/findings.ts';
 import { PeriodicReconcile } from '../reconcile/periodic.ts';
 import { createStore } from '../store/create-store.ts';
-import { loadEncryptionKey } from '../store/encryption-key.ts';
+import { managementTls } from './management-tls.ts';
+import { loadEncryptionKeys } from '../store/encryption-key.ts';
+import type { Server as TlsServer } from 'node:tls';
 import { BackgroundJobs } from './background-jobs.ts';
+import { LiveSettings, type ReloadOutcome } from './live-settings.ts';
+import { httpsServerOptions, watchCertificates } from './tls-listener.ts';
 
 export interface RunningWarren {
-  /** http://host:port of the OSBAPI server. */
+  /** http(s)://host:port of the OSBAPI server. */
   url: string;
   port: number;
   /** This deployment's id (config deployment_id, else the store's). */
   deploymentId: string;
   /** The drift scan; runs as a background job under the store lease (tests call runOnce()). */
   driftScan: PeriodicReconcile;
+  /** Applies a reloaded configuration (broker password, RabbitMQ admin account, encryption keys). */
+  reload(next: WarrenConfig): ReloadOutcome;
   /** Stops accepting, drains in-flight requests, then closes the pool and the store. */
   close(): Promise<void>;
 }
 
-function managementTls(t: NonNullable<WarrenConfig['rabbitmq']['management_tls']>) {
-  return {
-    rejectUnauthorized: t.reject_unauthorized,
-    ...(t.ca_file ? { ca: readFileSync(t.ca_file) } : {}),
-    ...(t.server_name ? { servername: t.server_name } : {}),
-  };
-}
 
 /** The management client as the app uses it: the broker's interface plus pool stats and close. */
 export type AppManagementClient = RabbitManagement & Pick<ManagementClient, 'stats' | 'close' | 'nodeHealth' | 'startProbing'>;
@@ -54,19 +52,29 @@ export interface StartOverrides {
 }
 
 export async function startWarren(config: WarrenConfig, log: Logger, overrides: StartOverrides = {}): Promise<RunningWarren> {
-  const key = loadEncryptionKey({ key: config.encryption_key, dataDir: config.data_dir });
-  if (key.source === 'generated') log.info({ file: key.path }, 'generated the credentials encryption key; back it up with the store');
-  if (key.looseFilePermissions) log.warn({ file: key.path }, 'encryption key file is readable by others: chmod 600 it');
-  const store = createStore(config.store.kind === 'postgres' ? config.store : { kind: 'sqlite', dataDir: config.data_dir }, key.key);
+  // Read first: unusable certificate files stop the start before anything is opened.
+  const https = config.tls ? httpsServerOptions(config.tls) : undefined;
+  const keys = loadEncryptionKeys({ key: config.encryption_key, keys: config.encryption_keys, dataDir: config.data_dir });
+  if (keys.generated) log.info({ file: keys.generated }, 'generated the credentials encryption key; back it up with the store');
+  for (const file of keys.looseFiles) log.warn({ file }, 'encryption key file is readable by others: chmod 600 it');
+  const live = new LiveSettings(config, keys);
+  const store = createStore(config.store.kind === 'postgres' ? config.store : { kind: 'sqlite', dataDir: config.data_dir }, live.keyring);
   await store.open();
 
   const rabbitCfg = config.rabbitmq;
+  // /ready and /metrics need no auth: there a management node is its position in management_urls.
+  const nodeIndex = new Map<string, string>();
+  rabbitCfg.management_urls.forEach((raw, i) => {
+    const u = new URL(raw);
+    nodeIndex.set(u.origin, String(i));
+    nodeIndex.set(u.origin + u.pathname.replace(/\/+$/, ''), String(i));
+  });
+  const byIndex = <T extends { node: string }>(x: T): T => ({ ...x, node: nodeIndex.get(x.node) ?? '?' });
   // Assigned below; the client's call hook needs it first.
   let metrics: BrokerMetrics | undefined;
   const realRabbit = createManagementClient({
     urls: rabbitCfg.management_urls,
-    username: rabbitCfg.administrator.username,
-    password: rabbitCfg.administrator.password,
+    credentials: () => live.admin,
     connectionsPerNode: rabbitCfg.pool.connections,
     connectTimeoutMs: rabbitCfg.pool.connect_timeout_ms,
     headersTimeoutMs: rabbitCfg.pool.headers_timeout_ms,
@@ -75,7 +83,7 @@ export async function startWarren(config: WarrenConfig, log: Logger, overrides: 
     health: { probeIntervalMs: rabbitCfg.health.probe_interval_ms, probeMaxDelayMs: rabbitCfg.health.probe_backoff_max_ms },
     ...(rabbitCfg.management_tls ? { tls: managementTls(rabbitCfg.management_tls) } : {}),
     logger: log.child({ component: 'rabbitmq' }),
-    onCall: (e) => metrics?.managementCall(e),
+    onCall: (e) => metrics?.managementCall(byIndex(e)),
   });
   const rabbit: AppManagementClient = overrides.wrapRabbit ? overrides.wrapRabbit(realRabbit) : realRabbit;
 
@@ -85,9 +93,10 @@ export async function startWarren(config: WarrenConfig, log: Logger, overrides: 
   });
   const sockets = ownSocketGauges(nodePorts);
   metrics = new BrokerMetrics({
-    pool: () => rabbit.stats().nodes.map((n) => ({ ...n, node: n.origin })),
+    // Nodes by their position in management_urls: /metrics is unauthenticated.
+    pool: () => rabbit.stats().nodes.map((n, i) => ({ ...n, node: String(i) })),
     sockets: () => sockets.byPeerAndState(),
-    nodes: () => rabbit.nodeHealth(),
+    nodes: () => rabbit.nodeHealth().map(byIndex),
     counters: () => rabbit.stats().counters,
   });
 
@@ -115,16 +124,21 @@ export async function startWarren(config: WarrenConfig, log: Logger, overrides: 
   const coordination = coordinationFrom(config.operations);
   // Stamped on every vhost and user this deployment makes: reconcile touches nothing else.
   const deploymentId = config.deployment_id ?? (await store.deploymentId());
+  // The broker reads the administrator (whom it grants each new vhost) from here: the live account.
+  const rabbitConfig = Object.defineProperty({ ...rabbitCfg }, 'administrator', { get: () => live.admin, enumerable: true });
   const deps = {
-    rabbit, store, deploymentId, catalog, protocols, vhostProtection, rabbitConfig: rabbitCfg, coordination, log: log.child({ component: 'broker' }),
+    rabbit, store, deploymentId, catalog, protocols, vhostProtection, rabbitConfig, coordination, log: log.child({ component: 'broker' }),
   };
   const broker = new RabbitServiceBroker(deps);
 
   const app = await createOsbApiServer({
     broker,
     requestBudgetMs: config.operations.request_budget_ms,
-    credentials: { username: config.auth.username, password: config.auth.password },
+    credentials: () => live.brokerAuth,
     logger: log,
+    ...(https ? { https } : {}),
+    authThrottle: { maxFailures: config.auth_throttle.max_failures, windowMs: config.auth_throttle.window_seconds * 1000 },
+    onAuthFailure: (outcome) => metrics?.authFailure(outcome),
     onAnswered: (op, status, seconds) => metrics?.osbapiAnswered(op, status, seconds),
     onInternalError: () => metrics?.internalError(),
     limits: {
@@ -136,11 +150,12 @@ export async function startWarren(config: WarrenConfig, log: Logger, overrides: 
     },
   });
   const readiness = new Readiness({
-    nodes: () => rabbit.nodeHealth(),
+    nodes: () => rabbit.nodeHealth().map(byIndex),
     plans: () => ({ version: protocols.facts()?.version, problems: policyProblems.map((p) => p.message) }),
     store,
     fds: () => sockets.fdUsage(),
     closeWaitToRabbit: () => sockets.closeWaitCount(),
+    log: log.child({ component: 'readiness' }),
   });
   registerHealthRoutes(app, { metrics, readiness });
 
@@ -149,7 +164,13 @@ export async function startWarren(config: WarrenConfig, log: Logger, overrides: 
   const retentionMs = config.operation_retention_hours * 3_600_000;
   // The drift scan (src/reconcile): report-only unless reconcile.fix.
   const driftScan = new PeriodicReconcile(
-    { rabbit, store, catalog, deploymentId, adminUsername: rabbitCfg.administrator.username, log: log.child({ component: 'reconcile' }) },
+    {
+      rabbit, store, catalog, deploymentId, log: log.child({ component: 'reconcile' }),
+      // The live account: a reload may change it.
+      get adminUsername() {
+        return rabbitConfig.administrator.username;
+      },
+    },
     {
       intervalMs: config.reconcile.interval_s * 1000,
       fix: config.reconcile.fix,
@@ -182,20 +203,25 @@ export async function startWarren(config: WarrenConfig, log: Logger, overrides: 
     throw err;
   }
   watchServerErrors(app.server, log);
+  const stopWatchingCertificates = config.tls ? watchCertificates(app.server as unknown as TlsServer, config.tls, log) : () => {};
   jobs.start();
   const port = (app.server.address() as AddressInfo).port;
   const host = config.listen.host.includes(':') ? `[${config.listen.host}]` : config.listen.host;
   // Always said, whatever the log level: operators and scripts wait for this line.
-  log.child({}, { level: 'info' }).info({ listen: `${host}:${port}`, store: config.store.kind, deployment_id: deploymentId, management_nodes: rabbit.stats().nodes.map((n) => n.origin) }, 'warren is listening');
+  const scheme = https ? 'https' : 'http';
+  const tls = !config.tls ? 'off' : config.tls.client_ca_file ? 'mutual' : 'on';
+  log.child({}, { level: 'info' }).info({ listen: `${host}:${port}`, scheme, tls, store: config.store.kind, deployment_id: deploymentId, management_nodes: rabbit.stats().nodes.map((n) => n.origin) }, 'warren is listening');
 
   let closing: Promise<void> | undefined;
   return {
-    url: `http://${host}:${port}`,
+    url: `${scheme}://${host}:${port}`,
     port,
     deploymentId,
     driftScan,
+    reload: (next) => live.apply(next, loadEncryptionKeys({ key: next.encryption_key, keys: next.encryption_keys, dataDir: next.data_dir })),
     close: () =>
       (closing ??= (async () => {
+        stopWatchingCertificates();
         protocols.stop();
         await app.close();
         await jobs.stop();

@@ -8,10 +8,12 @@
 // the top-level help and the typed CliCommand follow from this table.
 import { leaksCommand } from './leaks-command.ts';
 import { reconcileCommand } from './reconcile-command.ts';
+import { rotateKeysCommand } from './rotate-keys-command.ts';
 import { serveCommand } from './serve-command.ts';
 
 export const COMMANDS = {
   serve: serveCommand,
+  'rotate-keys': rotateKeysCommand,
   leaks: leaksCommand,
   reconcile: reconcileCommand,
 };

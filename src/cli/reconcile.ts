@@ -5,6 +5,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { pino } from 'pino';
+import { managementTls } from '../app/management-tls.ts';
 import { ServiceCatalog } from '../broker/service-catalog.ts';
 import { ConfigError } from '../config/config-error.ts';
 import { loadConfig } from '../config/load-config.ts';
@@ -15,8 +16,9 @@ import type { ReconcileDeps } from '../reconcile/findings.ts';
 import { reconcile } from '../reconcile/reconcile.ts';
 import { reportJson, reportText } from '../reconcile/report-text.ts';
 import { createStore } from '../store/create-store.ts';
-import { loadEncryptionKey } from '../store/encryption-key.ts';
-import { SQLITE_FILE_NAME, SqliteStore } from '../store/sqlite-store.ts';
+import { loadEncryptionKeys } from '../store/encryption-key.ts';
+import { Keyring } from '../store/keyring.ts';
+import { SQLITE_FILE_NAME } from '../store/sqlite-store.ts';
 
 export interface ReconcileCliOptions {
   configFile?: string;
@@ -48,15 +50,26 @@ export async function runReconcileCli(opts: ReconcileCliOptions, out: NodeJS.Wri
     err.write(`warren reconcile: no store at ${sqliteFile}; run it with the server's configuration (--config, WARREN_DATA_DIR)\n`);
     return 2;
   }
-  const key = loadEncryptionKey({ key: config.encryption_key, dataDir: config.data_dir });
+  // Every configured key (labelled keys during a rotation): stored passwords sealed with any of them open.
+  let keyring: Keyring;
+  let tls: ReturnType<typeof managementTls> | undefined;
+  try {
+    const keys = loadEncryptionKeys({ key: config.encryption_key, keys: config.encryption_keys, dataDir: config.data_dir });
+    keyring = new Keyring(keys.keys, keys.primary);
+    tls = config.rabbitmq.management_tls ? managementTls(config.rabbitmq.management_tls) : undefined;
+  } catch (e) {
+    err.write(`warren reconcile: ${(e as Error).message}\n`);
+    return 2;
+  }
   // Not a server: it serves no OSBAPI request, so it does not take the SQLite data dir's server
   // lock and runs beside a running warren (WAL: one writer, many readers; writes wait 5 s).
-  const store = config.store.kind === 'postgres' ? createStore(config.store, key.key) : new SqliteStore({ dataDir: config.data_dir, key: key.key, exclusive: false });
+  const store = createStore(config.store.kind === 'postgres' ? config.store : { kind: 'sqlite', dataDir: config.data_dir, exclusive: false }, keyring);
   const rabbit = createManagementClient({
     urls: config.rabbitmq.management_urls,
     username: config.rabbitmq.administrator.username,
     password: config.rabbitmq.administrator.password,
     connectionsPerNode: 4,
+    ...(tls ? { tls } : {}),
   });
   try {
     await store.open();

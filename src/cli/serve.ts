@@ -1,5 +1,6 @@
 // `warren serve`: load and check the configuration, start, and stop cleanly on SIGTERM/SIGINT
 // (in-flight requests finish, then the pool and the store close, exit 0).
+import { unwatchFile, watchFile } from 'node:fs';
 import { type RunningWarren, type StartOverrides, startWarren } from '../app/start-warren.ts';
 import { resolveBrokerPassword } from '../config/broker-password.ts';
 import { ConfigError } from '../config/config-error.ts';
@@ -32,8 +33,31 @@ export async function serve(opts: { configFile?: string; overrides?: StartOverri
     return 1;
   }
 
+  // SIGHUP or a change of the configuration file: apply the new broker password, RabbitMQ admin
+  // account and encryption keys without a restart. A bad new configuration changes nothing.
+  const reload = (reason: string) => {
+    try {
+      const next = loadConfig({ file: opts.configFile });
+      const nextPassword = resolveBrokerPassword(next.auth.password, next.data_dir);
+      const outcome = running.reload({ ...next, auth: { username: next.auth.username, password: nextPassword.password } });
+      log.info({ reason, applied: outcome.applied, needs_restart: outcome.needsRestart }, 'configuration reloaded');
+    } catch (err) {
+      log.error({ reason, err: (err as Error).message }, 'configuration reload failed; the running settings stay');
+    }
+  };
+  const onHup = () => reload('SIGHUP');
+  process.on('SIGHUP', onHup);
+  const configFile = opts.configFile ?? process.env.WARREN_CONFIG;
+  if (configFile) {
+    watchFile(configFile, { interval: 2000, persistent: false }, (now, before) => {
+      if (now.mtimeMs !== before.mtimeMs || now.ino !== before.ino) reload('configuration file changed');
+    });
+  }
+
   return new Promise<number>((resolve) => {
     const stop = (signal: string) => {
+      process.off('SIGHUP', onHup);
+      if (configFile) unwatchFile(configFile);
       log.info({ signal }, 'stopping: draining in-flight requests');
       const force = setTimeout(() => {
         log.error('in-flight requests did not finish within 30 s; exiting');

@@ -160,8 +160,10 @@ export class RequestFunnel {
       });
       // No Accept header: 3.10 answers 406 to PUT/DELETE vhost-limits and user-limits with
       // 'Accept: application/json'. Every resource answers JSON anyway.
-      const readHeaders = { authorization: target.authorization };
-      return { target, pool, readHeaders, writeHeaders: { ...readHeaders, 'content-type': 'application/json' } };
+      // Getters: the Authorization header is read per request (admin credentials can be reloaded).
+      const readHeaders = { get authorization() { return target.authorization; } };
+      const writeHeaders = { get authorization() { return target.authorization; }, 'content-type': 'application/json' };
+      return { target, pool, readHeaders, writeHeaders };
     });
   }
 

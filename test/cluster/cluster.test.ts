@@ -30,6 +30,7 @@ describe('warren on a 3-node RabbitMQ cluster', () => {
   let osb: OsbClient;
   let dir: string;
   let baseline: Snapshot;
+  /** The proxied node's metric label. */
   let proxied: string;
   const instances: string[] = [];
   const amqp: LiveConnection[] = [];
@@ -38,7 +39,7 @@ describe('warren on a 3-node RabbitMQ cluster', () => {
   before(async () => {
     assert.ok(await clusterIsUp(), 'the test cluster is not running: start it with scripts/cluster-up.sh (npm test does)');
     proxy = await FaultProxy.start(CLUSTER[0]!.mgmtPort, 'forward');
-    proxied = `http://127.0.0.1:${proxy.port}`;
+    proxied = '0'; // /metrics names a node by its position in management_urls, never its address
     dir = mkdtempSync(join(tmpdir(), 'warren-cluster-test-'));
     const config = join(dir, 'warren.yml');
     writeFileSync(

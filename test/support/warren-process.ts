@@ -67,10 +67,10 @@ export async function startWarrenProcess(opts: StartOptions = {}): Promise<Warre
     lines.on('line', (line) => {
       logs.push(line);
       try {
-        const rec = JSON.parse(line) as { msg?: string; listen?: string };
+        const rec = JSON.parse(line) as { msg?: string; listen?: string; scheme?: string };
         if (rec.msg === 'warren is listening' && rec.listen) {
           clearTimeout(timer);
-          resolve(`http://${rec.listen}`);
+          resolve(`${rec.scheme ?? 'http'}://${rec.listen}`);
         }
       } catch {
         /* not JSON */
