@@ -1,6 +1,7 @@
 // The composition root: configuration in, a listening broker out. Wires the store, the
 // management client, the broker, the OSBAPI server and the health/metrics endpoints.
 import type { AddressInfo } from 'node:net';
+import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import { ClusterProtocols } from '../broker/cluster-protocols.ts';
 import { coordinationFrom } from '../broker/broker-deps.ts';
@@ -52,6 +53,7 @@ export interface StartOverrides {
 }
 
 export async function startWarren(config: WarrenConfig, log: Logger, overrides: StartOverrides = {}): Promise<RunningWarren> {
+  const startedAt = performance.now();
   // Read first: unusable certificate files stop the start before anything is opened.
   const https = config.tls ? httpsServerOptions(config.tls) : undefined;
   const keys = loadEncryptionKeys({ key: config.encryption_key, keys: config.encryption_keys, dataDir: config.data_dir });
@@ -210,7 +212,11 @@ export async function startWarren(config: WarrenConfig, log: Logger, overrides: 
   // Always said, whatever the log level: operators and scripts wait for this line.
   const scheme = https ? 'https' : 'http';
   const tls = !config.tls ? 'off' : config.tls.client_ca_file ? 'mutual' : 'on';
-  log.child({}, { level: 'info' }).info({ listen: `${host}:${port}`, scheme, tls, store: config.store.kind, deployment_id: deploymentId, management_nodes: rabbit.stats().nodes.map((n) => n.origin) }, 'warren is listening');
+  // startup_ms: from startWarren() to listening; it never includes waiting for RabbitMQ.
+  log.child({}, { level: 'info' }).info(
+    { listen: `${host}:${port}`, scheme, tls, store: config.store.kind, deployment_id: deploymentId, management_nodes: rabbit.stats().nodes.map((n) => n.origin), startup_ms: Math.round(performance.now() - startedAt) },
+    'warren is listening',
+  );
 
   let closing: Promise<void> | undefined;
   return {

@@ -3,20 +3,10 @@ import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { DEFAULT_SERVICE_ID, OsbClient, STANDARD_PLAN_ID } from '../support/osb-client.ts';
+import { metricValue } from '../support/metric-value.ts';
 import { startWarrenProcess, type WarrenProcess } from '../support/warren-process.ts';
 
 const suffix = Math.random().toString(36).slice(2, 8);
-
-function metricValue(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
-  for (const line of text.split('\n')) {
-    if (!line.startsWith(name)) continue;
-    const m = /^([a-z_]+)(\{.*\})?\s+(\S+)$/.exec(line);
-    if (!m || m[1] !== name) continue;
-    const have = m[2] ?? '';
-    if (Object.entries(labels).every(([k, v]) => have.includes(`${k}="${v}"`))) return Number(m[3]);
-  }
-  return undefined;
-}
 
 describe('health, readiness and metrics', () => {
   let warren: WarrenProcess;
