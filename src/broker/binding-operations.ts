@@ -72,7 +72,7 @@ export async function bind(deps: BrokerDeps, instanceId: string, bindingId: stri
   await runOperation(deps, op, { ...ctx, acceptsIncomplete: false }, {
     failure: 'binding failed',
     forward: async () => {
-      await applyUserPlan(deps.rabbit, vhost, { username, password }, ref.plan.rabbitmq);
+      await applyUserPlan(deps.rabbit, vhost, { username, password, deploymentId: deps.deploymentId }, ref.plan.rabbitmq);
       await deps.store.updateBinding(bindingId, { state: 'ready', updatedAt: now() });
     },
     rollback: () => unbuildBinding(deps, bindingId, username),

@@ -32,6 +32,8 @@ export interface Coordination {
 export interface BrokerDeps {
   rabbit: RabbitManagement;
   store: Store;
+  /** Which warren deployment this is: stamped on every vhost and user it makes (plan-in-rabbitmq.ts). */
+  deploymentId: string;
   catalog: ServiceCatalog;
   /** Also the cluster's version once discovered: protocols.facts()?.version. */
   protocols: ClusterProtocols;

@@ -9,6 +9,7 @@ import type { Keyring } from './keyring.ts';
 import { lockDataDir } from './process-lock.ts';
 import { reencryptCredentials, type ReencryptOptions, type ReencryptResult, type SealedRow } from './reencrypt.ts';
 import { SecretBox } from './secret-box.ts';
+import { DEPLOYMENT_ID_KEY, newDeploymentId } from './meta.ts';
 import { ensurePrivateDir, ensurePrivateFile, tightenIfPresent } from './private-files.ts';
 import { SQLITE_MIGRATIONS } from './sqlite-schema.ts';
 import { insertSql, selectList, sqlitePlaceholder as ph, updateSql } from './statement-text.ts';
@@ -82,6 +83,8 @@ export class SqliteStore implements Store {
       // WAL and SHM inherit the database file's mode; files left by an older release are tightened.
       if (this.path !== ':memory:') for (const f of [`${this.path}-wal`, `${this.path}-shm`]) tightenIfPresent(f);
       this.#s = prepareStatements(db, this.#instances, this.#bindings, this.#operations);
+      // First open of this store: this is a new deployment. A second process racing here keeps the first id.
+      this.#s.insertMeta.run(DEPLOYMENT_ID_KEY, newDeploymentId());
     } catch (err) {
       db.close();
       this.#releaseLock();
@@ -134,6 +137,10 @@ export class SqliteStore implements Store {
     return this.stmts.countInstances.get()?.['n'] as number;
   }
 
+  async listInstances(): Promise<InstanceRecord[]> {
+    return this.stmts.listInstances.all().map((row) => this.#instances.fromRow(row));
+  }
+
   async getBinding(id: string, opts?: { withCredentials?: boolean }): Promise<BindingRecord | undefined> {
     const row = this.stmts.getBinding.get(id);
     if (row === undefined) return undefined;
@@ -160,6 +167,14 @@ export class SqliteStore implements Store {
 
   async listBindings(instanceId: string): Promise<BindingRecord[]> {
     return this.stmts.listBindings.all(instanceId).map((row) => this.#bindings.fromRow(row));
+  }
+
+  async listAllBindings(): Promise<BindingRecord[]> {
+    return this.stmts.listAllBindings.all().map((row) => this.#bindings.fromRow({ ...row, credentials: null }));
+  }
+
+  async deploymentId(): Promise<string> {
+    return this.stmts.getMeta.get(DEPLOYMENT_ID_KEY)?.['value'] as string;
   }
 
   async insertOperation(rec: OperationRecord): Promise<void> {
@@ -296,6 +311,10 @@ function prepareStatements(
     updateInstance: p(updateSql('warren_instances', instances.patchColumns, ph)),
     deleteInstance: p('DELETE FROM warren_instances WHERE id = ?'),
     countInstances: p('SELECT count(*) AS n FROM warren_instances'),
+    listInstances: p(`SELECT ${selectList(inst)} FROM warren_instances ORDER BY created_at, id`),
+    listAllBindings: p(`SELECT ${selectList(bind)} FROM warren_bindings ORDER BY created_at, id`),
+    insertMeta: p('INSERT INTO warren_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING'),
+    getMeta: p('SELECT value FROM warren_meta WHERE key = ?'),
     getBinding: p(`SELECT ${selectList(bind)} FROM warren_bindings WHERE id = ?`),
     insertBinding: p(insertSql('warren_bindings', bind, ph, true)),
     updateBinding: p(updateSql('warren_bindings', bindings.patchColumns, ph)),

@@ -107,6 +107,8 @@ export interface Store {
   /** Removes the instance row (its bindings must be gone first). */
   deleteInstance(id: string): Promise<void>;
   countInstances(): Promise<number>;
+  /** Every instance, in any state (reconcile compares them with RabbitMQ). */
+  listInstances(): Promise<InstanceRecord[]>;
 
   /** withCredentials false skips decrypting them (credentials come back null): unbind does not need them. */
   getBinding(id: string, opts?: { withCredentials?: boolean }): Promise<BindingRecord | undefined>;
@@ -115,6 +117,14 @@ export interface Store {
   updateBinding(id: string, patch: BindingPatch): Promise<void>;
   deleteBinding(id: string): Promise<void>;
   listBindings(instanceId: string): Promise<BindingRecord[]>;
+  /** Every binding of every instance, credentials left sealed (null): reconcile reads them one by one when it needs them. */
+  listAllBindings(): Promise<BindingRecord[]>;
+
+  /**
+   * This deployment's id: generated once when the store is first opened, then kept (meta.ts).
+   * Every vhost and user warren makes carries it.
+   */
+  deploymentId(): Promise<string>;
 
   insertOperation(rec: OperationRecord): Promise<void>;
   updateOperation(id: string, patch: OperationPatch): Promise<void>;
