@@ -40,8 +40,9 @@ export interface StartOptions {
 
 export async function startWarrenProcess(opts: StartOptions = {}): Promise<WarrenProcess> {
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'warren-test-'));
-  const username = 'warren-test';
-  const password = `pw-${Math.random().toString(36).slice(2)}`;
+  // Replicas of one deployment share their broker credentials: opts.env may set them.
+  const username = opts.env?.WARREN_USERNAME ?? 'warren-test';
+  const password = opts.env?.WARREN_PASSWORD ?? `pw-${Math.random().toString(36).slice(2)}`;
   const env = {
     ...process.env,
     WARREN_LISTEN: '127.0.0.1:0',

@@ -1,0 +1,49 @@
+// What every replicas test file starts from: a database of its own, N replicas on it behind the
+// round-robin load balancer, the real RabbitMQ's management API, and one name prefix for every
+// instance and binding the file creates, so its orphan checks and its cleanup see only its own.
+import { RabbitAdmin, uid } from '../../broker/helpers.ts';
+import { ReplicaSet } from './replica-set.ts';
+import { createTestDatabase, type TestDatabase } from './test-database.ts';
+
+/** Rounds per race scenario: WARREN_REPLICA_ROUNDS, the issue's 100 by default. */
+export const ROUNDS = Math.max(1, Number(process.env['WARREN_REPLICA_ROUNDS'] ?? 100));
+
+export interface ReplicaFixture {
+  db: TestDatabase;
+  set: ReplicaSet;
+  rmq: RabbitAdmin;
+  prefix: string;
+  id(tag: string): string;
+  close(): Promise<void>;
+}
+
+export async function startReplicaFixture(
+  tag: string,
+  opts: { count?: number; env?: Record<string, string>; db?: TestDatabase } = {},
+): Promise<ReplicaFixture> {
+  const db = opts.db ?? (await createTestDatabase());
+  const set = new ReplicaSet({ storeUrl: db.url, count: opts.count ?? 3, env: opts.env });
+  const rmq = new RabbitAdmin();
+  const prefix = `${uid(tag)}-`;
+  try {
+    await set.start();
+  } catch (err) {
+    await set.close().catch(() => undefined);
+    await rmq.close();
+    if (!opts.db) await db.drop().catch(() => undefined);
+    throw err;
+  }
+  return {
+    db,
+    set,
+    rmq,
+    prefix,
+    id: (t) => `${prefix}${t}`,
+    async close() {
+      await set.close();
+      await rmq.purgePrefix(prefix);
+      await rmq.close();
+      if (!opts.db) await db.drop();
+    },
+  };
+}
