@@ -22,7 +22,8 @@ const q = ids(SMALL_PLAN_ID);
 describe('replicas: kill -9 of one replica mid-burst', { skip }, () => {
   let f: ReplicaFixture;
   before(async () => {
-    f = await startReplicaFixture('rkill', { env: REPLICA_ENV });
+    // RabbitMQ answers slowly, so the kill meets requests half-way through their RabbitMQ calls.
+    f = await startReplicaFixture('rkill', { env: REPLICA_ENV, rabbitLatencyMs: 30 });
   });
   after(async () => {
     await closeAllConnections();

@@ -3,7 +3,11 @@
 // skipped (the passive health check every load balancer has), so a stopped replica costs a
 // connect attempt, never a failed request. Bytes are relayed untouched, so a replica's
 // `Connection: close` or a reset reaches the client as it would through a real one.
+// With `latencyMs`, every chunk from a backend is held that long: a slow upstream (put in front
+// of RabbitMQ's management API, it keeps warren's requests in flight long enough to be caught
+// by a SIGTERM or a kill).
 import net from 'node:net';
+import { Transform } from 'node:stream';
 
 export interface Backend {
   host: string;
@@ -20,6 +24,8 @@ export class RoundRobinProxy {
   /** Client connections that found no backend accepting. */
   unrouted = 0;
   port = 0;
+
+  constructor(private readonly o: { latencyMs?: number } = {}) {}
 
   async start(): Promise<string> {
     const server = net.createServer((client) => this.route(client));
@@ -78,7 +84,8 @@ export class RoundRobinProxy {
         upstream.once('close', () => client.end());
         client.once('close', () => upstream.destroy());
         client.pipe(upstream);
-        upstream.pipe(client);
+        if (this.o.latencyMs) upstream.pipe(delayed(this.o.latencyMs)).pipe(client);
+        else upstream.pipe(client);
         client.resume();
       });
     };
@@ -92,4 +99,12 @@ export class RoundRobinProxy {
     this.server = undefined;
     if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
   }
+}
+
+function delayed(ms: number): Transform {
+  return new Transform({
+    transform(chunk, _enc, done) {
+      setTimeout(() => done(null, chunk), ms);
+    },
+  });
 }
