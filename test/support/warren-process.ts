@@ -101,7 +101,7 @@ export async function startWarrenProcess(opts: StartOptions = {}): Promise<Warre
     child,
     async stop(stopOpts = {}) {
       const code = await new Promise<number | null>((resolve) => {
-        if (child.exitCode !== null) return resolve(child.exitCode);
+        if (child.exitCode !== null || child.signalCode !== null) return resolve(child.exitCode); // already gone (a kill -9 too)
         const kill = setTimeout(() => child.kill('SIGKILL'), 35_000);
         child.once('exit', (c) => {
           clearTimeout(kill);

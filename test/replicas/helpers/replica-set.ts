@@ -145,8 +145,7 @@ export class ReplicaSet {
     await Promise.all(
       this.replicas.map(async (r) => {
         await r.osb.close().catch(() => undefined);
-        if (r.proc.child.exitCode === null && r.proc.child.signalCode === null) await r.proc.stop();
-        else await r.proc.stop(); // removes the data directory
+        await r.proc.stop(); // SIGTERM if still running; removes the data directory either way
       }),
     );
     await this.lb?.close().catch(() => undefined);
