@@ -15,6 +15,8 @@ export interface ReplicaFixture {
   rmq: RabbitAdmin;
   prefix: string;
   id(tag: string): string;
+  /** The relay between the replicas and RabbitMQ's management API, when asked for (stall() it). */
+  rabbitRelay?: RoundRobinProxy;
   close(): Promise<void>;
 }
 
@@ -24,14 +26,14 @@ export async function startReplicaFixture(
     count?: number;
     env?: Record<string, string>;
     db?: TestDatabase;
-    /** Replicas reach RabbitMQ's management API through a relay adding this much per answer. */
+    /** Replicas reach RabbitMQ's management API through a relay adding this much per answer (0: a relay without delay). */
     rabbitLatencyMs?: number;
   } = {},
 ): Promise<ReplicaFixture> {
   const db = opts.db ?? (await createTestDatabase());
   const env = { ...opts.env };
   let slow: RoundRobinProxy | undefined;
-  if (opts.rabbitLatencyMs) {
+  if (opts.rabbitLatencyMs !== undefined) {
     slow = new RoundRobinProxy({ latencyMs: opts.rabbitLatencyMs });
     const relay = new URL(await slow.start());
     slow.add(MGMT_URL);
@@ -56,6 +58,7 @@ export async function startReplicaFixture(
     rmq,
     prefix,
     id: (t) => `${prefix}${t}`,
+    rabbitRelay: slow,
     async close() {
       await set.close();
       await slow?.close();

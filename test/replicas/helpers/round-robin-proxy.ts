@@ -5,7 +5,7 @@
 // `Connection: close` or a reset reaches the client as it would through a real one.
 // With `latencyMs`, every chunk from a backend is held that long: a slow upstream (put in front
 // of RabbitMQ's management API, it keeps warren's requests in flight long enough to be caught
-// by a SIGTERM or a kill).
+// by a SIGTERM or a kill). stall() holds every answer until resume(): a stalled upstream.
 import net from 'node:net';
 import { Transform } from 'node:stream';
 
@@ -25,7 +25,27 @@ export class RoundRobinProxy {
   unrouted = 0;
   port = 0;
 
+  private gate: { promise: Promise<void>; open: () => void } | undefined;
+
   constructor(private readonly o: { latencyMs?: number } = {}) {}
+
+  /** Holds every byte from the backends (answers in flight and new ones) until resume(). */
+  stall(): void {
+    if (this.gate) return;
+    let open!: () => void;
+    const promise = new Promise<void>((resolve) => (open = resolve));
+    this.gate = { promise, open };
+  }
+
+  resume(): void {
+    this.gate?.open();
+    this.gate = undefined;
+  }
+
+  private async hold(): Promise<void> {
+    if (this.o.latencyMs) await new Promise((r) => setTimeout(r, this.o.latencyMs));
+    while (this.gate) await this.gate.promise;
+  }
 
   async start(): Promise<string> {
     const server = net.createServer((client) => this.route(client));
@@ -84,27 +104,28 @@ export class RoundRobinProxy {
         upstream.once('close', () => client.end());
         client.once('close', () => upstream.destroy());
         client.pipe(upstream);
-        if (this.o.latencyMs) upstream.pipe(delayed(this.o.latencyMs)).pipe(client);
-        else upstream.pipe(client);
+        upstream.pipe(this.held()).pipe(client);
         client.resume();
       });
     };
     attempt();
   }
 
+  /** Passes chunks on in order, each after hold(). */
+  private held(): Transform {
+    return new Transform({
+      transform: (chunk, _enc, done) => {
+        this.hold().then(() => done(null, chunk), done);
+      },
+    });
+  }
+
   async close(): Promise<void> {
+    this.resume();
     for (const s of this.sockets) s.destroy();
     this.sockets.clear();
     const server = this.server;
     this.server = undefined;
     if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
   }
-}
-
-function delayed(ms: number): Transform {
-  return new Transform({
-    transform(chunk, _enc, done) {
-      setTimeout(() => done(null, chunk), ms);
-    },
-  });
 }
