@@ -60,6 +60,9 @@ describe('replicas: SIGTERM while RabbitMQ stalls', { skip }, () => {
       assert.equal(String(a.answer.headers['connection']).toLowerCase(), 'close', `an answer during the drain says Connection: close (${outcome(a)})`);
       assert.ok(a.answer.status < 500 || a.answer.status === 503, `a stalled RabbitMQ is 503, not ${outcome(a)}: ${a.answer.text}`);
     }
+    const served5xx = answers.filter((a) => a.answer!.status >= 500).length;
+    const logged5xx = victim.proc.logs.filter((l) => /"status":5\d\d/.test(l)).length;
+    assert.ok(logged5xx >= served5xx, `every 5xx is logged with its cause: ${served5xx} answered, ${logged5xx} logged`);
     assert.equal(code, 0, `the drained replica exits 0: ${victim.proc.logs.slice(-5).join('\n')}`);
     assert.ok(ms <= ANSWER_BOUND_MS, `exit within the budget: ${ms} ms`);
 

@@ -13,7 +13,7 @@ import { waitForNoOrphans } from './helpers/orphans.ts';
 import { OwnPostgres, ownPostgresSkipReason } from './helpers/own-postgres.ts';
 import { PlatformClient, type Route } from './helpers/platform-client.ts';
 import { PlatformModel } from './helpers/platform-model.ts';
-import { histogram, type Replica } from './helpers/replica-set.ts';
+import { histogram, serverErrorsAccountedFor, type Replica } from './helpers/replica-set.ts';
 import { createTestDatabase, type TestDatabase } from './helpers/test-database.ts';
 
 const skip = ownPostgresSkipReason();
@@ -124,6 +124,15 @@ describe('replicas: PostgreSQL restarted under load', { skip }, () => {
     assert.deepEqual(histogram(duringOutage.filter((x) => !x.outcome.startsWith('503')).map((x) => `${x.op} ${x.outcome}`)), {}, 'while PostgreSQL is down, every request answers 503');
     const afterRecovery = log.filter((x) => x.at - x.ms >= recoveredAt + 1000);
     assert.deepEqual(histogram(afterRecovery.filter((x) => x.outcome.startsWith('5')).map((x) => `${x.replica} ${x.op} ${x.outcome}`)), {}, 'no 5xx once every replica is ready again');
+
+    // Every 5xx is logged with its cause and counted; no log line carries the broker password.
+    for (const r of f.set.live) {
+      const seen = log.filter((x) => x.replica === r.name && x.answer !== undefined && x.answer.status >= 500).length;
+      const { logged, counted } = await serverErrorsAccountedFor(r);
+      assert.ok(logged >= seen, `${r.name} answered ${seen} 5xx but logged ${logged} with a cause`);
+      assert.ok(counted >= seen, `${r.name} answered ${seen} 5xx but counted ${counted} in warren_osbapi_requests_total`);
+      assert.ok(!r.proc.logs.some((l) => l.includes(f.set.password)), `${r.name} logged the broker password`);
+    }
 
     // Every replica serves a whole cycle on its own again.
     for (const r of f.set.live) {

@@ -41,6 +41,7 @@ describe('replicas: two warren processes on one SQLite data dir', () => {
     const why = await refusal();
     assert.match(why, new RegExp(`\\b${first.pid}\\b`), `the refusal names the holder's pid ${first.pid}: ${why}`);
     assert.match(why, /postgres/i, `the refusal points to PostgreSQL for replicas: ${why}`);
+    assert.match(why, /\d{4}-\d\d-\d\dT\d\d:\d\d/, `the refusal says when the holder started: ${why}`);
     assert.doesNotMatch(why, /warren is listening/, 'the second process never listened');
     // The first is untouched by the attempt.
     const osb = new OsbClient({ url: first.url, username: first.username, password: first.password });

@@ -177,3 +177,25 @@ export function histogram(outcomes: string[]): Record<string, number> {
   for (const o of outcomes) h[o] = (h[o] ?? 0) + 1;
   return Object.fromEntries(Object.entries(h).sort());
 }
+
+/**
+ * Every 5xx a replica answered must be logged with its cause and counted: how many of each it
+ * has, from its log lines (a `status` of 5xx) and from warren_osbapi_requests_total on /metrics.
+ */
+export async function serverErrorsAccountedFor(r: Replica): Promise<{ logged: number; counted: number }> {
+  let logged = 0;
+  for (const line of r.proc.logs) {
+    try {
+      const rec = JSON.parse(line) as { status?: unknown; cause?: unknown; err?: unknown };
+      if (typeof rec.status === 'number' && rec.status >= 500 && (rec.cause !== undefined || rec.err !== undefined)) logged++;
+    } catch {
+      // not JSON
+    }
+  }
+  const m = await r.osb.call('GET', '/metrics');
+  let counted = 0;
+  for (const l of m.text.split('\n')) {
+    if (l.startsWith('warren_osbapi_requests_total{') && /code="5\d\d"/.test(l)) counted += Number(l.trim().split(/\s+/).at(-1));
+  }
+  return { logged, counted };
+}
