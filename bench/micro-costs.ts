@@ -56,7 +56,8 @@ try {
   await time('store.insertBinding', N, (i) => store.insertBinding(binding(ids[i]!)));
   await time('store.updateBinding (ready + sealed credentials)', N, (i) => store.updateBinding(ids[i]!, { state: 'ready', credentials: creds, updatedAt: at }));
   await time('store.insertOperation', N, (i) => store.insertOperation({
-    id: newOperationId(), resourceType: 'binding', resourceId: ids[i]!, instanceId: 'inst', kind: 'bind', state: 'succeeded', description: null, createdAt: at, updatedAt: at,
+    id: newOperationId(), resourceType: 'binding', resourceId: ids[i]!, instanceId: 'inst', kind: 'bind', state: 'succeeded', description: null,
+    owner: null, leaseUntil: null, intent: null, followupAt: null, createdAt: at, updatedAt: at,
   }));
   await time('store.getBinding (with credentials: decrypt + JSON.parse)', N, (i) => store.getBinding(ids[i]!));
   await time('store.deleteBinding', N, (i) => store.deleteBinding(ids[i]!));
@@ -89,7 +90,7 @@ try {
   }));
   await time('JSON.stringify(credentials)', N, () => JSON.stringify(creds));
   await time('newPassword + newUsername + newOperationId (3 x randomBytes)', N, () => [newPassword(), newUsername('b'), newOperationId()]);
-  const check = basicAuthChecker('warren', 'secret');
+  const check = basicAuthChecker({ username: 'warren', password: 'secret' });
   const header = 'Basic ' + Buffer.from('warren:secret').toString('base64');
   await time('basicAuthChecker (2 x sha256 + timingSafeEqual)', N, () => check(header));
   await time('new Date().toISOString()', N, () => new Date().toISOString());

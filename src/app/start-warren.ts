@@ -2,14 +2,18 @@
 // management client, the broker, the OSBAPI server and the health/metrics endpoints.
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import { ClusterProtocols } from '../broker/cluster-protocols.ts';
-import { KeyedRwLock } from '../broker/keyed-rw-lock.ts';
-import { RecentDeletions } from '../broker/recent-deletions.ts';
+import { coordinationFrom } from '../broker/broker-deps.ts';
+import { recoverAbandoned, runDueFollowups } from '../broker/operation-recovery.ts';
+import { catalogProblems, type PolicyProblem } from '../broker/policy-compatibility.ts';
+import { VhostProtection } from '../broker/vhost-protection.ts';
 import { RabbitServiceBroker } from '../broker/rabbitmq-service-broker.ts';
 import { ServiceCatalog } from '../broker/service-catalog.ts';
 import type { WarrenConfig } from '../config/config-types.ts';
 import { BrokerMetrics } from '../observability/broker-metrics.ts';
+import { registerCoordinationMetrics } from '../observability/coordination-metrics.ts';
 import { watchServerErrors } from '../observability/emfile-watch.ts';
 import { registerHealthRoutes } from '../observability/health-routes.ts';
 import { Readiness } from '../observability/readiness.ts';
@@ -17,12 +21,18 @@ import { ownSocketGauges } from '../observability/own-sockets.ts';
 import { createOsbApiServer } from '../osbapi/osbapi-server.ts';
 import { createManagementClient, type ManagementClient, type RabbitManagement } from '../rabbitmq/index.ts';
 import { createStore } from '../store/create-store.ts';
-import { loadEncryptionKey } from '../store/encryption-key.ts';
+import { loadEncryptionKeys } from '../store/encryption-key.ts';
+import type { Server as TlsServer } from 'node:tls';
+import { BackgroundJobs } from './background-jobs.ts';
+import { LiveSettings, type ReloadOutcome } from './live-settings.ts';
+import { httpsServerOptions, watchCertificates } from './tls-listener.ts';
 
 export interface RunningWarren {
-  /** http://host:port of the OSBAPI server. */
+  /** http(s)://host:port of the OSBAPI server. */
   url: string;
   port: number;
+  /** Applies a reloaded configuration (broker password, RabbitMQ admin account, encryption keys). */
+  reload(next: WarrenConfig): ReloadOutcome;
   /** Stops accepting, drains in-flight requests, then closes the pool and the store. */
   close(): Promise<void>;
 }
@@ -36,7 +46,7 @@ function managementTls(t: NonNullable<WarrenConfig['rabbitmq']['management_tls']
 }
 
 /** The management client as the app uses it: the broker's interface plus pool stats and close. */
-export type AppManagementClient = RabbitManagement & Pick<ManagementClient, 'stats' | 'close'>;
+export type AppManagementClient = RabbitManagement & Pick<ManagementClient, 'stats' | 'close' | 'nodeHealth' | 'startProbing'>;
 
 export interface StartOverrides {
   /** Wraps the management client (fault injection in tests, e.g. the soak's deliberately leaky client). */
@@ -44,26 +54,39 @@ export interface StartOverrides {
 }
 
 export async function startWarren(config: WarrenConfig, log: Logger, overrides: StartOverrides = {}): Promise<RunningWarren> {
-  const key = loadEncryptionKey({ key: config.encryption_key, dataDir: config.data_dir });
-  if (key.source === 'generated') log.info({ file: key.path }, 'generated the credentials encryption key; back it up with the store');
-  if (key.looseFilePermissions) log.warn({ file: key.path }, 'encryption key file is readable by others: chmod 600 it');
-  const store = createStore(config.store.kind === 'postgres' ? config.store : { kind: 'sqlite', dataDir: config.data_dir }, key.key);
+  const startedAt = performance.now();
+  // Read first: unusable certificate files stop the start before anything is opened.
+  const https = config.tls ? httpsServerOptions(config.tls) : undefined;
+  const keys = loadEncryptionKeys({ key: config.encryption_key, keys: config.encryption_keys, dataDir: config.data_dir });
+  if (keys.generated) log.info({ file: keys.generated }, 'generated the credentials encryption key; back it up with the store');
+  for (const file of keys.looseFiles) log.warn({ file }, 'encryption key file is readable by others: chmod 600 it');
+  const live = new LiveSettings(config, keys);
+  const store = createStore(config.store.kind === 'postgres' ? config.store : { kind: 'sqlite', dataDir: config.data_dir }, live.keyring);
   await store.open();
 
   const rabbitCfg = config.rabbitmq;
+  // /ready and /metrics need no auth: there a management node is its position in management_urls.
+  const nodeIndex = new Map<string, string>();
+  rabbitCfg.management_urls.forEach((raw, i) => {
+    const u = new URL(raw);
+    nodeIndex.set(u.origin, String(i));
+    nodeIndex.set(u.origin + u.pathname.replace(/\/+$/, ''), String(i));
+  });
+  const byIndex = <T extends { node: string }>(x: T): T => ({ ...x, node: nodeIndex.get(x.node) ?? '?' });
   // Assigned below; the client's call hook needs it first.
   let metrics: BrokerMetrics | undefined;
   const realRabbit = createManagementClient({
     urls: rabbitCfg.management_urls,
-    username: rabbitCfg.administrator.username,
-    password: rabbitCfg.administrator.password,
+    credentials: () => live.admin,
     connectionsPerNode: rabbitCfg.pool.connections,
     connectTimeoutMs: rabbitCfg.pool.connect_timeout_ms,
     headersTimeoutMs: rabbitCfg.pool.headers_timeout_ms,
     bodyTimeoutMs: rabbitCfg.pool.body_timeout_ms,
+    attemptTimeoutMs: rabbitCfg.pool.attempt_timeout_ms,
+    health: { probeIntervalMs: rabbitCfg.health.probe_interval_ms, probeMaxDelayMs: rabbitCfg.health.probe_backoff_max_ms },
     ...(rabbitCfg.management_tls ? { tls: managementTls(rabbitCfg.management_tls) } : {}),
     logger: log.child({ component: 'rabbitmq' }),
-    onCall: (e) => metrics?.managementCall(e),
+    onCall: (e) => metrics?.managementCall(byIndex(e)),
   });
   const rabbit: AppManagementClient = overrides.wrapRabbit ? overrides.wrapRabbit(realRabbit) : realRabbit;
 
@@ -73,68 +96,106 @@ export async function startWarren(config: WarrenConfig, log: Logger, overrides: 
   });
   const sockets = ownSocketGauges(nodePorts);
   metrics = new BrokerMetrics({
-    pool: () => rabbit.stats().nodes.map((n) => ({ ...n, node: n.origin })),
+    // Nodes by their position in management_urls: /metrics is unauthenticated.
+    pool: () => rabbit.stats().nodes.map((n, i) => ({ ...n, node: String(i) })),
     sockets: () => sockets.byPeerAndState(),
+    nodes: () => rabbit.nodeHealth().map(byIndex),
+    counters: () => rabbit.stats().counters,
   });
 
+  // Nothing below waits for RabbitMQ: warren listens at once, learns each node's state from
+  // probes and calls, and discovers the cluster (protocols, version) in the background.
+  rabbit.startProbing();
   const protocols = new ClusterProtocols(
     rabbit,
     Object.fromEntries(Object.entries(rabbitCfg.protocols).map(([k, v]) => [k, v!.port])),
     log,
   );
-  await protocols.start();
+  let policyProblems: PolicyProblem[] = [];
+  protocols.onDiscovered((facts, first) => {
+    const before = policyProblems.length;
+    policyProblems = catalogProblems(config.catalog.services, facts.version);
+    if (!first && policyProblems.length === before) return;
+    for (const p of policyProblems) {
+      log.error({ service: p.service, plan: p.plan, policy: p.policy, key: p.key, rabbitmq_version: facts.version }, p.message);
+    }
+  });
+  void protocols.start();
+  const vhostProtection = new VhostProtection(rabbit, protocols, rabbitCfg.vhost_deletion_protection, log.child({ component: 'broker' }));
 
   const catalog = new ServiceCatalog(config.catalog.services);
-  const broker = new RabbitServiceBroker({
-    rabbit, store, catalog, protocols, rabbitConfig: rabbitCfg, locks: new KeyedRwLock(), recentlyUnbound: new RecentDeletions(), log: log.child({ component: 'broker' }),
-  });
+  const coordination = coordinationFrom(config.operations);
+  // The broker reads the administrator (whom it grants each new vhost) from here: the live account.
+  const rabbitConfig = Object.defineProperty({ ...rabbitCfg }, 'administrator', { get: () => live.admin, enumerable: true });
+  const deps = {
+    rabbit, store, catalog, protocols, vhostProtection, rabbitConfig, coordination, log: log.child({ component: 'broker' }),
+  };
+  const broker = new RabbitServiceBroker(deps);
 
   const app = await createOsbApiServer({
     broker,
-    credentials: { username: config.auth.username, password: config.auth.password },
+    requestBudgetMs: config.operations.request_budget_ms,
+    credentials: () => live.brokerAuth,
     logger: log,
+    ...(https ? { https } : {}),
+    authThrottle: { maxFailures: config.auth_throttle.max_failures, windowMs: config.auth_throttle.window_seconds * 1000 },
+    onAuthFailure: (outcome) => metrics?.authFailure(outcome),
     onAnswered: (op, status, seconds) => metrics?.osbapiAnswered(op, status, seconds),
     onInternalError: () => metrics?.internalError(),
   });
   const readiness = new Readiness({
-    rabbit: () => rabbit.overview(),
+    nodes: () => rabbit.nodeHealth().map(byIndex),
+    plans: () => ({ version: protocols.facts()?.version, problems: policyProblems.map((p) => p.message) }),
     store,
     fds: () => sockets.fdUsage(),
     closeWaitToRabbit: () => sockets.closeWaitCount(),
+    log: log.child({ component: 'readiness' }),
   });
   registerHealthRoutes(app, { metrics, readiness });
 
-  // Finished operations are kept for last_operation (after a delete too), then pruned.
+  // Once per deployment, on whichever replica holds the lease: finish what dead replicas left,
+  // make the late looks that came due, and prune finished operations past their retention.
   const retentionMs = config.operation_retention_hours * 3_600_000;
-  const prune = setInterval(() => {
-    store.pruneOperations(new Date(Date.now() - retentionMs).toISOString()).catch((err: Error) => log.warn({ err: err.message }, 'pruning operations failed'));
-  }, Math.min(retentionMs || 60_000, 600_000));
-  prune.unref();
+  const jobs = new BackgroundJobs(store, coordination.owner, config.operations.background_lease_ms, log.child({ component: 'jobs' }))
+    .add('recover-operations', config.operations.recovery_interval_ms, () => recoverAbandoned(deps))
+    .add('late-looks', 250, () => runDueFollowups(deps))
+    .add('prune-operations', Math.min(retentionMs || 60_000, 600_000), () =>
+      store.pruneOperations(new Date(Date.now() - retentionMs).toISOString()));
+  registerCoordinationMetrics(metrics.registry, { lease: () => jobs.status(), owner: coordination.owner });
 
   try {
     await app.listen({ host: config.listen.host, port: config.listen.port });
   } catch (err) {
-    clearInterval(prune);
     protocols.stop();
     await rabbit.close();
     await store.close();
     throw err;
   }
   watchServerErrors(app.server, log);
+  const stopWatchingCertificates = config.tls ? watchCertificates(app.server as unknown as TlsServer, config.tls, log) : () => {};
+  jobs.start();
   const port = (app.server.address() as AddressInfo).port;
   const host = config.listen.host.includes(':') ? `[${config.listen.host}]` : config.listen.host;
   // Always said, whatever the log level: operators and scripts wait for this line.
-  log.child({}, { level: 'info' }).info({ listen: `${host}:${port}`, store: config.store.kind, management_nodes: rabbit.stats().nodes.map((n) => n.origin) }, 'warren is listening');
+  const scheme = https ? 'https' : 'http';
+  const tls = !config.tls ? 'off' : config.tls.client_ca_file ? 'mutual' : 'on';
+  // startup_ms: from startWarren() to listening; it never includes waiting for RabbitMQ.
+  log.child({}, { level: 'info' }).info(
+    { listen: `${host}:${port}`, scheme, tls, store: config.store.kind, management_nodes: rabbit.stats().nodes.map((n) => n.origin), startup_ms: Math.round(performance.now() - startedAt) },
+    'warren is listening',
+  );
 
   let closing: Promise<void> | undefined;
   return {
-    url: `http://${host}:${port}`,
+    url: `${scheme}://${host}:${port}`,
     port,
+    reload: (next) => live.apply(next, loadEncryptionKeys({ key: next.encryption_key, keys: next.encryption_keys, dataDir: next.data_dir })),
     close: () =>
       (closing ??= (async () => {
-        clearInterval(prune);
+        stopWatchingCertificates();
         protocols.stop();
         await app.close();
+        await jobs.stop();
         await rabbit.close();
         await store.close();
       })()),

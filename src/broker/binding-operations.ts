@@ -1,21 +1,22 @@
 // Bind, unbind, fetch and poll of service bindings. A binding is a RabbitMQ user of its own with
-// the plan's permissions on the instance's vhost only.
+// the plan's permissions on the instance's vhost only. Bind and unbind are durable operations
+// (durable-operation.ts): serialized per binding across replicas, sharing the instance with
+// other binding operations but never overlapping an operation on the instance itself.
 import { badRequest, concurrencyError, conflict, gone, notFound } from '../osbapi/errors.ts';
 import type {
   BindDetails, BindResult, BindingView, DeprovisionDetails, FetchDetails, LastOperation, PollDetails, RequestContext, UnbindResult,
 } from '../osbapi/service-broker.ts';
 import type { BindingRecord, InstanceRecord } from '../store/store.ts';
 import { bindingCredentials } from './binding-credentials.ts';
-import { removeBindingUser } from './binding-user-removal.ts';
+import { lateLookAt, removeBindingUser } from './binding-user-removal.ts';
 import { audit, type BrokerDeps, now } from './broker-deps.ts';
+import { beginOperation } from './durable-operation.ts';
 import { newPassword, newUsername } from './generated-secrets.ts';
 import { applyUserPlan } from './plan-in-rabbitmq.ts';
 import { requirePlan } from './plan-checks.ts';
-import { toBrokerError } from './rabbit-failure.ts';
+import { runOperation } from './run-operation.ts';
 import { sameOptionalObject } from './same-json.ts';
-
-const instanceLock = (id: string) => `i:${id}`;
-const bindingLock = (id: string) => `b:${id}`;
+import { toBrokerError } from './rabbit-failure.ts';
 
 function sameBind(rec: BindingRecord, d: BindDetails, instanceId: string): boolean {
   return (
@@ -37,93 +38,124 @@ async function liveInstance(deps: BrokerDeps, instanceId: string): Promise<Insta
   return instance;
 }
 
+/** The answer to a bind of an id that exists, or undefined when the work is still to do. */
+function repeatedBind(rec: BindingRecord, d: BindDetails, instanceId: string, bindingId: string): BindResult | undefined {
+  if (!sameBind(rec, d, instanceId)) throw conflict(`binding ${bindingId} exists with different attributes`);
+  if (rec.state === 'ready' && rec.credentials) return { alreadyExists: true, credentials: rec.credentials };
+  if (rec.state === 'deleting') throw concurrencyError(`binding ${bindingId} is being deleted`);
+  return undefined; // 'creating' or 'failed': an earlier attempt did not finish; its user is ours to redo.
+}
+
 export async function bind(deps: BrokerDeps, instanceId: string, bindingId: string, d: BindDetails, ctx: RequestContext): Promise<BindResult> {
   const ref = requirePlan(deps.catalog, d.serviceId, d.planId);
   if (!deps.catalog.bindable(ref)) throw badRequest(`plan "${ref.plan.name}" is not bindable`);
-  return deps.locks.with(instanceLock(instanceId), false, () =>
-    deps.locks.with(bindingLock(bindingId), true, async () => {
-      const instance = await liveInstance(deps, instanceId);
-      if (instance.planId !== d.planId) throw badRequest(`plan_id "${d.planId}" is not the plan of instance ${instanceId}`);
-      const existing = await deps.store.getBinding(bindingId);
-      if (existing) {
-        if (!sameBind(existing, d, instanceId)) throw conflict(`binding ${bindingId} exists with different attributes`);
-        if (existing.state === 'ready' && existing.credentials) return { alreadyExists: true, credentials: existing.credentials };
-        if (existing.state === 'deleting') throw concurrencyError(`binding ${bindingId} is being deleted`);
-        // 'creating' or 'failed': an earlier attempt did not finish; its user is ours to redo.
-      }
-      let parameters = d.parameters;
-      if (d.predecessorBindingId) {
-        if (!ref.plan.binding_rotatable) throw badRequest(`plan "${ref.plan.name}" does not support binding rotation`);
-        const predecessor = await deps.store.getBinding(d.predecessorBindingId);
-        if (!predecessor || predecessor.instanceId !== instanceId || predecessor.state !== 'ready') {
-          throw badRequest(`predecessor binding ${d.predecessorBindingId} does not exist in instance ${instanceId}`);
-        }
-        parameters ??= predecessor.parameters ?? undefined;
-      }
-      const username = existing?.username ?? newUsername(bindingId);
-      // A redo keeps the stored password: the user is ours, and the store already holds it sealed.
-      const stored = existing?.credentials?.password;
-      const password = typeof stored === 'string' ? stored : newPassword();
-      const credentials = bindingCredentials({
-        username, password, vhost: instance.vhost, hosts: deps.rabbitConfig.hosts, managementUrls: deps.rabbitConfig.management_public_urls,
-        ports: deps.protocols.current(), preferTls: deps.rabbitConfig.prefer_tls,
-      });
-      // The row (credentials sealed once) exists before the user does, so a crash or a failure
-      // leaves a record that the platform's DELETE can clean up.
-      if (!existing) {
-        const at = now();
-        const inserted = await deps.store.insertBinding({
-          id: bindingId, instanceId, serviceId: d.serviceId, planId: d.planId, appGuid: d.appGuid ?? null,
-          bindResource: d.bindResource ?? null, parameters: parameters ?? null, context: d.context ?? null,
-          predecessorBindingId: d.predecessorBindingId ?? null, username, credentials, state: 'creating', createdAt: at, updatedAt: at,
-        });
-        if (!inserted) throw concurrencyError(`binding ${bindingId} is being created by another request`);
-      } else if (typeof stored !== 'string') {
-        await deps.store.updateBinding(bindingId, { credentials, updatedAt: now() });
-      }
-      try {
-        await applyUserPlan(deps.rabbit, instance.vhost, { username, password }, ref.plan.rabbitmq);
-        await deps.store.updateBinding(bindingId, { state: 'ready', updatedAt: now() });
-      } catch (err) {
-        await rollbackBind(deps, bindingId, username);
-        throw toBrokerError(err, 'binding failed');
-      }
-      deps.recentlyUnbound.forget(bindingId);
-      audit(deps, ctx, 'bound', { instance_id: instanceId, binding_id: bindingId, username, app_guid: d.appGuid });
-      return { alreadyExists: false, credentials };
-    }),
-  );
+  // An identical repeat of a finished bind answers the same credentials without taking anything.
+  const seen = await deps.store.getBinding(bindingId);
+  if (seen) {
+    const answer = repeatedBind(seen, d, instanceId, bindingId);
+    if (answer) return answer;
+  }
+  const op = await beginOperation(deps, { resourceType: 'binding', resourceId: bindingId, instanceId, kind: 'bind', intent: null });
+  let prepared: { username: string; password: string; vhost: string; credentials: Record<string, unknown> } | { answer: BindResult };
+  try {
+    prepared = await prepareBind(deps, instanceId, bindingId, d, ref.plan.binding_rotatable === true, ref.plan.name);
+  } catch (err) {
+    await op.discard().catch(() => undefined);
+    throw toBrokerError(err, 'binding failed');
+  }
+  if ('answer' in prepared) {
+    await op.discard();
+    return prepared.answer;
+  }
+  const { username, password, vhost, credentials } = prepared;
+  // Bindings answer synchronously: a user is created in milliseconds, and credentials come with the answer.
+  await runOperation(deps, op, { ...ctx, acceptsIncomplete: false }, {
+    failure: 'binding failed',
+    forward: async () => {
+      await applyUserPlan(deps.rabbit, vhost, { username, password }, ref.plan.rabbitmq);
+      await deps.store.updateBinding(bindingId, { state: 'ready', updatedAt: now() });
+    },
+    rollback: () => unbuildBinding(deps, bindingId, username),
+  });
+  audit(deps, ctx, 'bound', { instance_id: instanceId, binding_id: bindingId, username, app_guid: d.appGuid });
+  return { alreadyExists: false, credentials };
 }
 
-async function rollbackBind(deps: BrokerDeps, bindingId: string, username: string): Promise<void> {
-  try {
-    await deps.rabbit.deleteUser(username);
-    await deps.store.deleteBinding(bindingId);
-  } catch (err) {
-    deps.log.warn({ binding_id: bindingId, err: (err as Error).message }, 'rollback of failed bind incomplete; waiting for the platform to unbind');
-    await deps.store.updateBinding(bindingId, { state: 'failed', updatedAt: now() }).catch(() => undefined);
+/** Under the operation: checks, then the row (credentials sealed once) before the user exists. */
+async function prepareBind(deps: BrokerDeps, instanceId: string, bindingId: string, d: BindDetails, rotatable: boolean, planName: string) {
+  const instance = await liveInstance(deps, instanceId);
+  if (instance.planId !== d.planId) throw badRequest(`plan_id "${d.planId}" is not the plan of instance ${instanceId}`);
+  const existing = await deps.store.getBinding(bindingId);
+  if (existing) {
+    const answer = repeatedBind(existing, d, instanceId, bindingId);
+    if (answer) return { answer };
   }
+  let parameters = d.parameters;
+  if (d.predecessorBindingId) {
+    if (!rotatable) throw badRequest(`plan "${planName}" does not support binding rotation`);
+    const predecessor = await deps.store.getBinding(d.predecessorBindingId);
+    if (!predecessor || predecessor.instanceId !== instanceId || predecessor.state !== 'ready') {
+      throw badRequest(`predecessor binding ${d.predecessorBindingId} does not exist in instance ${instanceId}`);
+    }
+    parameters ??= predecessor.parameters ?? undefined;
+  }
+  const username = existing?.username ?? newUsername(bindingId);
+  // A redo keeps the stored password: the user is ours, and the store already holds it sealed.
+  const stored = existing?.credentials?.['password'];
+  const password = typeof stored === 'string' ? stored : newPassword();
+  const credentials = bindingCredentials({
+    username, password, vhost: instance.vhost, hosts: deps.rabbitConfig.hosts, managementUrls: deps.rabbitConfig.management_public_urls,
+    ports: deps.protocols.current(), preferTls: deps.rabbitConfig.prefer_tls,
+  });
+  // The row exists before the user does, so a crash or a failure leaves a record to clean up.
+  if (!existing) {
+    const at = now();
+    await deps.store.insertBinding({
+      id: bindingId, instanceId, serviceId: d.serviceId, planId: d.planId, appGuid: d.appGuid ?? null,
+      bindResource: d.bindResource ?? null, parameters: parameters ?? null, context: d.context ?? null,
+      predecessorBindingId: d.predecessorBindingId ?? null, username, credentials, state: 'creating', createdAt: at, updatedAt: at,
+    });
+  } else if (typeof stored !== 'string') {
+    await deps.store.updateBinding(bindingId, { credentials, updatedAt: now() });
+  }
+  return { username, password, vhost: instance.vhost, credentials };
+}
+
+/** Undoes a bind: the user (deleting an absent user is fine) and the row. */
+export async function unbuildBinding(deps: BrokerDeps, bindingId: string, username: string): Promise<void> {
+  await deps.rabbit.deleteUser(username);
+  await deps.store.deleteBinding(bindingId);
+}
+
+/** Finishes an unbind: the user and its connections, then the row. */
+export async function teardownBinding(deps: BrokerDeps, bindingId: string, username: string): Promise<void> {
+  await removeBindingUser(deps, username);
+  await deps.store.deleteBinding(bindingId);
 }
 
 export async function unbind(deps: BrokerDeps, instanceId: string, bindingId: string, _d: DeprovisionDetails, ctx: RequestContext): Promise<UnbindResult> {
-  return deps.locks.with(instanceLock(instanceId), false, () =>
-    deps.locks.with(bindingLock(bindingId), true, async () => {
-      const existing = await deps.store.getBinding(bindingId, { withCredentials: false });
-      if (!existing || existing.instanceId !== instanceId) throw gone();
-      try {
-        // From here the credentials are revoked: GET answers 404, a repeat bind waits for the
-        // delete, an update leaves this user alone, and a failed attempt is finished by a retry.
-        if (existing.state !== 'deleting') await deps.store.updateBinding(bindingId, { state: 'deleting', updatedAt: now() });
-        await removeBindingUser(deps, existing.username);
-        await deps.store.deleteBinding(bindingId);
-      } catch (err) {
-        throw toBrokerError(err, 'unbinding failed');
-      }
-      deps.recentlyUnbound.add(bindingId, instanceId);
-      audit(deps, ctx, 'unbound', { instance_id: instanceId, binding_id: bindingId, username: existing.username });
-      return {};
-    }),
-  );
+  const seen = await deps.store.getBinding(bindingId, { withCredentials: false });
+  if (!seen || seen.instanceId !== instanceId) throw gone();
+  const op = await beginOperation(deps, { resourceType: 'binding', resourceId: bindingId, instanceId, kind: 'unbind', intent: { username: seen.username } });
+  let existing: BindingRecord;
+  try {
+    const rec = await deps.store.getBinding(bindingId, { withCredentials: false });
+    if (!rec || rec.instanceId !== instanceId) throw gone();
+    existing = rec;
+    // From here the credentials are revoked: GET answers 404, a repeat bind waits for the
+    // delete, an update leaves this user alone, and a failed attempt is finished by a retry.
+    if (existing.state !== 'deleting') await deps.store.updateBinding(bindingId, { state: 'deleting', updatedAt: now() });
+  } catch (err) {
+    await op.discard().catch(() => undefined);
+    throw toBrokerError(err, 'unbinding failed');
+  }
+  await runOperation(deps, op, { ...ctx, acceptsIncomplete: false }, {
+    failure: 'unbinding failed',
+    forward: () => teardownBinding(deps, bindingId, existing.username),
+    followupAt: lateLookAt,
+  });
+  audit(deps, ctx, 'unbound', { instance_id: instanceId, binding_id: bindingId, username: existing.username });
+  return {};
 }
 
 export async function getBinding(deps: BrokerDeps, instanceId: string, bindingId: string, _d: FetchDetails): Promise<BindingView> {
@@ -135,14 +167,19 @@ export async function getBinding(deps: BrokerDeps, instanceId: string, bindingId
 }
 
 /**
- * Bindings are created and deleted synchronously, so their state is the answer; a binding deleted
- * recently answers 'succeeded' (platforms that poll after a delete treat 410 as an error).
+ * Bindings are created and deleted synchronously, so their state is the answer; a deleted
+ * binding's recorded unbind answers 'succeeded' on every replica (platforms that poll after a
+ * delete treat 410 as an error).
  */
 export async function lastBindingOperation(deps: BrokerDeps, instanceId: string, bindingId: string, _d: PollDetails): Promise<LastOperation> {
   const rec = await deps.store.getBinding(bindingId, { withCredentials: false });
   if (rec && rec.instanceId === instanceId) {
     return { state: rec.state === 'ready' ? 'succeeded' : rec.state === 'failed' ? 'failed' : 'in progress' };
   }
-  if (deps.recentlyUnbound.has(bindingId, instanceId)) return { state: 'succeeded', description: 'binding deleted' };
+  const op = await deps.store.getOperation('binding', bindingId);
+  if (op && op.instanceId === instanceId) {
+    if (op.kind === 'unbind' && op.state === 'succeeded') return { state: 'succeeded', description: 'binding deleted' };
+    return { state: op.state, ...(op.description ? { description: op.description } : {}) };
+  }
   throw notFound(`binding ${bindingId} does not exist in instance ${instanceId}`);
 }

@@ -7,6 +7,16 @@ import type { BrokerDeps } from './broker-deps.ts';
 const REASON = 'binding deleted by the service broker';
 
 /**
+ * A connection that authenticated just before the user was deleted can reach connection
+ * tracking a few milliseconds later (measured under load in the soak): neither the deletion nor
+ * the count saw it. One later look closes such a straggler by username. It is recorded with the
+ * operation (followup_at), so whichever replica runs the background jobs makes it, even if the
+ * one that answered the unbind has stopped.
+ */
+export const LATE_LOOK_MS = 500;
+export const lateLookAt = (): string => new Date(Date.now() + LATE_LOOK_MS).toISOString();
+
+/**
  * RabbitMQ 3.10 sometimes answers 500 to closing connections that are already closing (the
  * user's deletion closes them): that is not a failure, the count that follows is the proof.
  */
@@ -22,10 +32,7 @@ export async function removeBindingUser(deps: BrokerDeps, username: string): Pro
   let wait = 10;
   for (;;) {
     const open = await deps.rabbit.listUserConnections(username);
-    if (open.length === 0) {
-      sweepStragglers(deps, username);
-      return;
-    }
+    if (open.length === 0) return;
     if (Date.now() >= deadline) {
       throw unavailable(`${open.length} connection(s) of user ${username} still open after ${deps.rabbitConfig.unbind_confirm_timeout_ms} ms; repeat the request`);
     }
@@ -35,28 +42,11 @@ export async function removeBindingUser(deps: BrokerDeps, username: string): Pro
   }
 }
 
-/**
- * A connection that authenticated just before the user was deleted can reach connection
- * tracking a few milliseconds later (measured under load in the soak): neither the deletion nor
- * the count saw it. One later look (after the answer, off the request's latency) closes such a
- * straggler by username. The timers do not keep the process alive; a look after shutdown fails
- * quietly.
- */
-const STRAGGLER_CHECKS_MS = [500];
-
-function sweepStragglers(deps: BrokerDeps, username: string, attempt = 0): void {
-  const delay = STRAGGLER_CHECKS_MS[attempt];
-  if (delay === undefined) return;
-  setTimeout(() => {
-    deps.rabbit.listUserConnections(username).then(
-      async (open) => {
-        if (open.length > 0) {
-          deps.log.warn({ username, connections: open.length }, 'closing connections of a deleted user that connection tracking listed late');
-          await closeConnections(deps, username);
-        }
-        sweepStragglers(deps, username, attempt + 1);
-      },
-      () => undefined,
-    );
-  }, delay).unref();
+/** The late look itself: closes whatever tracking lists for a deleted user now. */
+export async function lateLook(deps: BrokerDeps, username: string): Promise<void> {
+  const open = await deps.rabbit.listUserConnections(username);
+  if (open.length > 0) {
+    deps.log.warn({ username, connections: open.length }, 'closing connections of a deleted user that connection tracking listed late');
+    await closeConnections(deps, username);
+  }
 }

@@ -1,25 +1,58 @@
 // What the broker's operations share: RabbitMQ and the store behind their interfaces, the
 // catalog, the configuration they need, locks, and the audit log.
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import type { Logger } from 'pino';
-import type { RabbitConfig } from '../config/config-types.ts';
+import type { OperationsConfig, RabbitConfig } from '../config/config-types.ts';
 import type { RequestContext } from '../osbapi/service-broker.ts';
 import type { RabbitManagement } from '../rabbitmq/management-api.ts';
-import type { OperationKind, Store } from '../store/store.ts';
+import type { Store } from '../store/store.ts';
 import type { ClusterProtocols } from './cluster-protocols.ts';
-import { newOperationId } from './generated-secrets.ts';
-import type { KeyedRwLock } from './keyed-rw-lock.ts';
-import type { RecentDeletions } from './recent-deletions.ts';
 import type { ServiceCatalog } from './service-catalog.ts';
+import type { VhostProtection } from './vhost-protection.ts';
+
+/** How this replica takes part in the coordination kept in the store. */
+export interface Coordination {
+  /** This process, as recorded on the operations it owns (host:pid:random). */
+  owner: string;
+  /** An operation's lease; renewed every third of it while the work runs. */
+  leaseMs: number;
+  /** How long a request waits for a conflicting operation before 422 ConcurrencyError. */
+  busyWaitMs: number;
+  /** Kept from a synchronous request's budget to undo a failed create before answering. */
+  rollbackReserveMs: number;
+  /** Budget of work that went asynchronous (202), and of recovery of a dead replica's work. */
+  asyncBudgetMs: number;
+  /** Kept from the budget to send the 202 in time. */
+  answerMarginMs: number;
+  /** Retry-After on last_operation while an operation is in progress. */
+  pollAfterSeconds: number;
+}
 
 export interface BrokerDeps {
   rabbit: RabbitManagement;
   store: Store;
   catalog: ServiceCatalog;
+  /** Also the cluster's version once discovered: protocols.facts()?.version. */
   protocols: ClusterProtocols;
+  /** Deletion protection of warren's vhosts (RabbitMQ 4.1+); absent in tests that do not need it. */
+  vhostProtection?: VhostProtection;
   rabbitConfig: RabbitConfig;
-  locks: KeyedRwLock;
-  recentlyUnbound: RecentDeletions;
+  coordination: Coordination;
   log: Logger;
+}
+
+/** This replica's coordination settings, from the configuration. */
+export function coordinationFrom(o: OperationsConfig): Coordination {
+  return {
+    owner: `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`,
+    leaseMs: o.lease_ms,
+    busyWaitMs: o.busy_wait_ms,
+    rollbackReserveMs: o.rollback_reserve_ms,
+    asyncBudgetMs: o.async_budget_ms,
+    answerMarginMs: Math.min(1_000, Math.floor(o.request_budget_ms / 10)),
+    pollAfterSeconds: 2,
+  };
 }
 
 export const now = () => new Date().toISOString();
@@ -36,25 +69,4 @@ export function audit(deps: BrokerDeps, ctx: RequestContext, event: string, fiel
     },
     event,
   );
-}
-
-/** Keeps the outcome of an operation for last_operation (also after the resource is gone). */
-export async function recordOperation(
-  deps: BrokerDeps,
-  resourceType: 'instance' | 'binding',
-  resourceId: string,
-  instanceId: string,
-  kind: OperationKind,
-  state: 'succeeded' | 'failed',
-  description: string | null,
-): Promise<void> {
-  const at = now();
-  try {
-    await deps.store.insertOperation({
-      id: newOperationId(), resourceType, resourceId, instanceId, kind, state, description, createdAt: at, updatedAt: at,
-    });
-  } catch (err) {
-    // The operation itself is done; losing its history must not turn success into failure.
-    deps.log.warn({ err: (err as Error).message, resourceType, resourceId, kind }, 'could not record operation');
-  }
 }

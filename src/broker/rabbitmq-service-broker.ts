@@ -5,6 +5,13 @@ import type {
 import * as bindings from './binding-operations.ts';
 import type { BrokerDeps } from './broker-deps.ts';
 import * as instances from './instance-operations.ts';
+import { toBrokerError } from './rabbit-failure.ts';
+
+/** Every failure leaves the broker in the protocol's shape (store and deadline errors too). */
+const answer = <T>(doing: string, p: Promise<T>): Promise<T> =>
+  p.catch((err: unknown) => {
+    throw toBrokerError(err, doing);
+  });
 
 export class RabbitServiceBroker implements ServiceBroker {
   constructor(private readonly deps: BrokerDeps) {}
@@ -13,30 +20,30 @@ export class RabbitServiceBroker implements ServiceBroker {
     return this.deps.catalog.toOsbapi();
   }
   provision(id: string, d: ProvisionDetails, ctx: RequestContext) {
-    return instances.provision(this.deps, id, d, ctx);
+    return answer('provision', instances.provision(this.deps, id, d, ctx));
   }
   update(id: string, d: UpdateDetails, ctx: RequestContext) {
-    return instances.update(this.deps, id, d, ctx);
+    return answer('update', instances.update(this.deps, id, d, ctx));
   }
   deprovision(id: string, d: DeprovisionDetails, ctx: RequestContext) {
-    return instances.deprovision(this.deps, id, d, ctx);
+    return answer('deprovision', instances.deprovision(this.deps, id, d, ctx));
   }
   getInstance(id: string, d: FetchDetails) {
-    return instances.getInstance(this.deps, id, d);
+    return answer('getInstance', instances.getInstance(this.deps, id, d));
   }
   lastOperation(id: string, d: PollDetails) {
-    return instances.lastOperation(this.deps, id, d);
+    return answer('lastOperation', instances.lastOperation(this.deps, id, d));
   }
   bind(id: string, bid: string, d: BindDetails, ctx: RequestContext) {
-    return bindings.bind(this.deps, id, bid, d, ctx);
+    return answer('bind', bindings.bind(this.deps, id, bid, d, ctx));
   }
   unbind(id: string, bid: string, d: DeprovisionDetails, ctx: RequestContext) {
-    return bindings.unbind(this.deps, id, bid, d, ctx);
+    return answer('unbind', bindings.unbind(this.deps, id, bid, d, ctx));
   }
   getBinding(id: string, bid: string, d: FetchDetails) {
-    return bindings.getBinding(this.deps, id, bid, d);
+    return answer('getBinding', bindings.getBinding(this.deps, id, bid, d));
   }
   lastBindingOperation(id: string, bid: string, d: PollDetails) {
-    return bindings.lastBindingOperation(this.deps, id, bid, d);
+    return answer('lastBindingOperation', bindings.lastBindingOperation(this.deps, id, bid, d));
   }
 }

@@ -77,12 +77,41 @@ export interface RabbitConfig {
     connect_timeout_ms: number;
     headers_timeout_ms: number;
     body_timeout_ms: number;
+    /** Deadline of one exchange with one node (connect + headers + body); then the next node. */
+    attempt_timeout_ms: number;
   };
+  /** Background probes of the management nodes (GET /api/whoami). */
+  health: {
+    /** An up node with no traffic for this long is probed. */
+    probe_interval_ms: number;
+    /** Longest wait between probes of a node that is down (backoff from 500 ms). */
+    probe_backoff_max_ms: number;
+  };
+  /** Protect warren's vhosts against deletion by others where the cluster can (RabbitMQ 4.1+). */
+  vhost_deletion_protection: boolean;
   /** How long unbind waits for RabbitMQ to report zero connections for the deleted user. */
   unbind_confirm_timeout_ms: number;
 }
 
 export type StoreConfig = { kind: 'sqlite' } | { kind: 'postgres'; url: string };
+
+/** Budgets and leases of operations (see docs/replicas.md). */
+export interface OperationsConfig {
+  /** Every OSBAPI request answers within this (platforms give up after 60 s). */
+  request_budget_ms: number;
+  /** Work that went asynchronous (202), or is finished for a dead replica, gets this long. */
+  async_budget_ms: number;
+  /** An operation's lease: a dead replica's work is taken over this long after its last renewal. */
+  lease_ms: number;
+  /** How long a request waits for a conflicting operation before 422 ConcurrencyError. */
+  busy_wait_ms: number;
+  /** Kept from a synchronous request's budget to undo a failed create before answering. */
+  rollback_reserve_ms: number;
+  /** How often the background jobs look for abandoned operations and due follow-ups. */
+  recovery_interval_ms: number;
+  /** The lease one replica holds to run the background jobs. */
+  background_lease_ms: number;
+}
 
 export interface WarrenConfig {
   listen: { host: string; port: number };
@@ -90,10 +119,17 @@ export interface WarrenConfig {
   auth: { username: string; password: string };
   data_dir: string;
   store: StoreConfig;
-  /** base64 or hex of 32 bytes; when absent, generated once into data_dir/encryption.key. */
+  /** base64 or hex of 32 bytes, labelled "default"; when no key is given, generated once into data_dir/encryption.key. */
   encryption_key?: string;
+  /** Labelled keys for rotation: the one marked primary (else the first) seals new values; all open. */
+  encryption_keys?: Array<{ label: string; key: string; primary?: boolean }>;
+  /** With a certificate, the OSBAPI port speaks HTTPS only; with a client CA, mutual TLS. */
+  tls?: { cert_file: string; key_file: string; client_ca_file?: string; reload_interval_ms: number };
+  /** Failed logins per client address within the window before 429s. */
+  auth_throttle: { max_failures: number; window_seconds: number };
   /** How long finished operations are kept for last_operation (e.g. after a delete). */
   operation_retention_hours: number;
+  operations: OperationsConfig;
   rabbitmq: RabbitConfig;
   catalog: { services: ServiceConfig[] };
 }

@@ -1,14 +1,18 @@
 // Prometheus metrics: process fds (prom-client's process_open_fds / process_max_fds), OSBAPI
 // requests by operation, management calls, the management pool, and sockets by state and peer
-// for the RabbitMQ nodes, so an operator sees a leak long before EMFILE.
+// for the RabbitMQ nodes, so an operator sees a leak long before EMFILE. Per node: its state
+// (up/suspect/down), attempt durations by outcome, failovers and calls cut by the deadline.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { CallEvent, NodeStats } from '../rabbitmq/index.ts';
+import type { CallEvent, FunnelCounters, NodeHealthView, NodeStats } from '../rabbitmq/index.ts';
 
 /** The management pool of one node, as the client reports it, named by node. */
-export type PoolStat = Omit<NodeStats, 'origin' | 'preferred'> & { node: string };
+export type PoolStat = Omit<NodeStats, 'origin' | 'preferred' | 'state'> & { node: string };
+
+const NODE_STATES = ['unknown', 'up', 'suspect', 'down'] as const;
 
 export interface SocketCount {
-  peer: string;
+  /** The node's position in rabbitmq.management_urls. */
+  node: string;
   state: string;
   count: number;
 }
@@ -20,8 +24,15 @@ export class BrokerMetrics {
   private readonly mgmtCalls: Counter<'method' | 'path' | 'code'>;
   private readonly mgmtSeconds: Histogram<'method' | 'path'>;
   private readonly internalErrors: Counter;
+  private readonly authFailures: Counter<'outcome'>;
+  private readonly attemptSeconds: Histogram<'node' | 'outcome'>;
 
-  constructor(sources: { pool: () => PoolStat[]; sockets: () => SocketCount[] }) {
+  constructor(sources: {
+    pool: () => PoolStat[];
+    sockets: () => SocketCount[];
+    nodes: () => NodeHealthView[];
+    counters: () => Pick<FunnelCounters, 'failovers' | 'deadlineExceeded' | 'probes'>;
+  }) {
     collectDefaultMetrics({ register: this.registry });
     const registers = [this.registry];
     this.requests = new Counter({
@@ -40,7 +51,46 @@ export class BrokerMetrics {
       name: 'warren_rabbitmq_management_call_duration_seconds', help: 'Latency of management API exchanges',
       labelNames: ['method', 'path'], buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5], registers,
     });
+    this.authFailures = new Counter({
+      name: 'warren_osbapi_auth_failures_total', help: 'Refused logins to the broker API: rejected (401) or throttled (429)',
+      labelNames: ['outcome'], registers,
+    });
     this.internalErrors = new Counter({ name: 'warren_internal_errors_total', help: 'Requests that failed with an unexpected error', registers });
+    this.attemptSeconds = new Histogram({
+      name: 'warren_rabbitmq_attempt_duration_seconds',
+      help: 'One attempt of a management call on one node, by outcome (ok, error_status, unavailable_status, timeout, deadline, aborted, transport)',
+      labelNames: ['node', 'outcome'], buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers,
+    });
+    const nodeUp = new Gauge({
+      name: 'warren_rabbitmq_node_up', help: '1 when the management node answered its last call or probe, else 0',
+      labelNames: ['node'], registers,
+      collect() {
+        this.reset();
+        for (const n of sources.nodes()) this.set({ node: n.node }, n.state === 'up' ? 1 : 0);
+      },
+    });
+    void nodeUp;
+    const nodeState = new Gauge({
+      name: 'warren_rabbitmq_node_state', help: '1 for the state each management node is in (unknown, up, suspect, down)',
+      labelNames: ['node', 'state'], registers,
+      collect() {
+        this.reset();
+        for (const n of sources.nodes()) for (const st of NODE_STATES) this.set({ node: n.node, state: st }, n.state === st ? 1 : 0);
+      },
+    });
+    void nodeState;
+    // Counted by the management client; read at scrape time.
+    const fromCounters = (name: string, help: string, key: 'failovers' | 'deadlineExceeded' | 'probes') =>
+      new Counter({
+        name, help, registers,
+        collect() {
+          this.reset();
+          this.inc(sources.counters()[key]);
+        },
+      });
+    fromCounters('warren_rabbitmq_failovers_total', 'Management calls that moved on to another node or retry round after a failed attempt', 'failovers');
+    fromCounters('warren_rabbitmq_deadline_exceeded_total', "Management calls ended because the request's time budget ran out", 'deadlineExceeded');
+    fromCounters('warren_rabbitmq_probes_total', 'Health probes of management nodes (GET /api/whoami)', 'probes');
 
     const poolGauge = new Gauge({
       name: 'warren_rabbitmq_pool_connections', help: 'Management API connection pool per node (undici pool stats)',
@@ -54,11 +104,11 @@ export class BrokerMetrics {
     });
     void poolGauge;
     const socketGauge = new Gauge({
-      name: 'warren_rabbitmq_sockets', help: "This process's TCP sockets to the RabbitMQ management nodes, by peer and state",
-      labelNames: ['peer', 'state'], registers,
+      name: 'warren_rabbitmq_sockets', help: "This process's TCP sockets to the RabbitMQ management nodes (by position in management_urls) and state",
+      labelNames: ['node', 'state'], registers,
       collect() {
         this.reset();
-        for (const s of sources.sockets()) this.set({ peer: s.peer, state: s.state }, s.count);
+        for (const s of sources.sockets()) this.set({ node: s.node, state: s.state }, s.count);
       },
     });
     void socketGauge;
@@ -79,6 +129,7 @@ export class BrokerMetrics {
 
   // Labelled children, looked up once per label set: these run on every management call.
   private readonly callChildren = new Map<string, { count: { inc(): void }; seconds: { observe(v: number): void } }>();
+  private readonly attemptChildren = new Map<string, { observe(v: number): void }>();
 
   managementCall(e: CallEvent): void {
     const code = e.status === undefined ? 'error' : String(e.status);
@@ -93,6 +144,18 @@ export class BrokerMetrics {
     }
     child.count.inc();
     child.seconds.observe(e.durationMs / 1000);
+    if (e.attempt === 0) return; // a health probe: counted by warren_rabbitmq_probes_total
+    const akey = `${e.node} ${e.outcome}`;
+    let attempt = this.attemptChildren.get(akey);
+    if (!attempt) {
+      attempt = this.attemptSeconds.labels({ node: e.node, outcome: e.outcome });
+      this.attemptChildren.set(akey, attempt);
+    }
+    attempt.observe(e.durationMs / 1000);
+  }
+
+  authFailure(outcome: 'rejected' | 'throttled'): void {
+    this.authFailures.inc({ outcome });
   }
 
   internalError(): void {

@@ -84,6 +84,8 @@ export interface LastOperation {
   description?: string;
   instanceUsable?: boolean;
   updateRepeatable?: boolean;
+  /** While in progress: when to poll again (Retry-After). */
+  retryAfterSeconds?: number;
 }
 
 export interface BindDetails {

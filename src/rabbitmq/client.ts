@@ -14,6 +14,7 @@ import type {
   VhostInfo,
   VhostLimit,
 } from './management-api.ts';
+import type { NodeHealthView } from './node-health.ts';
 import { parseNodes, resolveOptions, type ManagementClientOptions } from './options.ts';
 import { headerSafe, seg } from './paths.ts';
 import { RequestFunnel, type ClientStats, type FunnelResponse } from './request-funnel.ts';
@@ -27,9 +28,12 @@ const OK_DELETE = [204, 404] as const;
 const OK_VOID = [200, 201, 204] as const;
 // Limit deletes are idempotent in 3.10 (204 when absent); later versions may say 404.
 const OK_VOID_404 = [200, 204, 404] as const;
+// Deletion protection (4.1+); before 4.1 the path does not exist (404, or 405 behind some proxies).
+const OK_PROTECTION = [200, 201, 204, 404, 405] as const;
 
 const created = (r: FunnelResponse): Created => (r.status === 201 ? 'created' : 'existed');
 const found = (r: FunnelResponse): boolean => r.status !== 404;
+const supported = (r: FunnelResponse): boolean => r.status !== 404 && r.status !== 405;
 const nothing = (): void => undefined;
 
 export class ManagementClient implements RabbitManagement {
@@ -71,6 +75,22 @@ export class ManagementClient implements RabbitManagement {
   async deleteVhost(vhost: string): Promise<boolean> {
     const path = `/api/vhosts/${seg(vhost, 'vhost')}`;
     return this.funnel.request({ method: 'DELETE', path, template: '/api/vhosts/{}', ok: OK_DELETE, read: 'dump' }, found);
+  }
+
+  async protectVhostFromDeletion(vhost: string): Promise<boolean> {
+    const path = `/api/vhosts/${seg(vhost, 'vhost')}/deletion/protection`;
+    return this.funnel.request(
+      { method: 'POST', path, template: '/api/vhosts/{}/deletion/protection', body: '{}', ok: OK_PROTECTION, read: 'dump' },
+      supported,
+    );
+  }
+
+  async unprotectVhostFromDeletion(vhost: string): Promise<boolean> {
+    const path = `/api/vhosts/${seg(vhost, 'vhost')}/deletion/protection`;
+    return this.funnel.request(
+      { method: 'DELETE', path, template: '/api/vhosts/{}/deletion/protection', ok: OK_PROTECTION, read: 'dump' },
+      supported,
+    );
   }
 
   // --- users ---
@@ -236,6 +256,16 @@ export class ManagementClient implements RabbitManagement {
   /** Per-node pool state and call counters (no credentials anywhere). */
   stats(): ClientStats {
     return this.funnel.stats();
+  }
+
+  /** Per-node health (up, suspect, down, unknown) from call outcomes and probes; never calls RabbitMQ. */
+  nodeHealth(): NodeHealthView[] {
+    return this.funnel.nodeHealth();
+  }
+
+  /** Probes every node now and keeps their state fresh in the background until close(). */
+  startProbing(): void {
+    this.funnel.startProbing();
   }
 
   /** Refuses new calls, waits for in-flight ones (bounded by closeTimeoutMs), then closes sockets. */

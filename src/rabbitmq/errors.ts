@@ -2,7 +2,7 @@
 // named by their origin without userinfo, and request bodies (which hold passwords) are never
 // copied into an error.
 
-export type HttpMethod = 'GET' | 'PUT' | 'DELETE';
+export type HttpMethod = 'GET' | 'PUT' | 'POST' | 'DELETE';
 
 interface Where {
   method: HttpMethod;
@@ -75,6 +75,25 @@ export class ManagementUnavailableError extends ManagementClientError {
     super(message, where, { cause });
     this.attempts = attempts;
     this.nodes = nodes;
+  }
+}
+
+/**
+ * The current request's time budget (src/deadline) ran out before a node answered: the call
+ * stopped at once instead of retrying. A ManagementUnavailableError, so callers that map
+ * "RabbitMQ unreachable" to 503 need nothing new; `code` tells it apart (e.g. to answer 202
+ * and finish in the background instead).
+ */
+export class ManagementDeadlineError extends ManagementUnavailableError {
+  readonly code = 'DEADLINE_EXCEEDED';
+}
+
+/** Abort reason of one attempt that outlived its own deadline (the node is stalled). */
+export class AttemptTimeoutError extends Error {
+  readonly code = 'ATTEMPT_TIMEOUT';
+  constructor(ms: number) {
+    super(`no complete answer within the attempt deadline of ${ms} ms`);
+    this.name = 'AttemptTimeoutError';
   }
 }
 

@@ -2,11 +2,13 @@
 export { ManagementClient, createManagementClient } from './client.ts';
 export {
   ManagementClientError,
+  ManagementDeadlineError,
   ManagementError,
   ManagementProtocolError,
   ManagementTransportError,
   ManagementUnavailableError,
 } from './errors.ts';
-export type { CallEvent, LoggerLike, ManagementClientOptions, RetryOptions } from './options.ts';
+export type { AttemptOutcome, CallEvent, HealthOptions, LoggerLike, ManagementClientOptions, RetryOptions } from './options.ts';
+export type { NodeHealthView, NodeState } from './node-health.ts';
 export type { ClientStats, FunnelCounters, NodeStats } from './request-funnel.ts';
 export type * from './management-api.ts';

@@ -62,8 +62,15 @@ export interface RabbitManagement {
   getVhost(vhost: string): Promise<VhostInfo | null>;
   /** PUT /api/vhosts/{vhost}: 'created' on 201, 'existed' on 204. */
   putVhost(vhost: string, opts?: { description?: string; tags?: string[]; defaultQueueType?: string }): Promise<Created>;
-  /** false when the vhost did not exist (404). */
+  /** false when the vhost did not exist (404). A protected vhost (4.1+) answers 412: a ManagementError. */
   deleteVhost(vhost: string): Promise<boolean>;
+  /**
+   * POST /api/vhosts/{vhost}/deletion/protection (RabbitMQ 4.1+): the vhost cannot be deleted
+   * until the protection is lifted. false on 404/405: no such vhost, or a RabbitMQ before 4.1.
+   */
+  protectVhostFromDeletion(vhost: string): Promise<boolean>;
+  /** DELETE /api/vhosts/{vhost}/deletion/protection. false on 404/405 (as above). */
+  unprotectVhostFromDeletion(vhost: string): Promise<boolean>;
 
   getUser(user: string): Promise<UserInfo | null>;
   /** PUT /api/users/{user}. Overwrites an existing user's password: callers must make sure it is theirs. */

@@ -60,6 +60,10 @@ export const OPERATION_COLUMNS: readonly Column<OperationRecord>[] = [
   col('kind', 'kind', 'text', false),
   col('state', 'state', 'text'),
   col('description', 'description', 'text'),
+  col('owner', 'owner', 'text', false),
+  col('leaseUntil', 'lease_until', 'date', false),
+  col('intent', 'intent', 'json'),
+  col('followupAt', 'followup_at', 'date', false),
   col('createdAt', 'created_at', 'date', false),
   col('updatedAt', 'updated_at', 'date', false),
 ];
@@ -127,7 +131,7 @@ export class TableCodec<R extends { id: string; updatedAt: string }> {
       case 'json':
         return v === null || v === undefined ? null : JSON.stringify(v);
       case 'date':
-        return toIsoInstant(v as string);
+        return v === null || v === undefined ? null : toIsoInstant(v as string);
       case 'credentials':
         return sealCredentials(this.box, id, (v ?? null) as Record<string, unknown> | null);
     }

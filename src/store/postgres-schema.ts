@@ -60,4 +60,56 @@ export const POSTGRES_MIGRATIONS: readonly { version: number; sql: string }[] = 
     version: 2,
     sql: `CREATE INDEX warren_operations_by_update ON warren_operations (updated_at);`,
   },
+  {
+    // Durable operations (owner, lease, intent) for coordination and recovery, follow-ups such as
+    // the unbind's late look, and named leases for once-per-deployment background jobs.
+    // warren_begin_operation checks and records in one round trip, serialized per instance by a
+    // transaction-level advisory lock (held for microseconds, never across an HTTP call).
+    version: 3,
+    sql: `
+      ALTER TABLE warren_operations ADD COLUMN owner text;
+      ALTER TABLE warren_operations ADD COLUMN lease_until timestamptz;
+      ALTER TABLE warren_operations ADD COLUMN intent jsonb;
+      ALTER TABLE warren_operations ADD COLUMN followup_at timestamptz;
+      CREATE INDEX warren_operations_active_by_instance ON warren_operations (instance_id) WHERE state = 'in progress';
+      CREATE INDEX warren_operations_active_by_resource ON warren_operations (resource_id) WHERE state = 'in progress';
+      CREATE INDEX warren_operations_followups ON warren_operations (followup_at) WHERE followup_at IS NOT NULL;
+      CREATE TABLE warren_leases (
+        name       text PRIMARY KEY,
+        holder     text NOT NULL,
+        epoch      bigint NOT NULL,
+        expires_at timestamptz NOT NULL
+      );
+      CREATE FUNCTION warren_begin_operation(
+        p_id text, p_type text, p_resource text, p_instance text, p_kind text, p_owner text, p_lease_ms integer, p_intent jsonb
+      ) RETURNS SETOF warren_operations LANGUAGE plpgsql AS $fn$
+      DECLARE
+        t timestamptz := clock_timestamp();
+      BEGIN
+        PERFORM pg_advisory_xact_lock(hashtext('warren:instance:' || p_instance));
+        UPDATE warren_operations o
+           SET state = 'failed', description = 'abandoned by a replica that stopped; superseded by a newer request',
+               owner = NULL, lease_until = NULL, updated_at = t
+         WHERE o.state = 'in progress' AND coalesce(o.lease_until, '-infinity') <= t
+           AND ((p_type = 'instance' AND o.instance_id = p_instance)
+             OR (p_type = 'binding' AND ((o.resource_type = 'instance' AND o.resource_id = p_instance)
+                                      OR (o.resource_type = 'binding' AND o.resource_id = p_resource))));
+        RETURN QUERY
+          SELECT * FROM warren_operations o
+           WHERE o.state = 'in progress'
+             AND ((p_type = 'instance' AND o.instance_id = p_instance)
+               OR (p_type = 'binding' AND ((o.resource_type = 'instance' AND o.resource_id = p_instance)
+                                        OR (o.resource_type = 'binding' AND o.resource_id = p_resource))))
+           LIMIT 1;
+        IF FOUND THEN
+          RETURN;
+        END IF;
+        INSERT INTO warren_operations
+          (id, resource_type, resource_id, instance_id, kind, state, description, owner, lease_until, intent, followup_at, created_at, updated_at)
+        VALUES
+          (p_id, p_type, p_resource, p_instance, p_kind, 'in progress', NULL, p_owner, t + p_lease_ms * interval '1 millisecond', p_intent, NULL, t, t);
+      END
+      $fn$;
+    `,
+  },
 ];

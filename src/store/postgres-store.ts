@@ -5,10 +5,13 @@ import pg from 'pg';
 import { BINDING_COLUMNS, INSTANCE_COLUMNS, OPERATION_COLUMNS, TableCodec, toIsoInstant, type Dialect, type Row } from './columns.ts';
 import { POSTGRES_MIGRATIONS } from './postgres-schema.ts';
 import { passwordOf, redactConnectionString, scrubError } from './postgres-url.ts';
+import type { Keyring } from './keyring.ts';
+import { reencryptCredentials, type ReencryptOptions, type ReencryptResult, type SealedRow } from './reencrypt.ts';
 import { SecretBox } from './secret-box.ts';
+import { isUnavailable, StoreUnavailableError } from './store-errors.ts';
 import { insertSql, postgresPlaceholder as ph, selectList, updateSql } from './statement-text.ts';
 import type {
-  BindingPatch, BindingRecord, InstancePatch, InstanceRecord, OperationPatch, OperationRecord, Store,
+  BeginResult, BindingPatch, BindingRecord, InstancePatch, InstanceRecord, OperationPatch, OperationRecord, OperationStart, Store,
 } from './store.ts';
 
 const DIALECT: Dialect = { jsonParsed: true, yes: true, no: false };
@@ -18,8 +21,8 @@ const SCHEMA_LOCK_ID = 0x77617272;
 export interface PostgresStoreOptions {
   /** postgres://user:password@host:port/db[?options=-c search_path=...] */
   url: string;
-  /** 32-byte credentials encryption key (see encryption-key.ts). */
-  key: Buffer;
+  /** 32-byte credentials encryption key, or a keyring of labelled keys (see keyring.ts). */
+  key: Buffer | Keyring;
   /** Pool size; default 10. */
   maxConnections?: number;
   /** Errors of idle pooled connections (e.g. server restart); already scrubbed of the password. */
@@ -31,6 +34,7 @@ type Queries = Record<keyof ReturnType<typeof queryTexts>, Query>;
 
 export class PostgresStore implements Store {
   readonly #url: string;
+  readonly #box: SecretBox;
   readonly #password: string | undefined;
   readonly #max: number;
   readonly #onBackgroundError: (err: Error) => void;
@@ -42,6 +46,7 @@ export class PostgresStore implements Store {
 
   constructor(options: PostgresStoreOptions) {
     const box = new SecretBox(options.key);
+    this.#box = box;
     this.#url = options.url;
     this.#password = passwordOf(options.url);
     this.#max = options.maxConnections ?? 10;
@@ -66,8 +71,12 @@ export class PostgresStore implements Store {
       connectionString: this.#url,
       max: this.#max,
       application_name: 'warren',
-      connectionTimeoutMillis: 10_000,
+      // Bounded, so a request answers 503 within its budget while PostgreSQL is down.
+      connectionTimeoutMillis: 3_000,
+      query_timeout: 5_000,
+      statement_timeout: 5_000,
       idleTimeoutMillis: 30_000,
+      keepAlive: true,
     });
     // Without a listener, an idle connection's error would crash the process.
     pool.on('error', (err) => this.#onBackgroundError(scrubError(err, this.#password, 'PostgreSQL: ')));
@@ -166,13 +175,76 @@ export class PostgresStore implements Store {
     return (await this.#run(this.#q.pruneOperations, [toIsoInstant(olderThan)])).rowCount ?? 0;
   }
 
+  async reencryptCredentials(opts?: ReencryptOptions): Promise<ReencryptResult> {
+    return reencryptCredentials(this.#box, {
+      select: async (prefix, afterId, limit) =>
+        (await this.#run(this.#q.credentialsNotUnder, [prefix.length, prefix, afterId, limit])).rows as unknown as SealedRow[],
+      // One statement per batch: each row is replaced only where it still holds what was read.
+      replace: async (changes) =>
+        (await this.#run(this.#q.replaceCredentials, [changes.map((c) => c.id), changes.map((c) => c.from), changes.map((c) => c.to)])).rowCount ?? 0,
+    }, opts);
+  }
+
+  async beginOperation(op: OperationStart): Promise<BeginResult> {
+    const row = (await this.#run(this.#q.beginOperation, [
+      op.id, op.resourceType, op.resourceId, op.instanceId, op.kind, op.owner, op.leaseMs, op.intent === null ? null : JSON.stringify(op.intent),
+    ])).rows[0];
+    return row === undefined ? { started: true } : { started: false, blocking: this.#operations.fromRow(row) };
+  }
+
+  async renewOperation(id: string, owner: string, leaseMs: number): Promise<boolean> {
+    return (await this.#run(this.#q.renewOperation, [id, owner, leaseMs])).rowCount === 1;
+  }
+
+  async finishOperation(
+    id: string, owner: string, state: 'succeeded' | 'failed', description: string | null, followupAt: string | null = null,
+  ): Promise<boolean> {
+    const followup = followupAt === null ? null : toIsoInstant(followupAt);
+    return (await this.#run(this.#q.finishOperation, [id, owner, state, description, followup])).rowCount === 1;
+  }
+
+  async discardOperation(id: string, owner: string): Promise<void> {
+    await this.#run(this.#q.discardOperation, [id, owner]);
+  }
+
+  async abandonOperation(id: string, owner: string): Promise<void> {
+    await this.#run(this.#q.abandonOperation, [id, owner]);
+  }
+
+  async listAbandonedOperations(limit: number): Promise<OperationRecord[]> {
+    return (await this.#run(this.#q.listAbandoned, [limit])).rows.map((row) => this.#operations.fromRow(row));
+  }
+
+  async takeOverOperation(id: string, owner: string, leaseMs: number): Promise<boolean> {
+    return (await this.#run(this.#q.takeOver, [id, owner, leaseMs])).rowCount === 1;
+  }
+
+  async listDueFollowups(limit: number): Promise<OperationRecord[]> {
+    return (await this.#run(this.#q.dueFollowups, [limit])).rows.map((row) => this.#operations.fromRow(row));
+  }
+
+  async clearFollowup(id: string): Promise<void> {
+    await this.#run(this.#q.clearFollowup, [id]);
+  }
+
+  async acquireLease(name: string, holder: string, leaseMs: number): Promise<number | null> {
+    const row = (await this.#run(this.#q.acquireLease, [name, holder, leaseMs])).rows[0];
+    return row === undefined ? null : Number(row['epoch']);
+  }
+
+  async releaseLease(name: string, holder: string): Promise<void> {
+    await this.#run(this.#q.releaseLease, [name, holder]);
+  }
+
   async #run(q: Query, values: unknown[]): Promise<pg.QueryResult<Row>> {
     const pool = this.#pool;
     if (pool === undefined) throw new Error('the PostgreSQL store is not open (call open() first)');
     try {
       return await pool.query<Row>({ name: q.name, text: q.text, values });
     } catch (err) {
-      throw scrubError(err, this.#password);
+      const scrubbed = scrubError(err, this.#password);
+      if (isUnavailable(err)) throw new StoreUnavailableError(`PostgreSQL store unavailable: ${scrubbed.message}`, { cause: scrubbed });
+      throw scrubbed;
     }
   }
 }
@@ -204,7 +276,38 @@ function queryTexts(
       ORDER BY created_at DESC, seq DESC LIMIT 1`,
     operationById: `SELECT ${selectList(op)} FROM warren_operations WHERE id = $1 AND resource_type = $2 AND resource_id = $3`,
     // "Older" by updated_at: a long-running operation that just finished is still being polled.
-    pruneOperations: `DELETE FROM warren_operations WHERE state <> 'in progress' AND updated_at < $1::timestamptz`,
+    credentialsNotUnder: `SELECT id, credentials FROM warren_bindings
+      WHERE credentials IS NOT NULL AND substr(credentials, 1, $1::int) <> $2 AND id COLLATE "C" > $3 ORDER BY id COLLATE "C" LIMIT $4`,
+    replaceCredentials: `UPDATE warren_bindings AS b SET credentials = c.to_value
+      FROM unnest($1::text[], $2::text[], $3::text[]) AS c(id, from_value, to_value)
+      WHERE b.id = c.id AND b.credentials = c.from_value`,
+    pruneOperations: `DELETE FROM warren_operations WHERE state <> 'in progress' AND updated_at < $1::timestamptz
+      AND followup_at IS NULL`,
+    beginOperation: `SELECT ${selectList(op)} FROM warren_begin_operation($1::text, $2::text, $3::text, $4::text, $5::text, $6::text, $7::integer, $8::jsonb)`,
+    renewOperation: `UPDATE warren_operations SET lease_until = clock_timestamp() + $3::integer * interval '1 millisecond'
+      WHERE id = $1::text AND owner = $2::text AND state = 'in progress'`,
+    finishOperation: `UPDATE warren_operations SET state = $3::text, description = $4::text, owner = NULL, lease_until = NULL,
+      followup_at = $5::timestamptz, updated_at = clock_timestamp()
+      WHERE id = $1::text AND owner = $2::text AND state = 'in progress'`,
+    discardOperation: `DELETE FROM warren_operations WHERE id = $1::text AND owner = $2::text AND state = 'in progress'`,
+    abandonOperation: `UPDATE warren_operations SET lease_until = clock_timestamp() - interval '1 millisecond'
+      WHERE id = $1::text AND owner = $2::text AND state = 'in progress'`,
+    listAbandoned: `SELECT ${selectList(op)} FROM warren_operations
+      WHERE state = 'in progress' AND coalesce(lease_until, '-infinity') <= clock_timestamp() ORDER BY created_at LIMIT $1::integer`,
+    takeOver: `UPDATE warren_operations SET owner = $2::text, lease_until = clock_timestamp() + $3::integer * interval '1 millisecond',
+      updated_at = clock_timestamp()
+      WHERE id = $1::text AND state = 'in progress' AND coalesce(lease_until, '-infinity') <= clock_timestamp()`,
+    dueFollowups: `SELECT ${selectList(op)} FROM warren_operations
+      WHERE followup_at IS NOT NULL AND followup_at <= clock_timestamp() ORDER BY followup_at LIMIT $1::integer`,
+    clearFollowup: 'UPDATE warren_operations SET followup_at = NULL WHERE id = $1::text',
+    // A holder renews its own lease; anyone may take an expired one (the epoch rises then).
+    acquireLease: `INSERT INTO warren_leases AS l (name, holder, epoch, expires_at)
+      VALUES ($1::text, $2::text, 1, clock_timestamp() + $3::integer * interval '1 millisecond')
+      ON CONFLICT (name) DO UPDATE SET holder = EXCLUDED.holder, expires_at = EXCLUDED.expires_at,
+        epoch = l.epoch + CASE WHEN l.holder = EXCLUDED.holder THEN 0 ELSE 1 END
+      WHERE l.holder = EXCLUDED.holder OR l.expires_at <= clock_timestamp()
+      RETURNING epoch`,
+    releaseLease: `UPDATE warren_leases SET expires_at = '-infinity' WHERE name = $1::text AND holder = $2::text`,
   };
 }
 

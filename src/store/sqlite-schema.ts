@@ -58,4 +58,24 @@ export const SQLITE_MIGRATIONS: readonly { version: number; sql: string }[] = [
     version: 2,
     sql: `CREATE INDEX warren_operations_by_update ON warren_operations (updated_at);`,
   },
+  {
+    // Durable operations (owner, lease, intent) for coordination and recovery, follow-ups such as
+    // the unbind's late look, and named leases for once-per-deployment background jobs.
+    version: 3,
+    sql: `
+      ALTER TABLE warren_operations ADD COLUMN owner TEXT;
+      ALTER TABLE warren_operations ADD COLUMN lease_until TEXT;
+      ALTER TABLE warren_operations ADD COLUMN intent TEXT;
+      ALTER TABLE warren_operations ADD COLUMN followup_at TEXT;
+      CREATE INDEX warren_operations_active_by_instance ON warren_operations (instance_id) WHERE state = 'in progress';
+      CREATE INDEX warren_operations_active_by_resource ON warren_operations (resource_id) WHERE state = 'in progress';
+      CREATE INDEX warren_operations_followups ON warren_operations (followup_at) WHERE followup_at IS NOT NULL;
+      CREATE TABLE warren_leases (
+        name       TEXT PRIMARY KEY,
+        holder     TEXT NOT NULL,
+        epoch      INTEGER NOT NULL,
+        expires_at TEXT NOT NULL
+      );
+    `,
+  },
 ];

@@ -2,15 +2,18 @@
 // better-sqlite3 is synchronous; each call is one prepared statement on one connection, so the
 // async methods simply run it (and concurrent callers are naturally serialized).
 
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { BINDING_COLUMNS, INSTANCE_COLUMNS, OPERATION_COLUMNS, TableCodec, toIsoInstant, type Dialect, type Row } from './columns.ts';
+import type { Keyring } from './keyring.ts';
+import { lockDataDir } from './process-lock.ts';
+import { reencryptCredentials, type ReencryptOptions, type ReencryptResult, type SealedRow } from './reencrypt.ts';
 import { SecretBox } from './secret-box.ts';
+import { ensurePrivateDir, ensurePrivateFile, tightenIfPresent } from './private-files.ts';
 import { SQLITE_MIGRATIONS } from './sqlite-schema.ts';
 import { insertSql, selectList, sqlitePlaceholder as ph, updateSql } from './statement-text.ts';
 import type {
-  BindingPatch, BindingRecord, InstancePatch, InstanceRecord, OperationPatch, OperationRecord, Store,
+  BeginResult, BindingPatch, BindingRecord, InstancePatch, InstanceRecord, OperationPatch, OperationRecord, OperationStart, Store,
 } from './store.ts';
 
 export const SQLITE_FILE_NAME = 'warren.db';
@@ -23,22 +26,33 @@ type Stmt = Database.Statement<unknown[], Row>;
 export interface SqliteStoreOptions {
   /** Directory for warren.db (created 0700 when missing), or ':memory:'. */
   dataDir: string;
-  /** 32-byte credentials encryption key (see encryption-key.ts). */
-  key: Buffer;
+  /** 32-byte credentials encryption key, or a keyring of labelled keys (see keyring.ts). */
+  key: Buffer | Keyring;
+  /**
+   * Default true: take the data dir for this process (a second server refuses to start). Tools
+   * that only read beside a running server, or that run with it stopped, pass false.
+   */
+  exclusive?: boolean;
 }
 
 export class SqliteStore implements Store {
   readonly path: string;
   readonly #dataDir: string;
+  readonly #box: SecretBox;
   readonly #instances: TableCodec<InstanceRecord>;
   readonly #bindings: TableCodec<BindingRecord>;
   readonly #operations: TableCodec<OperationRecord>;
   #db: Database.Database | undefined;
   #s: Statements | undefined;
+  #begin: Database.Transaction<(o: OperationStart) => BeginResult> | undefined;
+  readonly #exclusive: boolean;
+  #lock: { release(): void } | undefined;
 
   constructor(options: SqliteStoreOptions) {
     const box = new SecretBox(options.key);
+    this.#box = box;
     this.#dataDir = options.dataDir;
+    this.#exclusive = options.exclusive ?? true;
     this.path = options.dataDir === ':memory:' ? ':memory:' : join(options.dataDir, SQLITE_FILE_NAME);
     this.#instances = new TableCodec(INSTANCE_COLUMNS, box, DIALECT);
     this.#bindings = new TableCodec(BINDING_COLUMNS, box, DIALECT);
@@ -47,17 +61,30 @@ export class SqliteStore implements Store {
 
   async open(): Promise<void> {
     if (this.#db !== undefined) return;
-    if (this.path !== ':memory:') mkdirSync(this.#dataDir, { recursive: true, mode: 0o700 });
-    const db = new Database(this.path, { timeout: BUSY_TIMEOUT_MS });
+    if (this.path !== ':memory:') {
+      ensurePrivateDir(this.#dataDir);
+      if (this.#exclusive) this.#lock = lockDataDir(this.#dataDir);
+    }
+    let db: Database.Database;
+    try {
+      if (this.path !== ':memory:') ensurePrivateFile(this.path);
+      db = new Database(this.path, { timeout: BUSY_TIMEOUT_MS });
+    } catch (err) {
+      this.#releaseLock();
+      throw err;
+    }
     try {
       db.pragma('journal_mode = WAL');
       db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
       db.pragma('synchronous = NORMAL'); // with WAL: durable except for the last commits on power loss
       db.pragma('foreign_keys = ON');
       migrate(db);
+      // WAL and SHM inherit the database file's mode; files left by an older release are tightened.
+      if (this.path !== ':memory:') for (const f of [`${this.path}-wal`, `${this.path}-shm`]) tightenIfPresent(f);
       this.#s = prepareStatements(db, this.#instances, this.#bindings, this.#operations);
     } catch (err) {
       db.close();
+      this.#releaseLock();
       throw err;
     }
     this.#db = db;
@@ -67,7 +94,14 @@ export class SqliteStore implements Store {
     const db = this.#db;
     this.#db = undefined;
     this.#s = undefined;
+    this.#begin = undefined;
     db?.close();
+    this.#releaseLock();
+  }
+
+  #releaseLock(): void {
+    this.#lock?.release();
+    this.#lock = undefined;
   }
 
   async ping(): Promise<void> {
@@ -149,6 +183,86 @@ export class SqliteStore implements Store {
     return this.stmts.pruneOperations.run(toIsoInstant(olderThan)).changes;
   }
 
+  async reencryptCredentials(opts?: ReencryptOptions): Promise<ReencryptResult> {
+    const s = this.stmts;
+    const db = this.db;
+    // One short write transaction per batch; BEGIN IMMEDIATE waits (busy_timeout) for a running server's writes.
+    const replaceBatch = db.transaction((changes: Array<{ id: string; from: string; to: string }>) =>
+      changes.reduce((n, c) => n + s.replaceCredentials.run(c.to, c.id, c.from).changes, 0));
+    return reencryptCredentials(this.#box, {
+      select: async (prefix, afterId, limit) => s.credentialsNotUnder.all(prefix.length, prefix, afterId, limit) as unknown as SealedRow[],
+      replace: async (changes) => replaceBatch.immediate(changes),
+    }, opts);
+  }
+
+  async beginOperation(op: OperationStart): Promise<BeginResult> {
+    const s = this.stmts;
+    const begin = this.#begin ??= this.db.transaction((o: OperationStart): BeginResult => {
+      const t = new Date().toISOString();
+      const scope = [o.resourceType, o.instanceId, o.resourceType, o.instanceId, o.resourceId];
+      s.supersedeExpired.run(t, t, ...scope);
+      const row = s.activeConflict.get(...scope);
+      if (row !== undefined) return { started: false, blocking: this.#operations.fromRow(row) };
+      s.insertOperation.run(...this.#operations.insertParams({
+        id: o.id, resourceType: o.resourceType, resourceId: o.resourceId, instanceId: o.instanceId, kind: o.kind,
+        state: 'in progress', description: null, owner: o.owner, leaseUntil: later(o.leaseMs), intent: o.intent,
+        followupAt: null, createdAt: t, updatedAt: t,
+      }));
+      return { started: true };
+    });
+    return begin.immediate(op);
+  }
+
+  async renewOperation(id: string, owner: string, leaseMs: number): Promise<boolean> {
+    return this.stmts.renewOperation.run(later(leaseMs), id, owner).changes === 1;
+  }
+
+  async finishOperation(
+    id: string, owner: string, state: 'succeeded' | 'failed', description: string | null, followupAt: string | null = null,
+  ): Promise<boolean> {
+    const followup = followupAt === null ? null : toIsoInstant(followupAt);
+    return this.stmts.finishOperation.run(state, description, followup, new Date().toISOString(), id, owner).changes === 1;
+  }
+
+  async discardOperation(id: string, owner: string): Promise<void> {
+    this.stmts.discardOperation.run(id, owner);
+  }
+
+  async abandonOperation(id: string, owner: string): Promise<void> {
+    this.stmts.renewOperation.run(later(-1), id, owner);
+  }
+
+  async listAbandonedOperations(limit: number): Promise<OperationRecord[]> {
+    return this.stmts.listAbandoned.all(new Date().toISOString(), limit).map((row) => this.#operations.fromRow(row));
+  }
+
+  async takeOverOperation(id: string, owner: string, leaseMs: number): Promise<boolean> {
+    const t = new Date().toISOString();
+    return this.stmts.takeOver.run(owner, later(leaseMs), t, id, t).changes === 1;
+  }
+
+  async listDueFollowups(limit: number): Promise<OperationRecord[]> {
+    return this.stmts.dueFollowups.all(new Date().toISOString(), limit).map((row) => this.#operations.fromRow(row));
+  }
+
+  async clearFollowup(id: string): Promise<void> {
+    this.stmts.clearFollowup.run(id);
+  }
+
+  async acquireLease(name: string, holder: string, leaseMs: number): Promise<number | null> {
+    const row = this.stmts.acquireLease.get(name, holder, later(leaseMs), new Date().toISOString());
+    return row === undefined ? null : Number(row['epoch']);
+  }
+
+  async releaseLease(name: string, holder: string): Promise<void> {
+    this.stmts.releaseLease.run(name, holder);
+  }
+
+  private get db(): Database.Database {
+    if (this.#db === undefined) throw new Error('the SQLite store is not open (call open() first)');
+    return this.#db;
+  }
+
   private get stmts(): Statements {
     if (this.#s === undefined) throw new Error('the SQLite store is not open (call open() first)');
     return this.#s;
@@ -156,6 +270,13 @@ export class SqliteStore implements Store {
 }
 
 type Statements = ReturnType<typeof prepareStatements>;
+
+/** An instance operation holds the instance and all its bindings; a binding one its binding and (shared) its instance. */
+const CONFLICT = `((? = 'instance' AND instance_id = ?)
+  OR (? = 'binding' AND ((resource_type = 'instance' AND resource_id = ?) OR (resource_type = 'binding' AND resource_id = ?))))`;
+
+/** ISO time `ms` from now (the store's clock). */
+const later = (ms: number): string => new Date(Date.now() + ms).toISOString();
 
 /** Every statement the store runs, prepared once per open(). */
 function prepareStatements(
@@ -189,7 +310,34 @@ function prepareStatements(
     ),
     operationById: p(`SELECT ${selectList(op)} FROM warren_operations WHERE id = ? AND resource_type = ? AND resource_id = ?`),
     // "Older" by updated_at: a long-running operation that just finished is still being polled.
-    pruneOperations: p(`DELETE FROM warren_operations WHERE state <> 'in progress' AND updated_at < ?`),
+    pruneOperations: p(`DELETE FROM warren_operations WHERE state <> 'in progress' AND updated_at < ? AND followup_at IS NULL`),
+    credentialsNotUnder: p(`SELECT id, credentials FROM warren_bindings
+       WHERE credentials IS NOT NULL AND substr(credentials, 1, ?) <> ? AND id > ? ORDER BY id LIMIT ?`),
+    replaceCredentials: p('UPDATE warren_bindings SET credentials = ? WHERE id = ? AND credentials = ?'),
+    // Parameters of the two below: type, instance, type, instance, resource (see beginOperation).
+    supersedeExpired: p(`UPDATE warren_operations
+      SET state = 'failed', description = 'abandoned by a replica that stopped; superseded by a newer request',
+          owner = NULL, lease_until = NULL, updated_at = ?
+      WHERE state = 'in progress' AND coalesce(lease_until, '') <= ? AND ${CONFLICT}`),
+    activeConflict: p(`SELECT ${selectList(op)} FROM warren_operations WHERE state = 'in progress' AND ${CONFLICT} LIMIT 1`),
+    discardOperation: p(`DELETE FROM warren_operations WHERE id = ? AND owner = ? AND state = 'in progress'`),
+    renewOperation: p(`UPDATE warren_operations SET lease_until = ? WHERE id = ? AND owner = ? AND state = 'in progress'`),
+    finishOperation: p(`UPDATE warren_operations SET state = ?, description = ?, owner = NULL, lease_until = NULL, followup_at = ?,
+      updated_at = ? WHERE id = ? AND owner = ? AND state = 'in progress'`),
+    listAbandoned: p(`SELECT ${selectList(op)} FROM warren_operations
+      WHERE state = 'in progress' AND coalesce(lease_until, '') <= ? ORDER BY created_at LIMIT ?`),
+    takeOver: p(`UPDATE warren_operations SET owner = ?, lease_until = ?, updated_at = ?
+      WHERE id = ? AND state = 'in progress' AND coalesce(lease_until, '') <= ?`),
+    dueFollowups: p(`SELECT ${selectList(op)} FROM warren_operations
+      WHERE followup_at IS NOT NULL AND followup_at <= ? ORDER BY followup_at LIMIT ?`),
+    clearFollowup: p('UPDATE warren_operations SET followup_at = NULL WHERE id = ?'),
+    // A holder renews its own lease; anyone may take an expired one (the epoch rises then).
+    acquireLease: p(`INSERT INTO warren_leases AS l (name, holder, epoch, expires_at) VALUES (?, ?, 1, ?)
+      ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at,
+        epoch = l.epoch + CASE WHEN l.holder = excluded.holder THEN 0 ELSE 1 END
+      WHERE l.holder = excluded.holder OR l.expires_at <= ?
+      RETURNING epoch`),
+    releaseLease: p(`UPDATE warren_leases SET expires_at = '' WHERE name = ? AND holder = ?`),
   };
 }
 

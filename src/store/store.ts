@@ -1,6 +1,8 @@
 // The broker's state, behind one interface: SQLite (default) and PostgreSQL implement it.
 // Credentials are handed over in clear and kept encrypted at rest by the implementation.
 
+import type { ReencryptOptions, ReencryptResult } from './reencrypt.ts';
+
 export type InstanceState = 'provisioning' | 'ready' | 'updating' | 'deprovisioning' | 'failed';
 export type BindingState = 'creating' | 'ready' | 'deleting' | 'failed';
 export type OperationState = 'in progress' | 'succeeded' | 'failed';
@@ -50,15 +52,48 @@ export interface OperationRecord {
   kind: OperationKind;
   state: OperationState;
   description: string | null;
+  /** The replica working on it while 'in progress' (null once finished). */
+  owner: string | null;
+  /** The owner's lease: past it, a live replica takes the work over. */
+  leaseUntil: string | null;
+  /** What the operation is to achieve, so whoever finishes it knows (e.g. target plan, async). */
+  intent: Record<string, unknown> | null;
+  /** A check still due after the operation finished (the unbind's late look), or null. */
+  followupAt: string | null;
   createdAt: string;
   updatedAt: string;
 }
 
+/** An operation about to start: recorded (with its lease) before RabbitMQ is touched. */
+export interface OperationStart {
+  id: string;
+  resourceType: 'instance' | 'binding';
+  resourceId: string;
+  instanceId: string;
+  kind: OperationKind;
+  owner: string;
+  leaseMs: number;
+  intent: Record<string, unknown> | null;
+}
+
+/**
+ * started: the operation is recorded and ours. Otherwise `blocking` is the live operation that
+ * holds the resource (an instance operation holds the instance and all its bindings; a binding
+ * operation holds its binding and shares the instance with other binding operations).
+ */
+export type BeginResult = { started: true } | { started: false; blocking: OperationRecord };
+
 export type InstancePatch = Partial<Omit<InstanceRecord, 'id' | 'createdAt'>>;
 export type BindingPatch = Partial<Omit<BindingRecord, 'id' | 'instanceId' | 'createdAt'>>;
-export type OperationPatch = Partial<Pick<OperationRecord, 'state' | 'description'>>;
+export type OperationPatch = Partial<Pick<OperationRecord, 'state' | 'description' | 'intent'>>;
 
 export interface Store {
+  /**
+   * Re-seals every binding's credentials not yet sealed with the primary key, in batches,
+   * safe beside a running server (see reencrypt.ts).
+   */
+  reencryptCredentials(opts?: ReencryptOptions): Promise<ReencryptResult>;
+
   /** Creates tables if needed; call once before use. */
   open(): Promise<void>;
   close(): Promise<void>;
@@ -87,4 +122,34 @@ export interface Store {
   getOperation(resourceType: 'instance' | 'binding', resourceId: string, operationId?: string): Promise<OperationRecord | undefined>;
   /** Deletes finished operations older than the date; returns how many. */
   pruneOperations(olderThan: string): Promise<number>;
+
+  // Coordination across every process sharing the store. Each call is atomic on its own; leases
+  // are measured by the store's clock, so replicas' clocks need not agree.
+
+  /**
+   * Records an operation as 'in progress' with a lease, unless a live operation holds the
+   * resource. Conflicting operations whose lease expired (their replica died) are superseded:
+   * marked failed, so this request's work takes over what they left.
+   */
+  beginOperation(op: OperationStart): Promise<BeginResult>;
+  /** Extends the lease; false when the operation is no longer ours (finished or taken over). */
+  renewOperation(id: string, owner: string, leaseMs: number): Promise<boolean>;
+  /** Ends an operation we own; false when it was no longer ours (nothing written then). */
+  finishOperation(
+    id: string, owner: string, state: 'succeeded' | 'failed', description: string | null, followupAt?: string | null,
+  ): Promise<boolean>;
+  /** Removes an operation we own that turned out to change nothing (an identical repeat, a refusal). */
+  discardOperation(id: string, owner: string): Promise<void>;
+  /** Gives the lease up now, leaving the operation 'in progress' for a live replica to finish. */
+  abandonOperation(id: string, owner: string): Promise<void>;
+  /** Operations 'in progress' whose lease has expired: their replica died or gave them up. */
+  listAbandonedOperations(limit: number): Promise<OperationRecord[]>;
+  /** Takes an abandoned operation over (new owner and lease); false when someone else did. */
+  takeOverOperation(id: string, owner: string, leaseMs: number): Promise<boolean>;
+  /** Finished operations whose follow-up is due. */
+  listDueFollowups(limit: number): Promise<OperationRecord[]>;
+  clearFollowup(id: string): Promise<void>;
+  /** Acquires or renews a named lease for `holder`; the epoch (rises on each new holder), or null when another holds it. */
+  acquireLease(name: string, holder: string, leaseMs: number): Promise<number | null>;
+  releaseLease(name: string, holder: string): Promise<void>;
 }

@@ -172,7 +172,7 @@ describe('observability hooks', () => {
     assert.ok(!all.includes('guest:guest') && !all.includes('Basic '), 'a log line contains admin credentials');
 
     const s = hooked.stats();
-    assert.deepEqual(s.counters.calls, { GET: 2, PUT: 1, DELETE: 0 });
+    assert.deepEqual(s.counters.calls, { GET: 2, PUT: 1, POST: 0, DELETE: 0 });
     assert.equal(s.counters.errorsByStatus['404'], 1);
     assert.ok(s.counters.bodyBytesRead > 0);
     assert.equal(s.nodes.length, 1);

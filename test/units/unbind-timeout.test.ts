@@ -6,9 +6,8 @@ import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { pino } from 'pino';
 import { ClusterProtocols } from '../../src/broker/cluster-protocols.ts';
-import { KeyedRwLock } from '../../src/broker/keyed-rw-lock.ts';
+import { coordinationFrom } from '../../src/broker/broker-deps.ts';
 import { RabbitServiceBroker } from '../../src/broker/rabbitmq-service-broker.ts';
-import { RecentDeletions } from '../../src/broker/recent-deletions.ts';
 import { ServiceCatalog } from '../../src/broker/service-catalog.ts';
 import { loadConfig } from '../../src/config/load-config.ts';
 import { BrokerError } from '../../src/osbapi/errors.ts';
@@ -60,7 +59,7 @@ describe('unbind whose connections outlive the deadline', () => {
     const log = pino({ level: 'silent' });
     const broker = new RabbitServiceBroker({
       rabbit, store, catalog: new ServiceCatalog(config.catalog.services), protocols: new ClusterProtocols(rabbit, { amqp: 5672 }, log),
-      rabbitConfig: config.rabbitmq, locks: new KeyedRwLock(), recentlyUnbound: new RecentDeletions(), log,
+      rabbitConfig: config.rabbitmq, coordination: coordinationFrom(config.operations), log,
     });
     const ctx = { acceptsIncomplete: false };
     await broker.provision('i1', { serviceId: SERVICE, planId: SMALL, organizationGuid: 'o', spaceGuid: 's' }, ctx);

@@ -86,6 +86,7 @@ export function registerInstanceRoutes(v2: FastifyInstance, broker: ServiceBroke
         { serviceId: q.service_id, planId: q.plan_id, operation: q.operation },
         request.osb,
       );
+      if (op.retryAfterSeconds !== undefined) reply.header('retry-after', String(op.retryAfterSeconds));
       return reply.code(200).send(
         compact({ state: op.state, description: op.description, instance_usable: op.instanceUsable, update_repeatable: op.updateRepeatable }),
       );

@@ -1,0 +1,99 @@
+// Finishes what a dead (or stuck) replica left: operations still 'in progress' whose lease has
+// expired, and follow-ups that came due. Runs as a background job, once per deployment. What a
+// recovered operation does depends on what the platform was told: a synchronous create was never
+// confirmed (the platform saw an error or nothing, and will clean up), so it is rolled back; an
+// asynchronous one (202) and every delete is rolled forward; an update goes back to its old
+// plan unless it was asynchronous.
+import { withBudget } from '../deadline/budget.ts';
+import type { OperationRecord } from '../store/store.ts';
+import { teardownBinding, unbuildBinding } from './binding-operations.ts';
+import { lateLook } from './binding-user-removal.ts';
+import type { BrokerDeps } from './broker-deps.ts';
+import { DurableOperation } from './durable-operation.ts';
+import { applyUpdate, buildInstance, revertUpdate, teardownInstance, unbuildInstance, type UpdateIntent } from './instance-steps.ts';
+
+const BATCH = 20;
+
+/** One pass: takes over each abandoned operation and finishes it. Returns how many it finished. */
+export async function recoverAbandoned(deps: BrokerDeps): Promise<number> {
+  let finished = 0;
+  for (const rec of await deps.store.listAbandonedOperations(BATCH)) {
+    if (!(await deps.store.takeOverOperation(rec.id, deps.coordination.owner, deps.coordination.leaseMs))) continue;
+    const op = new DurableOperation(deps, rec.id, {
+      resourceType: rec.resourceType, resourceId: rec.resourceId, instanceId: rec.instanceId, kind: rec.kind, intent: rec.intent,
+    }).keepAlive();
+    try {
+      const outcome = await withBudget(deps.coordination.asyncBudgetMs, () => recoverOne(deps, rec));
+      await op.finish(outcome.state, outcome.description);
+      deps.log.info({ operation: rec.id, kind: rec.kind, resource: rec.resourceId, outcome: outcome.state }, 'finished an operation a stopped replica left');
+      finished++;
+    } catch (err) {
+      deps.log.warn({ operation: rec.id, kind: rec.kind, resource: rec.resourceId, err: (err as Error)?.message }, 'recovering an operation failed; will try again');
+      await op.abandon();
+    }
+  }
+  return finished;
+}
+
+async function recoverOne(deps: BrokerDeps, rec: OperationRecord): Promise<{ state: 'succeeded' | 'failed'; description: string | null }> {
+  const async = rec.intent?.['async'] === true;
+  switch (rec.kind) {
+    case 'provision': {
+      const instance = await deps.store.getInstance(rec.resourceId);
+      if (!instance || instance.state === 'ready') return { state: instance ? 'succeeded' : 'failed', description: null };
+      const ref = deps.catalog.plan(instance.serviceId, instance.planId);
+      if (async && ref) {
+        await buildInstance(deps, instance.id, instance.vhost, ref);
+        return { state: 'succeeded', description: null };
+      }
+      await unbuildInstance(deps, instance.id, instance.vhost);
+      return { state: 'failed', description: 'provisioning was interrupted and has been rolled back; provision again' };
+    }
+    case 'update': {
+      const intent = rec.intent as UpdateIntent | null;
+      if (!intent) return { state: 'failed', description: 'update was interrupted before it changed anything' };
+      if (async) {
+        await applyUpdate(deps, rec.resourceId, intent);
+        return { state: 'succeeded', description: null };
+      }
+      await revertUpdate(deps, rec.resourceId, intent);
+      return { state: 'failed', description: 'update was interrupted; the previous plan was restored, repeat the update' };
+    }
+    case 'deprovision': {
+      const instance = await deps.store.getInstance(rec.resourceId);
+      if (instance) {
+        const previous = rec.intent?.['previousState'];
+        await teardownInstance(deps, instance, typeof previous === 'string' ? (previous as typeof instance.state) : instance.state);
+      }
+      return { state: 'succeeded', description: null };
+    }
+    case 'bind': {
+      const binding = await deps.store.getBinding(rec.resourceId, { withCredentials: false });
+      if (binding?.state === 'ready') return { state: 'succeeded', description: null };
+      if (binding) await unbuildBinding(deps, binding.id, binding.username);
+      return { state: 'failed', description: 'binding was interrupted and has been rolled back; bind again' };
+    }
+    case 'unbind': {
+      const binding = await deps.store.getBinding(rec.resourceId, { withCredentials: false });
+      if (binding) await teardownBinding(deps, binding.id, binding.username);
+      return { state: 'succeeded', description: 'binding deleted' };
+    }
+  }
+}
+
+/** Makes the follow-ups that came due (the unbind's late look), whoever recorded them. */
+export async function runDueFollowups(deps: BrokerDeps): Promise<number> {
+  const due = await deps.store.listDueFollowups(100);
+  await Promise.all(
+    due.map(async (rec) => {
+      const username = rec.intent?.['username'];
+      try {
+        if (typeof username === 'string') await lateLook(deps, username);
+        await deps.store.clearFollowup(rec.id);
+      } catch (err) {
+        deps.log.debug({ operation: rec.id, err: (err as Error)?.message }, 'late look failed; will try again');
+      }
+    }),
+  );
+  return due.length;
+}

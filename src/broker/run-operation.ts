@@ -1,0 +1,87 @@
+// How a recorded operation runs against the request's budget. Synchronously, the work gets the
+// budget less a reserve for undoing it, so a failed create can still be rolled back before the
+// answer is due; a rollback that cannot finish in time is handed to the recovery job instead of
+// holding the answer. With accepts_incomplete=true the work runs detached under a budget of its
+// own, and the platform gets 202 when the request's budget runs out first.
+import { setTimeout as sleep } from 'node:timers/promises';
+import { currentBudget, detached, withBudget } from '../deadline/budget.ts';
+import type { RequestContext } from '../osbapi/service-broker.ts';
+import type { BrokerDeps } from './broker-deps.ts';
+import type { DurableOperation } from './durable-operation.ts';
+import { toBrokerError } from './rabbit-failure.ts';
+
+export interface OperationSteps<T> {
+  /** Does the work, store writes included (not the operation's own outcome). Idempotent. */
+  forward(): Promise<T>;
+  /** Undoes a failed forward (creates and updates); absent for deletes, which a retry finishes. */
+  rollback?(): Promise<void>;
+  /** After a failed forward of a delete: put the resource back in a usable state. */
+  restore?(): Promise<void>;
+  /** What a failure is called in the answer and in last_operation. */
+  failure: string;
+  /** When a follow-up check is due after success (the unbind's late look). */
+  followupAt?: () => string;
+}
+
+export type OperationOutcome<T> = { async: false; value: T } | { async: true };
+
+/** Runs the steps to the end (never throws past a recorded outcome); throws the answer's error. */
+async function runToEnd<T>(deps: BrokerDeps, op: DurableOperation, steps: OperationSteps<T>): Promise<T> {
+  const budget = currentBudget();
+  const total = budget ? budget.remaining() : Number.POSITIVE_INFINITY;
+  const reserve = steps.rollback || steps.restore ? Math.min(total * 0.3, deps.coordination.rollbackReserveMs) : 0;
+  let value: T;
+  try {
+    value = Number.isFinite(total) ? await withBudget(total - reserve, () => steps.forward()) : await steps.forward();
+  } catch (err) {
+    const answer = toBrokerError(err, steps.failure);
+    deps.log.warn({ operation: op.id, kind: op.spec.kind, resource: op.spec.resourceId, err: (err as Error)?.message }, `${steps.failure}; undoing`);
+    try {
+      if (steps.rollback) await steps.rollback();
+      else if (steps.restore) await steps.restore();
+      await op.finish('failed', `${steps.failure}: ${answer.message}`);
+    } catch (undoErr) {
+      deps.log.error(
+        { operation: op.id, kind: op.spec.kind, resource: op.spec.resourceId, err: (undoErr as Error)?.message },
+        'could not undo a failed operation in time; the recovery job will finish it',
+      );
+      await op.abandon();
+    }
+    throw answer;
+  }
+  await op.finish('succeeded', null, steps.followupAt?.() ?? null);
+  return value;
+}
+
+export async function runOperation<T>(
+  deps: BrokerDeps,
+  op: DurableOperation,
+  ctx: RequestContext,
+  steps: OperationSteps<T>,
+): Promise<OperationOutcome<T>> {
+  if (!ctx.acceptsIncomplete) return { async: false, value: await runToEnd(deps, op, steps) };
+
+  // Detached: the work must outlive this request if it goes async.
+  const work = detached(() => withBudget(deps.coordination.asyncBudgetMs, () => runToEnd(deps, op, steps)));
+  const left = currentBudget()?.remaining() ?? deps.coordination.asyncBudgetMs;
+  const waitMs = Math.max(0, left - deps.coordination.answerMarginMs);
+  const ac = new AbortController();
+  type Settled = { done: true; value: T } | { done: true; error: unknown } | { done: false };
+  const first = await Promise.race<Settled>([
+    work.then((value) => ({ done: true, value }), (error: unknown) => ({ done: true, error })),
+    sleep(waitMs, undefined, { signal: ac.signal }).then(() => ({ done: false }), () => ({ done: false })),
+  ]);
+  ac.abort();
+  if (first.done) {
+    if ('error' in first) throw first.error;
+    return { async: false, value: first.value };
+  }
+  // Still running: answer 202 and let the platform poll. If this replica dies now, the recovery
+  // job finishes the work (an async create rolls forward).
+  work.catch(() => undefined);
+  await op.setIntent({ ...(op.spec.intent ?? {}), async: true }).catch((err: Error) =>
+    deps.log.warn({ operation: op.id, err: err.message }, 'could not mark the operation asynchronous'),
+  );
+  deps.log.info({ operation: op.id, kind: op.spec.kind, resource: op.spec.resourceId }, 'operation continues asynchronously');
+  return { async: true };
+}

@@ -1,0 +1,69 @@
+// The deadline of one exchange with one node: connect, headers and body together. One
+// AbortController and one timer per attempt; the request budget and the caller's signal (when
+// there are any) abort it too, through a listener removed when the attempt ends. No
+// AbortSignal.any: it would allocate a composite signal per call that lives until GC.
+import { DeadlineExceededError } from '../deadline/budget.ts';
+import { AttemptTimeoutError } from './errors.ts';
+
+/** Why an attempt was aborted: its own deadline, the request's budget, or the caller. */
+export type AbortCause = 'timeout' | 'deadline' | 'caller';
+
+export class AttemptDeadline {
+  private readonly controller = new AbortController();
+  private readonly timer: NodeJS.Timeout;
+  private cause: AbortCause | undefined;
+  private readonly onBudget: (() => void) | undefined;
+  private readonly onCaller: (() => void) | undefined;
+
+  /**
+   * @param ms time allowed for this attempt
+   * @param budgetBound true when `ms` is what is left of the request budget (shorter than the
+   *   attempt deadline): the timer firing then means the budget ran out, not that the node stalled
+   */
+  constructor(
+    ms: number,
+    budgetBound: boolean,
+    private readonly budget?: AbortSignal,
+    private readonly caller?: AbortSignal,
+  ) {
+    this.timer = setTimeout(() => {
+      if (budgetBound) this.abort('deadline', new DeadlineExceededError());
+      else this.abort('timeout', new AttemptTimeoutError(ms));
+    }, ms);
+    if (budget) {
+      if (budget.aborted) this.abort('deadline', budget.reason);
+      else budget.addEventListener('abort', (this.onBudget = () => this.abort('deadline', budget.reason)), { once: true });
+    }
+    if (caller) {
+      if (caller.aborted) this.abort('caller', caller.reason);
+      else caller.addEventListener('abort', (this.onCaller = () => this.abort('caller', caller.reason)), { once: true });
+    }
+  }
+
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  /** undefined while the attempt was not aborted. */
+  get abortedBy(): AbortCause | undefined {
+    return this.cause;
+  }
+
+  /** Aborts now (e.g. the client is closing); reported as the caller's abort. */
+  cancel(reason: Error): void {
+    this.abort('caller', reason);
+  }
+
+  /** Ends the attempt: frees the timer and the listeners. */
+  done(): void {
+    clearTimeout(this.timer);
+    if (this.onBudget) this.budget!.removeEventListener('abort', this.onBudget);
+    if (this.onCaller) this.caller!.removeEventListener('abort', this.onCaller);
+  }
+
+  private abort(cause: AbortCause, reason: unknown): void {
+    if (this.cause) return;
+    this.cause = cause;
+    this.controller.abort(reason);
+  }
+}

@@ -1,0 +1,143 @@
+// What every Store must guarantee for coordinating replicas: operations recorded with a lease
+// serialize work per resource, expired leases are taken over, and a named lease has one holder.
+// Run against each implementation on a real database, with two store objects standing in for
+// two replicas where it matters.
+import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterEach, beforeEach, it } from 'node:test';
+import type { OperationStart, Store } from '../../src/store/store.ts';
+import { uid } from './fixtures.ts';
+import { CONTRACT_KEY, type StoreHarness } from './store-contract.ts';
+
+const start = (over: Partial<OperationStart> = {}): OperationStart => {
+  const instanceId = over.instanceId ?? uid('inst');
+  return {
+    id: uid('op'), resourceType: 'instance', resourceId: instanceId, instanceId, kind: 'provision',
+    owner: 'replica-a', leaseMs: 10_000, intent: { planId: 'p' }, ...over,
+  };
+};
+
+export function coordinationContract(h: StoreHarness): void {
+  let a: Store;
+  let b: Store;
+  beforeEach(async () => {
+    a = await h.openStore(CONTRACT_KEY);
+    b = await h.openStore(CONTRACT_KEY);
+  });
+  afterEach(async () => {
+    await a.close();
+    await b.close();
+  });
+
+  it('records an operation in progress with its owner, lease and intent', async () => {
+    const op = start();
+    assert.deepEqual(await a.beginOperation(op), { started: true });
+    const rec = await b.getOperation('instance', op.resourceId, op.id);
+    assert.equal(rec?.state, 'in progress');
+    assert.equal(rec?.owner, 'replica-a');
+    assert.deepEqual(rec?.intent, { planId: 'p' });
+    assert.ok(rec?.leaseUntil && Date.parse(rec.leaseUntil) > Date.now());
+  });
+
+  it('an instance operation blocks every other operation on the instance and its bindings', async () => {
+    const op = start();
+    await a.beginOperation(op);
+    const again = await b.beginOperation(start({ instanceId: op.instanceId, owner: 'replica-b', kind: 'deprovision' }));
+    assert.equal(again.started, false);
+    assert.equal(!again.started && again.blocking.id, op.id);
+    const bind = await b.beginOperation(start({ resourceType: 'binding', resourceId: uid('bind'), instanceId: op.instanceId, kind: 'bind', owner: 'replica-b' }));
+    assert.equal(bind.started, false);
+  });
+
+  it('binding operations share their instance but exclude each other per binding, and block instance operations', async () => {
+    const instanceId = uid('inst');
+    const b1 = uid('bind');
+    assert.ok((await a.beginOperation(start({ resourceType: 'binding', resourceId: b1, instanceId, kind: 'bind' }))).started);
+    assert.ok((await b.beginOperation(start({ resourceType: 'binding', resourceId: uid('bind'), instanceId, kind: 'bind', owner: 'replica-b' }))).started);
+    assert.equal((await b.beginOperation(start({ resourceType: 'binding', resourceId: b1, instanceId, kind: 'unbind', owner: 'replica-b' }))).started, false);
+    assert.equal((await b.beginOperation(start({ instanceId, kind: 'deprovision', owner: 'replica-b' }))).started, false);
+  });
+
+  it('of 10 replicas racing for one instance, exactly one starts', async () => {
+    const instanceId = uid('inst');
+    const stores = [a, b];
+    const results = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => stores[i % 2]!.beginOperation(start({ instanceId, owner: `replica-${i}` }))),
+    );
+    assert.equal(results.filter((r) => r.started).length, 1);
+  });
+
+  it('finish, discard and renew work only for the owner while in progress', async () => {
+    const op = start();
+    await a.beginOperation(op);
+    assert.equal(await b.renewOperation(op.id, 'replica-b', 10_000), false);
+    assert.equal(await a.renewOperation(op.id, 'replica-a', 10_000), true);
+    assert.equal(await b.finishOperation(op.id, 'replica-b', 'succeeded', null), false);
+    assert.equal(await a.finishOperation(op.id, 'replica-a', 'succeeded', null), true);
+    assert.equal(await a.finishOperation(op.id, 'replica-a', 'failed', 'twice'), false);
+    const rec = await b.getOperation('instance', op.resourceId, op.id);
+    assert.equal(rec?.state, 'succeeded');
+    assert.equal(rec?.owner, null);
+    // Finished: the instance is free again.
+    assert.ok((await b.beginOperation(start({ instanceId: op.instanceId, owner: 'replica-b', kind: 'update' }))).started);
+    const other = start();
+    await a.beginOperation(other);
+    await a.discardOperation(other.id, 'replica-a');
+    assert.equal(await a.getOperation('instance', other.resourceId, other.id), undefined);
+  });
+
+  it('an expired lease is listed as abandoned, taken over by exactly one replica, and then renewable only by it', async () => {
+    const op = start({ leaseMs: 1_000 });
+    await a.beginOperation(op);
+    assert.ok(!(await b.listAbandonedOperations(100)).some((r) => r.id === op.id));
+    await a.abandonOperation(op.id, 'replica-a');
+    assert.ok((await b.listAbandonedOperations(100)).some((r) => r.id === op.id));
+    const takes = await Promise.all([a.takeOverOperation(op.id, 'replica-c', 10_000), b.takeOverOperation(op.id, 'replica-b', 10_000)]);
+    assert.equal(takes.filter(Boolean).length, 1);
+    const winner = takes[0] ? 'replica-c' : 'replica-b';
+    assert.equal(await a.renewOperation(op.id, 'replica-a', 10_000), false, 'the old owner has lost it');
+    assert.equal(await a.renewOperation(op.id, winner, 10_000), true);
+    assert.ok(!(await b.listAbandonedOperations(100)).some((r) => r.id === op.id));
+  });
+
+  it('a new request supersedes a conflicting operation whose lease expired', async () => {
+    const op = start({ leaseMs: 1_000 });
+    await a.beginOperation(op);
+    await sleep(1_100);
+    const next = start({ instanceId: op.instanceId, owner: 'replica-b', kind: 'deprovision' });
+    assert.deepEqual(await b.beginOperation(next), { started: true });
+    const old = await b.getOperation('instance', op.resourceId, op.id);
+    assert.equal(old?.state, 'failed');
+    assert.match(old?.description ?? '', /superseded/);
+    assert.equal(await a.finishOperation(op.id, 'replica-a', 'succeeded', null), false, 'the stopped owner cannot finish it any more');
+  });
+
+  it('follow-ups come due, are listed until cleared, and keep the operation from being pruned', async () => {
+    const op = start({ resourceType: 'binding', resourceId: uid('bind'), kind: 'unbind', intent: { username: 'u' } });
+    await a.beginOperation(op);
+    await a.finishOperation(op.id, 'replica-a', 'succeeded', null, new Date(Date.now() + 200).toISOString());
+    assert.ok(!(await b.listDueFollowups(100)).some((r) => r.id === op.id));
+    await sleep(250);
+    const due = (await b.listDueFollowups(100)).find((r) => r.id === op.id);
+    assert.deepEqual(due?.intent, { username: 'u' });
+    await b.pruneOperations(new Date(Date.now() + 60_000).toISOString());
+    assert.ok(await b.getOperation('binding', op.resourceId, op.id), 'not pruned while a follow-up is due');
+    await b.clearFollowup(op.id);
+    assert.ok(!(await b.listDueFollowups(100)).some((r) => r.id === op.id));
+  });
+
+  it('a named lease has one holder, renewable by it, taken over after expiry with a higher epoch, released at once', async () => {
+    const name = uid('lease');
+    const e1 = await a.acquireLease(name, 'replica-a', 1_000);
+    assert.equal(typeof e1, 'number');
+    assert.equal(await b.acquireLease(name, 'replica-b', 1_000), null);
+    assert.equal(await a.acquireLease(name, 'replica-a', 1_000), e1, 'renewal keeps the epoch');
+    await sleep(1_100);
+    const e2 = await b.acquireLease(name, 'replica-b', 10_000);
+    assert.ok(e2 !== null && e1 !== null && e2 > e1);
+    assert.equal(await a.acquireLease(name, 'replica-a', 1_000), null);
+    await b.releaseLease(name, 'replica-b');
+    const e3 = await a.acquireLease(name, 'replica-a', 1_000);
+    assert.ok(e3 !== null && e3 > (e2 ?? 0));
+  });
+}
