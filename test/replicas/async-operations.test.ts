@@ -17,6 +17,7 @@ import { waitForNoOrphans } from './helpers/orphans.ts';
 import { PlatformClient } from './helpers/platform-client.ts';
 import { callReplica, outcome, type Replica, type ReplicaAnswer } from './helpers/replica-set.ts';
 import { postgresSkipReason } from './helpers/test-database.ts';
+import { retrying } from './helpers/retrying.ts';
 
 const skip = await postgresSkipReason();
 /** A short request budget (operations.request_budget_ms) so the test need not wait 25 s. */
@@ -91,7 +92,7 @@ describe('replicas: asynchronous operations finish on any replica', { skip }, ()
       assert.equal(state, 'succeeded', `${id} finished after its replica died: ${state}`);
       const gets = await f.set.fanout('GET', instancePath(id));
       assert.deepEqual(gets.map(outcome), ['200', '200'], `${id} exists on every replica`);
-      assert.ok(await f.rmq.vhostExists(id), `${id}'s vhost exists`);
+      assert.ok(await retrying(() => f.rmq.vhostExists(id)), `${id}'s vhost exists`);
       const done = await Promise.all([r2, r3].map((r) => poll(r, id, operation)));
       assert.equal(new Set(done.map((p) => p.answer?.text)).size, 1, 'last_operation alike after it finished');
     }

@@ -10,6 +10,7 @@ import { assertNoOrphans } from './helpers/orphans.ts';
 import { outside, RaceTally, SCENARIO_MS } from './helpers/race-tally.ts';
 import { callReplica, outcome } from './helpers/replica-set.ts';
 import { postgresSkipReason } from './helpers/test-database.ts';
+import { retrying } from './helpers/retrying.ts';
 
 const skip = await postgresSkipReason();
 
@@ -54,9 +55,9 @@ describe('replicas: bind on one replica while another deprovisions', { skip }, (
         final = await callReplica(remover, 'DELETE', `${instancePath(inst)}${deleteQuery}`);
       }
       if (!['200', '410'].includes(outcome(final))) tally.note(n, `the platform's deprovision ended with ${outcome(final)} ${final.answer?.text ?? ''}`);
-      const users = await f.rmq.usersStartingWith(`${bid}-`);
+      const users = await retrying(() => f.rmq.usersStartingWith(`${bid}-`));
       if (users.length > 0) tally.note(n, `users left after the deprovision: ${JSON.stringify(users)} (bind answered ${outcome(bound)})`);
-      if (await f.rmq.vhostExists(inst)) tally.note(n, `vhost ${inst} left after the deprovision`);
+      if (await retrying(() => f.rmq.vhostExists(inst))) tally.note(n, `vhost ${inst} left after the deprovision`);
     }
     tally.assertClean(ROUNDS);
     await assertNoOrphans(f.rmq, f.db, f.prefix, 'after bind vs deprovision:');

@@ -9,6 +9,7 @@ import { assertNoOrphans } from './helpers/orphans.ts';
 import { count, outside, RaceTally, SCENARIO_MS } from './helpers/race-tally.ts';
 import { outcome } from './helpers/replica-set.ts';
 import { postgresSkipReason } from './helpers/test-database.ts';
+import { retrying } from './helpers/retrying.ts';
 
 const skip = await postgresSkipReason();
 
@@ -45,7 +46,7 @@ describe('replicas: the same bind on every replica at once', { skip }, () => {
         }
         return p;
       });
-      const users = await f.rmq.usersStartingWith(`${bid}-`);
+      const users = await retrying(() => f.rmq.usersStartingWith(`${bid}-`));
       if (winner) {
         if (users.length !== 1 || users[0] !== winner.username) tally.note(n, `RabbitMQ users for ${bid}: ${JSON.stringify(users)}, the 201 said ${winner.username}`);
         try {

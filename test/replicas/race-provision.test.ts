@@ -11,6 +11,7 @@ import { assertNoOrphans } from './helpers/orphans.ts';
 import { count, outside, RaceTally, SCENARIO_MS } from './helpers/race-tally.ts';
 import { outcome } from './helpers/replica-set.ts';
 import { postgresSkipReason } from './helpers/test-database.ts';
+import { retrying } from './helpers/retrying.ts';
 
 const skip = await postgresSkipReason();
 
@@ -41,7 +42,7 @@ describe('replicas: the same provision on every replica at once', { skip }, () =
         }
         return p;
       });
-      if (!(await f.rmq.vhostExists(id))) tally.note(n, `vhost ${id} does not exist after the race`);
+      if (!(await retrying(() => f.rmq.vhostExists(id)))) tally.note(n, `vhost ${id} does not exist after the race`);
       const gets = await f.set.fanout('GET', instancePath(id));
       const shapes = new Set(gets.map((g) => `${outcome(g)} ${g.answer?.text ?? ''}`));
       if (shapes.size !== 1 || gets[0]!.answer?.status !== 200) tally.note(n, `GET instance differs or fails across replicas: ${[...shapes].join(' | ')}`);

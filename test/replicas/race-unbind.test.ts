@@ -10,6 +10,7 @@ import { assertNoOrphans } from './helpers/orphans.ts';
 import { count, outside, RaceTally, SCENARIO_MS } from './helpers/race-tally.ts';
 import { outcome, type ReplicaAnswer } from './helpers/replica-set.ts';
 import { postgresSkipReason } from './helpers/test-database.ts';
+import { retrying } from './helpers/retrying.ts';
 
 const skip = await postgresSkipReason();
 
@@ -48,7 +49,7 @@ describe('replicas: the same unbind on every replica at once', { skip }, () => {
         if (bad.length) p.push(`answers outside 200/410: ${bad.join(', ')}`);
         return p;
       });
-      const users = await f.rmq.usersStartingWith(`${bid}-`);
+      const users = await retrying(() => f.rmq.usersStartingWith(`${bid}-`));
       if (users.length > 0) tally.note(n, `RabbitMQ users left after unbind: ${JSON.stringify(users)}`);
       const polls = await f.set.fanout('GET', `${bindingPath(inst, bid)}/last_operation?${ids(STANDARD_PLAN_ID)}`);
       const differs = sameEverywhere(polls);

@@ -10,6 +10,7 @@ import { assertNoOrphans } from './helpers/orphans.ts';
 import { count, outside, RaceTally, SCENARIO_MS } from './helpers/race-tally.ts';
 import { outcome, type ReplicaAnswer } from './helpers/replica-set.ts';
 import { postgresSkipReason } from './helpers/test-database.ts';
+import { retrying } from './helpers/retrying.ts';
 
 const skip = await postgresSkipReason();
 /** Each plan's vhost connection limit in the default catalog. */
@@ -47,7 +48,7 @@ describe('replicas: the same update and the same deprovision on every replica at
         return p;
       });
       plan = target;
-      const limits = await f.rmq.vhostLimits(inst);
+      const limits = await retrying(() => f.rmq.vhostLimits(inst));
       if (limits['max-connections'] !== MAX_CONNECTIONS[target]) tally.note(n, `vhost max-connections ${limits['max-connections']}, the plan says ${MAX_CONNECTIONS[target]}`);
       const gets = await f.set.fanout('GET', instancePath(inst));
       const d = differs(gets);
@@ -79,7 +80,7 @@ describe('replicas: the same update and the same deprovision on every replica at
         if (bad.length) p.push(`answers outside 200/410: ${bad.join(', ')}`);
         return p;
       });
-      if (await f.rmq.vhostExists(inst)) tally.note(n, `vhost ${inst} left after the deprovision`);
+      if (await retrying(() => f.rmq.vhostExists(inst))) tally.note(n, `vhost ${inst} left after the deprovision`);
       const polls = await f.set.fanout('GET', `${instancePath(inst)}/last_operation?${q}`);
       const d = differs(polls);
       if (d) tally.note(n, `last_operation differs across replicas: ${d}`);

@@ -10,6 +10,7 @@ import { after, describe, it } from 'node:test';
 import { instancePath, provisionBody, ids, SMALL_PLAN_ID, RabbitAdmin, uid } from '../broker/helpers.ts';
 import { OsbClient } from '../support/osb-client.ts';
 import { startWarrenProcess, type WarrenProcess } from '../support/warren-process.ts';
+import { retrying } from './helpers/retrying.ts';
 
 describe('replicas: two warren processes on one SQLite data dir', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'warren-sqlite-lock-'));
@@ -31,7 +32,7 @@ describe('replicas: two warren processes on one SQLite data dir', () => {
   };
   after(async () => {
     for (const w of started) await w.stop({ keepData: true });
-    await rmq.purgePrefix(prefix);
+    await retrying(() => rmq.purgePrefix(prefix));
     await rmq.close();
     rmSync(dataDir, { recursive: true, force: true });
   });

@@ -3,6 +3,7 @@
 // instance and binding the file creates, so its orphan checks and its cleanup see only its own.
 import { MGMT_URL, RabbitAdmin, uid } from '../../broker/helpers.ts';
 import { ReplicaSet } from './replica-set.ts';
+import { retrying } from './retrying.ts';
 import { RoundRobinProxy } from './round-robin-proxy.ts';
 import { createTestDatabase, type TestDatabase } from './test-database.ts';
 
@@ -62,7 +63,7 @@ export async function startReplicaFixture(
     async close() {
       await set.close();
       await slow?.close();
-      await rmq.purgePrefix(prefix);
+      await retrying(() => rmq.purgePrefix(prefix));
       await rmq.close();
       if (!opts.db) await db.drop();
     },

@@ -11,6 +11,7 @@ import { waitForNoOrphans } from './orphans.ts';
 import { PlatformClient, type Route } from './platform-client.ts';
 import { PlatformModel } from './platform-model.ts';
 import { histogram, type Replica } from './replica-set.ts';
+import { retrying } from './retrying.ts';
 
 const q = ids(SMALL_PLAN_ID);
 
@@ -116,7 +117,7 @@ export async function killMidBurst(f: ReplicaFixture, o: KillOptions): Promise<v
   }
   const end = await waitForNoOrphans(f.rmq, f.db, f.prefix, 5000);
   assert.equal(end.report.total, 0, JSON.stringify(end.report, null, 1));
-  assert.deepEqual(await f.rmq.usersStartingWith(f.prefix), []);
+  assert.deepEqual(await retrying(() => f.rmq.usersStartingWith(f.prefix)), []);
   await Promise.all(routes.map((r) => r.osb.close()));
   await f.set.assertNoLeaks();
 }

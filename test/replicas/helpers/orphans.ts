@@ -5,6 +5,7 @@
 // once the work is resolved, nothing may stay "being created" or "being deleted".
 import assert from 'node:assert/strict';
 import type { RabbitAdmin } from '../../broker/helpers.ts';
+import { retrying } from './retrying.ts';
 import type { TestDatabase } from './test-database.ts';
 
 export interface OrphanReport {
@@ -28,8 +29,8 @@ export async function findOrphans(rmq: RabbitAdmin, db: TestDatabase, prefix: st
   const operations = await db.query<{ id: string; kind: string; resource_id: string }>(
     "SELECT id, kind, resource_id FROM warren_operations WHERE state = 'in progress' AND instance_id LIKE $1", [like],
   );
-  const vhosts = (await rmq.vhostNames()).filter((n) => n.startsWith(prefix));
-  const users = await rmq.usersStartingWith(prefix);
+  const vhosts = (await retrying(() => rmq.vhostNames())).filter((n) => n.startsWith(prefix));
+  const users = await retrying(() => rmq.usersStartingWith(prefix));
 
   const recordedVhosts = new Set(instances.map((i) => i.vhost));
   const recordedUsers = new Set(bindings.map((b) => b.username));

@@ -5,6 +5,7 @@
 // RabbitMQ.
 import { amqpConnect, bindingPath, instancePath, safeClose, type RabbitAdmin } from '../../broker/helpers.ts';
 import { outcome, type ReplicaSet } from './replica-set.ts';
+import { retrying } from './retrying.ts';
 
 interface Belief {
   kind: 'instance' | 'binding';
@@ -42,8 +43,8 @@ export class PlatformModel {
   /** Every disagreement between the beliefs and what the replicas and RabbitMQ say. */
   async disagreements(set: ReplicaSet, rmq: RabbitAdmin): Promise<string[]> {
     const out: string[] = [];
-    const vhosts = new Set(await rmq.vhostNames());
-    const users = new Set(await rmq.userNames());
+    const vhosts = new Set(await retrying(() => rmq.vhostNames()));
+    const users = new Set(await retrying(() => rmq.userNames()));
     for (const [id, b] of this.beliefs) {
       const path = b.kind === 'instance' ? instancePath(id) : bindingPath(b.instanceId, id);
       const gets = await set.fanout('GET', path);
