@@ -61,11 +61,14 @@ export async function startReplicaFixture(
     id: (t) => `${prefix}${t}`,
     rabbitRelay: slow,
     async close() {
-      await set.close();
-      await slow?.close();
-      await retrying(() => rmq.purgePrefix(prefix));
-      await rmq.close();
-      if (!opts.db) await db.drop();
+      try {
+        await set.close();
+        await slow?.close();
+        await retrying(() => rmq.purgePrefix(prefix));
+      } finally {
+        await rmq.close();
+        if (!opts.db) await db.drop();
+      }
     },
   };
 }
