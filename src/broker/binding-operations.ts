@@ -42,6 +42,9 @@ async function liveInstance(deps: BrokerDeps, instanceId: string): Promise<Insta
 function repeatedBind(rec: BindingRecord, d: BindDetails, instanceId: string, bindingId: string): BindResult | undefined {
   if (!sameBind(rec, d, instanceId)) throw conflict(`binding ${bindingId} exists with different attributes`);
   if (rec.state === 'ready' && rec.credentials) return { alreadyExists: true, credentials: rec.credentials };
+  // Adopted from the Go broker (warren reconcile --adopt): the app holds a password warren never
+  // knew. Redoing the bind would replace it, so a repeat is refused instead.
+  if (rec.state === 'ready') throw conflict(`binding ${bindingId} was adopted without its credentials; create a new binding to get credentials from warren`);
   if (rec.state === 'deleting') throw concurrencyError(`binding ${bindingId} is being deleted`);
   return undefined; // 'creating' or 'failed': an earlier attempt did not finish; its user is ours to redo.
 }
