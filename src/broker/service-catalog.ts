@@ -27,10 +27,6 @@ export class ServiceCatalog {
     return ref && ref.service.id === serviceId ? ref : undefined;
   }
 
-  planById(planId: string): PlanRef | undefined {
-    return this.plans.get(planId);
-  }
-
   /** Plans whose name or id is that, within the service of that name or id when given. */
   findPlans(nameOrId: string, service?: string): PlanRef[] {
     return [...this.plans.values()].filter(
