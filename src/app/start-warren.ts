@@ -106,7 +106,7 @@ export async function startWarren(config: WarrenConfig, log: Logger, overrides: 
   const vhostProtection = new VhostProtection(rabbit, protocols, rabbitCfg.vhost_deletion_protection, log.child({ component: 'broker' }));
 
   const catalog = new ServiceCatalog(config.catalog.services);
-  const coordination = coordinationFrom(config.operations);
+  const coordination = coordinationFrom(config.operations, rabbitCfg.pool.attempt_timeout_ms);
   const deps = {
     rabbit, store, catalog, protocols, vhostProtection, rabbitConfig: rabbitCfg, coordination, log: log.child({ component: 'broker' }),
   };
