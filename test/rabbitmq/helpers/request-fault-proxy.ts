@@ -45,6 +45,8 @@ export interface RequestFaultProxyOptions {
   dripMs?: number;
   /** Seed of the generator behind `probability` (runs repeat exactly). */
   seed?: number;
+  /** Every forwarded request waits this long first (a slow path), so operations take a while. */
+  delayMs?: number;
 }
 
 interface ActiveRule extends FaultRule {
@@ -75,6 +77,8 @@ export class RequestFaultProxy {
   private readonly upstream: http.Agent;
   private readonly lateMs: number;
   private readonly dripMs: number;
+  /** See RequestFaultProxyOptions.delayMs; may be changed while running. */
+  delayMs: number;
   private closing = false;
 
   private constructor(
@@ -85,6 +89,7 @@ export class RequestFaultProxy {
     this.random = generator(opts.seed ?? 1);
     this.lateMs = opts.lateMs ?? 3_000;
     this.dripMs = opts.dripMs ?? 200;
+    this.delayMs = opts.delayMs ?? 0;
     this.upstream = new http.Agent({ keepAlive: true, maxSockets: 16 });
     // RabbitMQ unreachable (a node restarting): the caller sees its connection dropped.
     server.on('request', (req, res) => this.track(this.handle(req, res).catch(() => req.socket.destroy())));
@@ -166,7 +171,9 @@ export class RequestFaultProxy {
         socket.destroy();
         return;
       case 'stall':
-        return; // the caller's deadline ends it
+        // The caller's deadline ends it; until then the socket stays open and silent.
+        if (!socket.destroyed) await new Promise((resolve) => socket.once('close', resolve));
+        return;
       case 'http5xx':
         res.writeHead(picked!.status, { 'content-type': 'application/json' }).end('{"error":"injected","reason":"injected by the fault proxy"}');
         return;
@@ -183,6 +190,7 @@ export class RequestFaultProxy {
         return;
       }
       default: {
+        if (this.delayMs > 0) await sleep(this.delayMs);
         const answer = await this.forward(method, path, req.headers, body);
         if (fault === 'applied-answer-lost') {
           socket.destroy();
