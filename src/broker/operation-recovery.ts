@@ -13,6 +13,8 @@ import { followUp, inDoubtLookAt } from './in-doubt-checks.ts';
 import { applyUpdate, buildInstance, revertUpdate, teardownInstance, unbuildInstance, type UpdateIntent } from './instance-steps.ts';
 
 const BATCH = 20;
+/** A follow-up look that failed is made again this much later. */
+const FAILED_LOOK_RETRY_MS = 2_000;
 
 /** One pass: takes over each abandoned operation and finishes it. Returns how many it finished. */
 export async function recoverAbandoned(deps: BrokerDeps): Promise<number> {
@@ -94,7 +96,7 @@ async function recoverOne(deps: BrokerDeps, op: DurableOperation, rec: Operation
 /**
  * Makes the follow-ups that came due, whoever recorded them: the unbind's late look at
  * connections, and the looks for writes in doubt (in-doubt-checks.ts), each re-armed for its next
- * look or cleared. A look that fails is made again on a later pass.
+ * look or cleared. A look that fails is made again a little later.
  */
 export async function runDueFollowups(deps: BrokerDeps): Promise<number> {
   const due = await deps.store.listDueFollowups(100);
@@ -105,7 +107,9 @@ export async function runDueFollowups(deps: BrokerDeps): Promise<number> {
         if (next) await deps.store.rearmFollowup(rec.id, next.at, next.intent);
         else await deps.store.clearFollowup(rec.id);
       } catch (err) {
+        // RabbitMQ or the store unreachable: look again a little later, not at every tick.
         deps.log.debug({ operation: rec.id, kind: rec.kind, err: (err as Error)?.message }, 'a follow-up look failed; will try again');
+        await deps.store.rearmFollowup(rec.id, inDoubtLookAt(deps, FAILED_LOOK_RETRY_MS), rec.intent).catch(() => undefined);
       }
     }),
   );

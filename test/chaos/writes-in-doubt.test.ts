@@ -152,7 +152,7 @@ describe('chaos: late delivery', { timeout: 300_000 }, () => {
     await w.start();
     proxy.add({ fault: 'late', match: 'PUT /api/users/', probability: 0.7 });
     proxy.add({ fault: 'late', match: /^PUT \/api\/(vhosts|permissions)\//, probability: 0.3 });
-    const figures = await runScenario({ name: 'late delivery', warren: w, proxy, rabbit, prefix, lifecycles: 6, concurrency: 3, keep: 2 });
+    const figures = await runScenario({ name: 'late delivery', warren: w, proxy, managementPort: proxy.port, rabbit, prefix, lifecycles: 6, concurrency: 3, keep: 2 });
     t.diagnostic(`figures ${JSON.stringify(figures)}`);
     assert.ok(figures.lateLanded > 0, 'late writes landed after warren gave up on them');
     assert.ok(figures.recreatedUsersUndone > 0, 'some of them re-created users, which the looks deleted');

@@ -42,7 +42,10 @@ export interface ScenarioFigures {
 export interface ScenarioOptions {
   name: string;
   warren: ChaosWarren;
-  proxy: RequestFaultProxy;
+  /** The fault proxy warren talks through, if any (cleared and drained before the checks). */
+  proxy?: RequestFaultProxy;
+  /** The port warren's management sockets go to (the proxy's, or RabbitMQ's own). */
+  managementPort: number;
   rabbit: RabbitView;
   prefix: string;
   lifecycles: number;
@@ -51,6 +54,8 @@ export interface ScenarioOptions {
   keep?: number;
   /** Runs beside the lifecycles (kills, restarts); gets a function saying whether they are done. */
   during?: (done: () => boolean) => Promise<void>;
+  /** Keep starting lifecycles (beyond `lifecycles`) until `during` has ended: load throughout. */
+  loadUntilDuringEnds?: boolean;
 }
 
 export function leakBaseline(w: ChaosWarren): Snapshot {
@@ -67,10 +72,11 @@ export async function runScenario(o: ScenarioOptions): Promise<ScenarioFigures> 
   let baseline = leakBaseline(o.warren);
   let next = 0;
   let finished = 0;
+  let sideEnded = !o.during;
   const worker = async () => {
     for (;;) {
+      if (next >= o.lifecycles && (!o.loadUntilDuringEnds || sideEnded)) return;
       const n = next++;
-      if (n >= o.lifecycles) return;
       const id = `${o.prefix}${n}`;
       if (n < (o.keep ?? 0)) {
         await platform.provision(id, SMALL_PLAN_ID);
@@ -83,18 +89,20 @@ export async function runScenario(o: ScenarioOptions): Promise<ScenarioFigures> 
     }
   };
   const workers = Array.from({ length: o.concurrency }, worker);
-  const side = o.during ? o.during(() => finished >= o.lifecycles) : Promise.resolve();
+  const side = (o.during ? o.during(() => finished >= o.lifecycles) : Promise.resolve()).finally(() => {
+    sideEnded = true;
+  });
   const results = await Promise.allSettled([...workers, side]);
   const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
   assert.deepEqual(failed.map((f) => String(f.reason?.message ?? f.reason)), [], 'every lifecycle resolved');
 
   // Faults off; the late writes land; the recovery job and the looks settle it all.
-  o.proxy.clear();
-  await o.proxy.drain();
+  o.proxy?.clear();
+  await o.proxy?.drain();
   if (o.warren.restarts > 0) baseline = leakBaseline(o.warren);
   const c = await assertConsistent(o.warren.dataDir, o.rabbit, o.prefix, 30_000);
 
-  const leaks = await settle(baseline, { peer: o.proxy.port, allowedFdGrowth: 24, deadlineMs: 10_000 });
+  const leaks = await settle(baseline, { peer: o.managementPort, allowedFdGrowth: 24, deadlineMs: 10_000 });
   assert.ok(leaks.ok, describeSettleFailure(leaks));
   assert.deepEqual(o.warren.crashes, [], 'no crash');
   const f = platform.figures();
@@ -102,14 +110,14 @@ export async function runScenario(o: ScenarioOptions): Promise<ScenarioFigures> 
   const logs = o.warren.parsedLogs();
   const figures: ScenarioFigures = {
     scenario: o.name,
-    lifecycles: o.lifecycles,
-    operations: (o.keep ?? 0) * 3 + (o.lifecycles - (o.keep ?? 0)) * 7,
+    lifecycles: next,
+    operations: Math.min(next, o.keep ?? 0) * 3 + Math.max(0, next - (o.keep ?? 0)) * 7,
     requests: platform.answers.filter((a) => !a.op.startsWith('poll')).length,
     answers: f.answers,
     byStatus: f.byStatus,
     slowestAnswerMs: f.slowestMs,
-    faults: Object.fromEntries(Object.entries(o.proxy.counts()).filter(([, n]) => n > 0)),
-    lateLanded: o.proxy.lateLanded,
+    faults: Object.fromEntries(Object.entries(o.proxy?.counts() ?? {}).filter(([, n]) => n > 0)),
+    lateLanded: o.proxy?.lateLanded ?? 0,
     orphanMitigations: platform.orphanMitigations,
     restarts: o.warren.restarts,
     recreatedUsersUndone: logs.filter((l) => /re-created the user/.test(String(l['msg']))).length,
