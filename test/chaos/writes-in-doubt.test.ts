@@ -9,7 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import { Agent } from 'undici';
 import { RequestFaultProxy } from '../rabbitmq/helpers/request-fault-proxy.ts';
 import { managementCall } from '../support/json-answer.ts';
-import { DEFAULT_SERVICE_ID, SMALL_PLAN_ID } from '../support/osb-client.ts';
+import { DEFAULT_SERVICE_ID, SMALL_PLAN_ID, STANDARD_PLAN_ID } from '../support/osb-client.ts';
 import { ChaosWarren, IN_DOUBT_LOOK_MS } from './support/chaos-warren.ts';
 import { RabbitView } from './support/invariants.ts';
 import { newPrefix, runScenario } from './support/scenario.ts';
@@ -131,6 +131,33 @@ describe('writes in doubt, case by case', { timeout: 180_000 }, () => {
     assert.deepEqual(await rabbit.vhosts(j), [j], 'the new instance keeps its vhost');
     assert.equal((await w.osb.call('GET', `/v2/service_instances/${j}`)).status, 200);
     assert.equal((await w.osb.call('DELETE', `/v2/service_instances/${j}?${q}`)).status, 200);
+  });
+
+  it('a failed update whose target plan lands late is put back on the old plan: never a mix of two plans', async () => {
+    const i = id('u');
+    assert.equal((await w.osb.call('PUT', `/v2/service_instances/${i}`, { body: provisionBody })).status, 201);
+    proxy.add({ fault: 'http5xx', status: 500, times: 1, match: `PUT /api/operator-policies/${enc(i)}/` });
+    const r = await w.osb.call('PATCH', `/v2/service_instances/${i}`, { body: { service_id: DEFAULT_SERVICE_ID, plan_id: STANDARD_PLAN_ID } });
+    proxy.clear();
+    assert.ok(r.status >= 500, `update answered ${r.status}`);
+    const limits = async () => ((await rabbit.get(`vhost-limits/${enc(i)}`)) as Array<{ value: Record<string, number> }>)[0]?.value;
+    assert.deepEqual(await limits(), { 'max-connections': 20, 'max-queues': 100 }, 'rolled back');
+    // The held PUT of the standard plan's connection limit lands.
+    const late = await managementCall(agent, MGMT, ADMIN, 'PUT', `vhost-limits/${enc(i)}/max-connections`, { value: 500 });
+    assert.ok(late.status === 204 || late.status === 201, `late PUT: ${late.status}`);
+    await eventually('the old plan to be applied again', LOOK_WAIT_MS, async () => (await limits())?.['max-connections'] === 20);
+    assert.deepEqual(await limits(), { 'max-connections': 20, 'max-queues': 100 });
+    assert.equal((await w.osb.call('GET', `/v2/service_instances/${i}`)).body.plan_id, SMALL_PLAN_ID);
+    assert.equal((await w.osb.call('DELETE', `/v2/service_instances/${i}?${q}`)).status, 200);
+  });
+
+  it('a vhost re-created after a deprovision is deleted again', async () => {
+    const i = id('d');
+    assert.equal((await w.osb.call('PUT', `/v2/service_instances/${i}`, { body: provisionBody })).status, 201);
+    assert.equal((await w.osb.call('DELETE', `/v2/service_instances/${i}?${q}`)).status, 200);
+    const late = await managementCall(agent, MGMT, ADMIN, 'PUT', `vhosts/${enc(i)}`, { description: `warren service instance ${i}`, tags: 'warren' });
+    assert.equal(late.status, 201);
+    await eventually('the re-created vhost to be deleted', LOOK_WAIT_MS, async () => (await rabbit.vhosts(i)).length === 0);
   });
 });
 
