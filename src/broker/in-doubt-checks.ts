@@ -71,8 +71,9 @@ async function lookForLateWrites(deps: BrokerDeps, rec: OperationRecord, usernam
  */
 async function removeUnownedUser(deps: BrokerDeps, rec: OperationRecord, username: string): Promise<Verdict> {
   if (!(await deps.rabbit.getUser(username))) return 'clean';
+  // Still owned by its binding: in use, or being deleted by an unbind that sees to it.
   const binding = await deps.store.getBinding(rec.resourceId, { withCredentials: false });
-  if (binding && binding.username === username && binding.state !== 'deleting') return 'clean';
+  if (binding && binding.username === username) return 'clean';
   deps.log.warn(
     { operation: rec.id, kind: rec.kind, binding_id: rec.resourceId, username },
     'a late write re-created the user of a removed binding; deleting it',
