@@ -56,6 +56,8 @@ export interface ScenarioOptions {
   during?: (done: () => boolean) => Promise<void>;
   /** Keep starting lifecycles (beyond `lifecycles`) until `during` has ended: load throughout. */
   loadUntilDuringEnds?: boolean;
+  /** Drives the platform itself instead of the lifecycle workers (`lifecycles`/`keep` then only count). */
+  drive?: (platform: Platform) => Promise<void>;
 }
 
 export function leakBaseline(w: ChaosWarren): Snapshot {
@@ -88,7 +90,8 @@ export async function runScenario(o: ScenarioOptions): Promise<ScenarioFigures> 
       finished++;
     }
   };
-  const workers = Array.from({ length: o.concurrency }, worker);
+  if (o.drive) next = o.lifecycles;
+  const workers = o.drive ? [o.drive(platform)] : Array.from({ length: o.concurrency }, worker);
   const side = (o.during ? o.during(() => finished >= o.lifecycles) : Promise.resolve()).finally(() => {
     sideEnded = true;
   });

@@ -77,6 +77,8 @@ export class RequestFaultProxy {
   private readonly upstream: http.Agent;
   private readonly lateMs: number;
   private readonly dripMs: number;
+  /** Called with each request line as it arrives, before any fault (e.g. to kill the caller then). */
+  onRequest: ((line: string) => void) | undefined;
   /** See RequestFaultProxyOptions.delayMs; may be changed while running. */
   delayMs: number;
   private closing = false;
@@ -162,6 +164,7 @@ export class RequestFaultProxy {
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
     const body = Buffer.concat(chunks);
+    this.onRequest?.(`${method} ${path}`);
     const picked = this.pick(`${method} ${path}`);
     const fault = picked?.fault ?? null;
     this.seen.push({ method, path, fault });
