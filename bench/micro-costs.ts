@@ -90,7 +90,7 @@ try {
   }));
   await time('JSON.stringify(credentials)', N, () => JSON.stringify(creds));
   await time('newPassword + newUsername + newOperationId (3 x randomBytes)', N, () => [newPassword(), newUsername('b'), newOperationId()]);
-  const check = basicAuthChecker('warren', 'secret');
+  const check = basicAuthChecker({ username: 'warren', password: 'secret' });
   const header = 'Basic ' + Buffer.from('warren:secret').toString('base64');
   await time('basicAuthChecker (2 x sha256 + timingSafeEqual)', N, () => check(header));
   await time('new Date().toISOString()', N, () => new Date().toISOString());

@@ -8,13 +8,16 @@
 #   warren-c2@localhost   5702   15702        25702          $WARREN_CLUSTER_DIR/c2
 #   warren-c3@localhost   5703   15703        25703          $WARREN_CLUSTER_DIR/c3
 #
-# Usage: scripts/cluster-up.sh [DATA_DIR]   (default /tmp/warren-cluster; needs root, like
+# Usage: scripts/cluster-up.sh [--check] [DATA_DIR]   (default /tmp/warren-cluster; needs root, like
 # scripts/rabbitmq-up.sh, which it runs first when RabbitMQ is not installed). The server
 # scripts drop to the rabbitmq user, so every node shares that user's Erlang cookie.
 # Exit status 0 means all three nodes run, are clustered and answer GET /api/overview.
+# --check only tells (exit 0 or 1), changing nothing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+CHECK=false
+if [ "${1:-}" = --check ]; then CHECK=true; shift; fi
 DIR="${1:-${WARREN_CLUSTER_DIR:-/tmp/warren-cluster}}"
 NODES=(c1 c2 c3)
 AUTH="${WARREN_CLUSTER_ADMIN:-guest:guest}"
@@ -49,6 +52,7 @@ all_up() {
     echo "$nodes" | grep -q "\"name\":\"$(nodename "$n")\",\"running\":true\|\"running\":true,\"name\":\"$(nodename "$n")\"" || return 1
   done
 }
+if $CHECK; then all_up; exit $?; fi
 if all_up; then
   log "already running and clustered: $(for n in "${NODES[@]}"; do printf 'http://127.0.0.1:%s ' "$(mgmt_port "$n")"; done)(data $DIR)"
   exit 0
@@ -68,6 +72,9 @@ EOF
   echo '[rabbitmq_management].' > "$d/enabled_plugins"
   chown -R rabbitmq:rabbitmq "$d"
   log "starting $(nodename "$n") (amqp $(amqp_port "$n"), management $(mgmt_port "$n"), dist $(dist_port "$n"), data $d)"
+  # Loopback only, also for epmd and distribution on machines whose rabbitmq-env.conf says nothing.
+  ERL_EPMD_ADDRESS=127.0.0.1 \
+  RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS='-kernel inet_dist_use_interface {127,0,0,1}' \
   RABBITMQ_NODENAME="$(nodename "$n")" \
   RABBITMQ_DIST_PORT="$(dist_port "$n")" \
   RABBITMQ_CONFIG_FILE="$d/rabbitmq.conf" \

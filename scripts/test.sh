@@ -1,10 +1,23 @@
 #!/usr/bin/env bash
 # The whole test suite: makes sure RabbitMQ (with management) and PostgreSQL answer, then runs
-# every test/**/*.test.ts with node's own test runner (TypeScript through tsx).
+# every test/**/*.test.ts (or the files given) with node's own test runner (TypeScript through
+# tsx). When cluster tests (test/cluster/) are among them, it brings up the 3-node test cluster
+# (scripts/cluster-up.sh) and takes it down afterwards, but only if it started it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/rabbitmq-up.sh
 bash scripts/postgres-up.sh || echo "test.sh: PostgreSQL not available; its store tests will be skipped" >&2
 mapfile -t files < <(find test -name '*.test.ts' | sort)
 if [ "$#" -gt 0 ]; then files=("$@"); fi
-exec node --import tsx --test --test-concurrency=1 --test-reporter=spec "${files[@]}"
+
+started_cluster=false
+if printf '%s\n' "${files[@]}" | grep -q 'test/cluster/'; then
+  if ! bash scripts/cluster-up.sh --check; then
+    bash scripts/cluster-up.sh
+    started_cluster=true
+  fi
+fi
+stop_cluster() { if $started_cluster; then bash scripts/cluster-down.sh || true; fi; }
+trap stop_cluster EXIT
+
+node --import tsx --test --test-concurrency=1 --test-reporter=spec "${files[@]}"

@@ -2,6 +2,7 @@
 // management client, the broker, the OSBAPI server and the health/metrics endpoints.
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import { ClusterProtocols } from '../broker/cluster-protocols.ts';
 import { coordinationFrom } from '../broker/broker-deps.ts';
@@ -20,13 +21,18 @@ import { ownSocketGauges } from '../observability/own-sockets.ts';
 import { createOsbApiServer } from '../osbapi/osbapi-server.ts';
 import { createManagementClient, type ManagementClient, type RabbitManagement } from '../rabbitmq/index.ts';
 import { createStore } from '../store/create-store.ts';
-import { loadEncryptionKey } from '../store/encryption-key.ts';
+import { loadEncryptionKeys } from '../store/encryption-key.ts';
+import type { Server as TlsServer } from 'node:tls';
 import { BackgroundJobs } from './background-jobs.ts';
+import { LiveSettings, type ReloadOutcome } from './live-settings.ts';
+import { httpsServerOptions, watchCertificates } from './tls-listener.ts';
 
 export interface RunningWarren {
-  /** http://host:port of the OSBAPI server. */
+  /** http(s)://host:port of the OSBAPI server. */
   url: string;
   port: number;
+  /** Applies a reloaded configuration (broker password, RabbitMQ admin account, encryption keys). */
+  reload(next: WarrenConfig): ReloadOutcome;
   /** Stops accepting, drains in-flight requests, then closes the pool and the store. */
   close(): Promise<void>;
 }
@@ -48,19 +54,30 @@ export interface StartOverrides {
 }
 
 export async function startWarren(config: WarrenConfig, log: Logger, overrides: StartOverrides = {}): Promise<RunningWarren> {
-  const key = loadEncryptionKey({ key: config.encryption_key, dataDir: config.data_dir });
-  if (key.source === 'generated') log.info({ file: key.path }, 'generated the credentials encryption key; back it up with the store');
-  if (key.looseFilePermissions) log.warn({ file: key.path }, 'encryption key file is readable by others: chmod 600 it');
-  const store = createStore(config.store.kind === 'postgres' ? config.store : { kind: 'sqlite', dataDir: config.data_dir }, key.key);
+  const startedAt = performance.now();
+  // Read first: unusable certificate files stop the start before anything is opened.
+  const https = config.tls ? httpsServerOptions(config.tls) : undefined;
+  const keys = loadEncryptionKeys({ key: config.encryption_key, keys: config.encryption_keys, dataDir: config.data_dir });
+  if (keys.generated) log.info({ file: keys.generated }, 'generated the credentials encryption key; back it up with the store');
+  for (const file of keys.looseFiles) log.warn({ file }, 'encryption key file is readable by others: chmod 600 it');
+  const live = new LiveSettings(config, keys);
+  const store = createStore(config.store.kind === 'postgres' ? config.store : { kind: 'sqlite', dataDir: config.data_dir }, live.keyring);
   await store.open();
 
   const rabbitCfg = config.rabbitmq;
+  // /ready and /metrics need no auth: there a management node is its position in management_urls.
+  const nodeIndex = new Map<string, string>();
+  rabbitCfg.management_urls.forEach((raw, i) => {
+    const u = new URL(raw);
+    nodeIndex.set(u.origin, String(i));
+    nodeIndex.set(u.origin + u.pathname.replace(/\/+$/, ''), String(i));
+  });
+  const byIndex = <T extends { node: string }>(x: T): T => ({ ...x, node: nodeIndex.get(x.node) ?? '?' });
   // Assigned below; the client's call hook needs it first.
   let metrics: BrokerMetrics | undefined;
   const realRabbit = createManagementClient({
     urls: rabbitCfg.management_urls,
-    username: rabbitCfg.administrator.username,
-    password: rabbitCfg.administrator.password,
+    credentials: () => live.admin,
     connectionsPerNode: rabbitCfg.pool.connections,
     connectTimeoutMs: rabbitCfg.pool.connect_timeout_ms,
     headersTimeoutMs: rabbitCfg.pool.headers_timeout_ms,
@@ -69,7 +86,7 @@ export async function startWarren(config: WarrenConfig, log: Logger, overrides: 
     health: { probeIntervalMs: rabbitCfg.health.probe_interval_ms, probeMaxDelayMs: rabbitCfg.health.probe_backoff_max_ms },
     ...(rabbitCfg.management_tls ? { tls: managementTls(rabbitCfg.management_tls) } : {}),
     logger: log.child({ component: 'rabbitmq' }),
-    onCall: (e) => metrics?.managementCall(e),
+    onCall: (e) => metrics?.managementCall(byIndex(e)),
   });
   const rabbit: AppManagementClient = overrides.wrapRabbit ? overrides.wrapRabbit(realRabbit) : realRabbit;
 
@@ -79,9 +96,10 @@ export async function startWarren(config: WarrenConfig, log: Logger, overrides: 
   });
   const sockets = ownSocketGauges(nodePorts);
   metrics = new BrokerMetrics({
-    pool: () => rabbit.stats().nodes.map((n) => ({ ...n, node: n.origin })),
+    // Nodes by their position in management_urls: /metrics is unauthenticated.
+    pool: () => rabbit.stats().nodes.map((n, i) => ({ ...n, node: String(i) })),
     sockets: () => sockets.byPeerAndState(),
-    nodes: () => rabbit.nodeHealth(),
+    nodes: () => rabbit.nodeHealth().map(byIndex),
     counters: () => rabbit.stats().counters,
   });
 
@@ -107,25 +125,31 @@ export async function startWarren(config: WarrenConfig, log: Logger, overrides: 
 
   const catalog = new ServiceCatalog(config.catalog.services);
   const coordination = coordinationFrom(config.operations, rabbitCfg.pool.attempt_timeout_ms);
+  // The broker reads the administrator (whom it grants each new vhost) from here: the live account.
+  const rabbitConfig = Object.defineProperty({ ...rabbitCfg }, 'administrator', { get: () => live.admin, enumerable: true });
   const deps = {
-    rabbit, store, catalog, protocols, vhostProtection, rabbitConfig: rabbitCfg, coordination, log: log.child({ component: 'broker' }),
+    rabbit, store, catalog, protocols, vhostProtection, rabbitConfig, coordination, log: log.child({ component: 'broker' }),
   };
   const broker = new RabbitServiceBroker(deps);
 
   const app = await createOsbApiServer({
     broker,
     requestBudgetMs: config.operations.request_budget_ms,
-    credentials: { username: config.auth.username, password: config.auth.password },
+    credentials: () => live.brokerAuth,
     logger: log,
+    ...(https ? { https } : {}),
+    authThrottle: { maxFailures: config.auth_throttle.max_failures, windowMs: config.auth_throttle.window_seconds * 1000 },
+    onAuthFailure: (outcome) => metrics?.authFailure(outcome),
     onAnswered: (op, status, seconds) => metrics?.osbapiAnswered(op, status, seconds),
     onInternalError: () => metrics?.internalError(),
   });
   const readiness = new Readiness({
-    nodes: () => rabbit.nodeHealth(),
+    nodes: () => rabbit.nodeHealth().map(byIndex),
     plans: () => ({ version: protocols.facts()?.version, problems: policyProblems.map((p) => p.message) }),
     store,
     fds: () => sockets.fdUsage(),
     closeWaitToRabbit: () => sockets.closeWaitCount(),
+    log: log.child({ component: 'readiness' }),
   });
   registerHealthRoutes(app, { metrics, readiness });
 
@@ -148,18 +172,27 @@ export async function startWarren(config: WarrenConfig, log: Logger, overrides: 
     throw err;
   }
   watchServerErrors(app.server, log);
+  const stopWatchingCertificates = config.tls ? watchCertificates(app.server as unknown as TlsServer, config.tls, log) : () => {};
   jobs.start();
   const port = (app.server.address() as AddressInfo).port;
   const host = config.listen.host.includes(':') ? `[${config.listen.host}]` : config.listen.host;
   // Always said, whatever the log level: operators and scripts wait for this line.
-  log.child({}, { level: 'info' }).info({ listen: `${host}:${port}`, store: config.store.kind, management_nodes: rabbit.stats().nodes.map((n) => n.origin) }, 'warren is listening');
+  const scheme = https ? 'https' : 'http';
+  const tls = !config.tls ? 'off' : config.tls.client_ca_file ? 'mutual' : 'on';
+  // startup_ms: from startWarren() to listening; it never includes waiting for RabbitMQ.
+  log.child({}, { level: 'info' }).info(
+    { listen: `${host}:${port}`, scheme, tls, store: config.store.kind, management_nodes: rabbit.stats().nodes.map((n) => n.origin), startup_ms: Math.round(performance.now() - startedAt) },
+    'warren is listening',
+  );
 
   let closing: Promise<void> | undefined;
   return {
-    url: `http://${host}:${port}`,
+    url: `${scheme}://${host}:${port}`,
     port,
+    reload: (next) => live.apply(next, loadEncryptionKeys({ key: next.encryption_key, keys: next.encryption_keys, dataDir: next.data_dir })),
     close: () =>
       (closing ??= (async () => {
+        stopWatchingCertificates();
         protocols.stop();
         await app.close();
         await jobs.stop();

@@ -2,6 +2,9 @@
 // broker: top-level uri/uris/hostname(s)/vhost/username/password/ssl/http_api_uri(s)/dashboard_url
 // and a `protocols` map. Every URI percent-encodes user, password and vhost; every configured host
 // is listed; a +ssl entry exists only where the cluster really offers TLS, and says so.
+// Beside it, the flat string keys of a servicebinding.io binding (type, provider, host, port,
+// addresses, tls_*): Korifi and Crossplane's OSB provider project each key into a file under
+// $SERVICE_BINDING_ROOT/<name>/, where nested values are awkward to read.
 import type { ProtocolName } from '../config/config-types.ts';
 import type { ProtocolPorts } from './cluster-protocols.ts';
 
@@ -64,6 +67,16 @@ function managementTargets(urls: string[]): { targets: ManagementTarget[]; hosts
   return parsed;
 }
 
+/** The servicebinding.io keys: strings only; host/port/addresses describe the same listener as `uri`. */
+function serviceBindingKeys(main: Block | undefined, tls: Block | undefined): Record<string, string> {
+  return {
+    type: 'rabbitmq',
+    provider: 'warren',
+    ...(main ? { host: main.host, port: String(main.port), addresses: main.hosts.map((h) => `${hostPart(h)}:${main.port}`).join(',') } : {}),
+    ...(tls ? { tls_port: String(tls.port), tls_addresses: tls.hosts.map((h) => `${hostPart(h)}:${tls.port}`).join(','), tls_uri: tls.uri } : {}),
+  };
+}
+
 export function bindingCredentials(c: CredentialInputs): Record<string, unknown> {
   const userinfo = `${enc(c.username)}:${enc(c.password)}`;
   const vhostPath = enc(c.vhost);
@@ -104,6 +117,7 @@ export function bindingCredentials(c: CredentialInputs): Record<string, unknown>
 
   const main = (c.preferTls && protocols['amqp+ssl']) || protocols.amqp || protocols['amqp+ssl'];
   return {
+    ...serviceBindingKeys(main, protocols['amqp+ssl']),
     ...(first ? { dashboard_url: `${first.scheme}//${first.hostPort}${first.path}/` } : {}),
     hostname: c.hosts[0],
     hostnames: c.hosts,

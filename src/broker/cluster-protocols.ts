@@ -83,7 +83,7 @@ export class ClusterProtocols {
 
   /** Reads the overview now; keeps the previous answer when RabbitMQ cannot be reached. true when it answered. */
   async refresh(): Promise<boolean> {
-    let overview;
+    let overview: Awaited<ReturnType<RabbitManagement['overview']>>;
     try {
       overview = await this.rabbit.overview();
     } catch (err) {

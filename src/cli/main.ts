@@ -1,71 +1,32 @@
-// `warren <command>`: serve (the broker), leaks (the leak guard's CLI), help.
+// `warren <command>`: parse (parse-cli.ts), then print help, the version or a usage error, or
+// run the command from the table (commands.ts).
 import { readFileSync } from 'node:fs';
-
-const HELP = `warren: a multi-tenant RabbitMQ service broker (Open Service Broker API v2.17)
-
-Usage:
-  warren serve [--config FILE]   start the broker (what \`npm start\` runs)
-  warren leaks --pid N|self ...  report leaked sockets and fds of a process (warren leaks --help)
-  warren --help                  this text
-  warren --version               the version
-
-Configuration: a YAML file (--config FILE or WARREN_CONFIG); without one, a default catalog
-against a local RabbitMQ (guest/guest on 127.0.0.1:15672). Environment overrides:
-  WARREN_LISTEN            host:port to listen on (default 127.0.0.1:8080)
-  WARREN_USERNAME          broker basic-auth username (default warren)
-  WARREN_PASSWORD          broker basic-auth password (default: generated once into DATA_DIR/broker-password)
-  WARREN_MANAGEMENT_URLS   comma-separated management URLs; userinfo carries the admin account
-  WARREN_DATA_DIR          where the SQLite store and generated keys live (default ./data)
-  WARREN_STORE_URL         postgres://... to keep state in PostgreSQL instead of SQLite
-  WARREN_ENCRYPTION_KEY    32-byte key (base64 or hex) for credentials at rest
-  WARREN_LOG_LEVEL         fatal|error|warn|info|debug|trace|silent
-See README.md for the configuration reference.
-`;
+import type { CommandSpec } from './command-spec.ts';
+import { COMMANDS } from './commands.ts';
+import { parseCli } from './parse-cli.ts';
 
 function version(): string {
+  // ../../package.json from both src/cli/ (tsx) and dist/cli/ (the build).
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
   return pkg.version;
 }
 
-function optionValue(argv: string[], name: string): string | undefined {
-  const i = argv.indexOf(name);
-  if (i >= 0) return argv[i + 1];
-  const eq = argv.find((a) => a.startsWith(`${name}=`));
-  return eq?.slice(name.length + 1);
-}
-
 export async function main(argv: string[]): Promise<number> {
-  const [command, ...rest] = argv;
-  switch (command) {
-    case undefined:
+  const command = parseCli(argv);
+  switch (command.kind) {
     case 'help':
-    case '--help':
-    case '-h':
-      process.stdout.write(HELP);
-      return command === undefined ? 2 : 0;
-    case '--version':
+      process.stdout.write(command.text);
+      return command.exitCode;
     case 'version':
-      process.stdout.write(version() + '\n');
+      process.stdout.write(`${version()}\n`);
       return 0;
-    case 'serve': {
-      if (rest.includes('--help') || rest.includes('-h')) {
-        process.stdout.write(HELP);
-        return 0;
-      }
-      const unknown = rest.filter((a, i) => a.startsWith('-') && !a.startsWith('--config') && rest[i - 1] !== '--config');
-      if (unknown.length > 0) {
-        process.stderr.write(`warren serve: unknown option ${unknown[0]}\n`);
-        return 2;
-      }
-      const { serve } = await import('./serve.ts');
-      return serve({ configFile: optionValue(rest, '--config') });
-    }
-    case 'leaks': {
-      const { runLeaksCli } = await import('../leakguard/cli.ts');
-      return runLeaksCli(rest);
-    }
-    default:
-      process.stderr.write(`warren: unknown command "${command}"\n\n${HELP}`);
+    case 'usage-error':
+      process.stderr.write(`${command.message.startsWith('warren') ? '' : 'warren: '}${command.message}\n\n${command.usage}`);
       return 2;
+    case 'run': {
+      // parseCli built args with this very spec: the pairing holds.
+      const spec = COMMANDS[command.name] as CommandSpec<typeof command.args>;
+      return spec.run(command.args);
+    }
   }
 }

@@ -137,6 +137,35 @@ export const configSchema = {
       ],
     },
     encryption_key: str,
+    encryption_keys: {
+      type: 'array',
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['label', 'key'],
+        properties: { label: { type: 'string', pattern: '^[A-Za-z0-9._-]{1,64}$' }, key: str, primary: { type: 'boolean' } },
+      },
+    },
+    tls: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['cert_file', 'key_file'],
+      properties: {
+        cert_file: str,
+        key_file: str,
+        client_ca_file: str,
+        reload_interval_ms: { type: 'integer', minimum: 100, default: 10000 },
+      },
+    },
+    auth_throttle: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        max_failures: { type: 'integer', minimum: 1, default: 10 },
+        window_seconds: { type: 'integer', minimum: 1, default: 60 },
+      },
+    },
     operation_retention_hours: { type: 'number', minimum: 0, default: 72 },
     operations: {
       type: 'object',

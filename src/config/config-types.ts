@@ -121,8 +121,14 @@ export interface WarrenConfig {
   auth: { username: string; password: string };
   data_dir: string;
   store: StoreConfig;
-  /** base64 or hex of 32 bytes; when absent, generated once into data_dir/encryption.key. */
+  /** base64 or hex of 32 bytes, labelled "default"; when no key is given, generated once into data_dir/encryption.key. */
   encryption_key?: string;
+  /** Labelled keys for rotation: the one marked primary (else the first) seals new values; all open. */
+  encryption_keys?: Array<{ label: string; key: string; primary?: boolean }>;
+  /** With a certificate, the OSBAPI port speaks HTTPS only; with a client CA, mutual TLS. */
+  tls?: { cert_file: string; key_file: string; client_ca_file?: string; reload_interval_ms: number };
+  /** Failed logins per client address within the window before 429s. */
+  auth_throttle: { max_failures: number; window_seconds: number };
   /** How long finished operations are kept for last_operation (e.g. after a delete). */
   operation_retention_hours: number;
   operations: OperationsConfig;

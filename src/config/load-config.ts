@@ -77,6 +77,13 @@ function applyEnv(doc: Doc, env: NodeJS.ProcessEnv): void {
   if (env.WARREN_DATA_DIR) doc.data_dir = env.WARREN_DATA_DIR;
   if (env.WARREN_LOG_LEVEL) doc.log_level = env.WARREN_LOG_LEVEL;
   if (env.WARREN_ENCRYPTION_KEY) doc.encryption_key = env.WARREN_ENCRYPTION_KEY;
+  if (env.WARREN_ENCRYPTION_KEYS) doc.encryption_keys = parseKeyList(env.WARREN_ENCRYPTION_KEYS);
+  if (env.WARREN_TLS_CERT_FILE || env.WARREN_TLS_KEY_FILE || env.WARREN_TLS_CLIENT_CA_FILE) {
+    const tls = (doc.tls = isObject(doc.tls) ? { ...doc.tls } : {}) as Doc;
+    if (env.WARREN_TLS_CERT_FILE) tls.cert_file = env.WARREN_TLS_CERT_FILE;
+    if (env.WARREN_TLS_KEY_FILE) tls.key_file = env.WARREN_TLS_KEY_FILE;
+    if (env.WARREN_TLS_CLIENT_CA_FILE) tls.client_ca_file = env.WARREN_TLS_CLIENT_CA_FILE;
+  }
   if (env.WARREN_STORE_URL) doc.store = { kind: 'postgres', url: env.WARREN_STORE_URL };
   if (env.WARREN_MANAGEMENT_URLS) {
     rabbit.management_urls = env.WARREN_MANAGEMENT_URLS.split(',').map((s) => s.trim()).filter(Boolean);
@@ -84,6 +91,16 @@ function applyEnv(doc: Doc, env: NodeJS.ProcessEnv): void {
     if ((rabbit.management_urls as string[]).some((u) => /^[a-z]+:\/\/[^/@]*@/i.test(u))) delete rabbit.administrator;
   }
   if (env.WARREN_RABBITMQ_HOSTS) rabbit.hosts = env.WARREN_RABBITMQ_HOSTS.split(',').map((s) => s.trim()).filter(Boolean);
+}
+
+/** WARREN_ENCRYPTION_KEYS: `label=key,label=key`, the first one primary. */
+function parseKeyList(text: string): Doc[] {
+  return text.split(',').map((s) => s.trim()).filter(Boolean).map((entry, i) => {
+    const eq = entry.indexOf('=');
+    // Never echo the entry: it holds a key.
+    if (eq <= 0) throw new ConfigError(`WARREN_ENCRYPTION_KEYS entry #${i + 1} must be label=key`);
+    return { label: entry.slice(0, eq), key: entry.slice(eq + 1), ...(i === 0 ? { primary: true } : {}) };
+  });
 }
 
 /** Turns the short forms (listen "host:port", URLs with userinfo) into the schema's shape. */
@@ -157,6 +174,12 @@ function derive(config: WarrenConfig): void {
 }
 
 function checkCrossFields(config: WarrenConfig): void {
+  const labels = new Set<string>(config.encryption_key !== undefined ? ['default'] : []);
+  for (const [i, k] of (config.encryption_keys ?? []).entries()) {
+    if (labels.has(k.label)) throw new ConfigError(`encryption_keys[${i}].label: "${k.label}" is used twice (encryption_key is labelled "default")`);
+    labels.add(k.label);
+  }
+  if ((config.encryption_keys ?? []).filter((k) => k.primary).length > 1) throw new ConfigError('encryption_keys: only one key may be primary');
   const serviceIds = new Set<string>();
   const serviceNames = new Set<string>();
   const planIds = new Set<string>();

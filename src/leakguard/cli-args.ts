@@ -1,4 +1,5 @@
 // Argument parsing for `warren leaks`; throws UsageError with a message fit for stderr.
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { compilePeerFilter } from './peer-filter.ts';
 
 export interface LeaksCliOptions {
@@ -43,63 +44,62 @@ function positiveInteger(name: string, text: string | undefined, min: number): n
   return value;
 }
 
-export function parseLeaksArgs(argv: readonly string[]): LeaksCliOptions {
-  const options: Partial<LeaksCliOptions> & { help: boolean; json: boolean } = { help: false, json: false };
-  const args = argv.flatMap((a) => (a.startsWith('--') && a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a]));
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i] as string;
-    const value = (): string | undefined => args[++i];
-    switch (arg) {
-      case '-h':
-      case '--help':
-        options.help = true;
-        break;
-      case '--json':
-        options.json = true;
-        break;
-      case '--pid': {
-        const text = value();
-        options.pid = text === 'self' ? 'self' : positiveInteger('--pid', text, 1);
-        break;
-      }
-      case '--port': {
-        const text = value();
-        if (text === undefined) throw new UsageError('--port needs a port or address:port');
-        try {
-          compilePeerFilter(text);
-        } catch (error) {
-          throw new UsageError(`--port: ${(error as Error).message}`);
-        }
-        options.port = text;
-        break;
-      }
-      case '--samples':
-        options.samples = positiveInteger('--samples', value(), 1);
-        break;
-      case '--interval':
-        options.intervalMs = positiveInteger('--interval', value(), 1);
-        break;
-      case '--count':
-        options.count = positiveInteger('--count', value(), 1);
-        break;
-      case '--watch': {
-        // The seconds are optional: take the next word only if it is a number.
-        const next = args[i + 1];
-        if (next !== undefined && /^\d+(\.\d+)?$/.test(next)) {
-          options.watchSeconds = Number(next);
-          i++;
-          if (options.watchSeconds <= 0) throw new UsageError('--watch needs a positive number of seconds');
-        } else {
-          options.watchSeconds = 2;
-        }
-        break;
-      }
-      default:
-        throw new UsageError(`unknown argument: ${arg}`);
+/** The options for node:util parseArgs (strict). `warren leaks` parses with the same table. */
+export const LEAKS_OPTIONS = {
+  pid: { type: 'string' },
+  port: { type: 'string' },
+  samples: { type: 'string' },
+  interval: { type: 'string' },
+  watch: { type: 'string' },
+  count: { type: 'string' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const satisfies ParseArgsConfig['options'];
+
+const WATCH_DEFAULT_SECONDS = '2';
+
+/** `--watch` takes its seconds optionally: where no number follows it, give it the default. */
+export function withWatchDefault(argv: readonly string[]): string[] {
+  return argv.flatMap((arg, i) => (arg === '--watch' && !/^\d+(\.\d+)?$/.test(argv[i + 1] ?? '') ? [arg, WATCH_DEFAULT_SECONDS] : [arg]));
+}
+
+/** Checks the parsed option values and fills in the defaults. */
+export function leaksOptionsFromValues(values: Record<string, unknown>): LeaksCliOptions {
+  const text = (name: string): string | undefined => (typeof values[name] === 'string' ? (values[name] as string) : undefined);
+  const options: Partial<LeaksCliOptions> & { help: boolean; json: boolean } = { help: values.help === true, json: values.json === true };
+  const pid = text('pid');
+  if (pid !== undefined) options.pid = pid === 'self' ? 'self' : positiveInteger('--pid', pid, 1);
+  const port = text('port');
+  if (port !== undefined) {
+    try {
+      compilePeerFilter(port);
+    } catch (error) {
+      throw new UsageError(`--port: ${(error as Error).message}`);
     }
+    options.port = port;
+  }
+  if (text('samples') !== undefined) options.samples = positiveInteger('--samples', text('samples'), 1);
+  if (text('interval') !== undefined) options.intervalMs = positiveInteger('--interval', text('interval'), 1);
+  if (text('count') !== undefined) options.count = positiveInteger('--count', text('count'), 1);
+  const watch = text('watch');
+  if (watch !== undefined) {
+    options.watchSeconds = Number(watch);
+    if (!/^\d+(\.\d+)?$/.test(watch) || options.watchSeconds <= 0) throw new UsageError('--watch needs a positive number of seconds');
   }
   if (options.help) return { samples: 2, intervalMs: 500, pid: 'self', ...options };
   if (options.pid === undefined) throw new UsageError('--pid is required (a number, or "self")');
   if (options.count !== undefined && options.watchSeconds === undefined) throw new UsageError('--count only applies with --watch');
   return { samples: 2, intervalMs: 500, ...options, pid: options.pid };
+}
+
+/** Parses the words after `leaks` (strict: unknown options and missing values are errors). */
+export function parseLeaksArgs(argv: readonly string[]): LeaksCliOptions {
+  let values: Record<string, unknown>;
+  try {
+    ({ values } = parseArgs({ args: withWatchDefault(argv), options: LEAKS_OPTIONS, strict: true, allowPositionals: false }));
+  } catch (error) {
+    // parseArgs says e.g. "Unknown option '--bogus'. To specify a positional ...": keep the first sentence.
+    throw new UsageError((error as Error).message.split('. ')[0] ?? String(error));
+  }
+  return leaksOptionsFromValues(values);
 }

@@ -1,5 +1,5 @@
-// `warren leaks`: inspect a running process for leaked sockets and fds. The lead wires
-// runLeaksCli into the warren command; it returns the exit status instead of exiting.
+// `warren leaks`: inspect a running process for leaked sockets and fds. runLeaksCli parses
+// its own arguments (for use without warren); warren's CLI parses them and calls runLeaks.
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LEAKS_USAGE, UsageError, parseLeaksArgs, type LeaksCliOptions } from './cli-args.ts';
@@ -104,6 +104,11 @@ export async function runLeaksCli(argv: string[], io: CliIo = { stdout: process.
     io.stderr.write(`warren leaks: ${error.message}\n\n${LEAKS_USAGE}`);
     return 2;
   }
+  return runLeaks(options, io);
+}
+
+/** Runs `warren leaks` with options already parsed (see parseLeaksArgs); resolves to the exit status. */
+export async function runLeaks(options: LeaksCliOptions, io: CliIo = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
   if (options.help) {
     io.stdout.write(LEAKS_USAGE);
     return 0;

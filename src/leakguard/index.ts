@@ -42,4 +42,4 @@ export { diffSnapshots, type CountChange, type SnapshotDiff, type SocketChange }
 export { describeLeakGroup } from './describe.ts';
 export { LeakError, assertNoLeaks, describeSettleFailure, settle, type SettleOptions, type SettleResult } from './settle.ts';
 export { leakGuardSuite, withLeakGuard, type LeakGuardHooks, type LeakGuardOptions } from './node-test.ts';
-export { runLeaksCli, type CliIo } from './cli.ts';
+export { runLeaks, runLeaksCli, type CliIo } from './cli.ts';

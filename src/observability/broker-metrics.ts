@@ -11,7 +11,8 @@ export type PoolStat = Omit<NodeStats, 'origin' | 'preferred' | 'state'> & { nod
 const NODE_STATES = ['unknown', 'up', 'suspect', 'down'] as const;
 
 export interface SocketCount {
-  peer: string;
+  /** The node's position in rabbitmq.management_urls. */
+  node: string;
   state: string;
   count: number;
 }
@@ -23,6 +24,7 @@ export class BrokerMetrics {
   private readonly mgmtCalls: Counter<'method' | 'path' | 'code'>;
   private readonly mgmtSeconds: Histogram<'method' | 'path'>;
   private readonly internalErrors: Counter;
+  private readonly authFailures: Counter<'outcome'>;
   private readonly attemptSeconds: Histogram<'node' | 'outcome'>;
 
   constructor(sources: {
@@ -48,6 +50,10 @@ export class BrokerMetrics {
     this.mgmtSeconds = new Histogram({
       name: 'warren_rabbitmq_management_call_duration_seconds', help: 'Latency of management API exchanges',
       labelNames: ['method', 'path'], buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5], registers,
+    });
+    this.authFailures = new Counter({
+      name: 'warren_osbapi_auth_failures_total', help: 'Refused logins to the broker API: rejected (401) or throttled (429)',
+      labelNames: ['outcome'], registers,
     });
     this.internalErrors = new Counter({ name: 'warren_internal_errors_total', help: 'Requests that failed with an unexpected error', registers });
     this.attemptSeconds = new Histogram({
@@ -98,11 +104,11 @@ export class BrokerMetrics {
     });
     void poolGauge;
     const socketGauge = new Gauge({
-      name: 'warren_rabbitmq_sockets', help: "This process's TCP sockets to the RabbitMQ management nodes, by peer and state",
-      labelNames: ['peer', 'state'], registers,
+      name: 'warren_rabbitmq_sockets', help: "This process's TCP sockets to the RabbitMQ management nodes (by position in management_urls) and state",
+      labelNames: ['node', 'state'], registers,
       collect() {
         this.reset();
-        for (const s of sources.sockets()) this.set({ peer: s.peer, state: s.state }, s.count);
+        for (const s of sources.sockets()) this.set({ node: s.node, state: s.state }, s.count);
       },
     });
     void socketGauge;
@@ -146,6 +152,10 @@ export class BrokerMetrics {
       this.attemptChildren.set(akey, attempt);
     }
     attempt.observe(e.durationMs / 1000);
+  }
+
+  authFailure(outcome: 'rejected' | 'throttled'): void {
+    this.authFailures.inc({ outcome });
   }
 
   internalError(): void {

@@ -45,14 +45,21 @@ export function ownSocketGauges(nodes: NodeAddress[]) {
     return snap ? snap.sockets.filter((s) => s.direction === 'out' && toNode(s.remote, s.remotePort)) : [];
   };
 
+  // Unauthenticated /metrics names a node by its position in management_urls, not its address.
+  const nodeIndex = (remote: string, port: number): string => {
+    const i = nodes.findIndex((n) => (isIP(n.host) ? formatEndpoint(n.host, n.port) === remote : n.port === port));
+    return String(Math.max(i, 0));
+  };
+
   return {
     byPeerAndState(): SocketCount[] {
       const counts = new Map<string, SocketCount>();
       for (const s of rabbitSockets()) {
-        const k = `${s.peer}|${s.state}`;
+        const node = nodeIndex(s.remote, s.remotePort);
+        const k = `${node}|${s.state}`;
         const c = counts.get(k);
         if (c) c.count++;
-        else counts.set(k, { peer: s.peer, state: s.state, count: 1 });
+        else counts.set(k, { node, state: s.state, count: 1 });
       }
       return [...counts.values()];
     },

@@ -3,6 +3,9 @@
 // and background probes), no plan using a policy the cluster's version rejects or ignores,
 // the store answering (bounded), file descriptors under 80 % of the soft limit, no socket to
 // RabbitMQ stuck in CLOSE_WAIT. Results are cached briefly so a burst of probes stays cheap.
+// /ready needs no auth: a failing check says what failed (an HTTP status, an error code), never
+// where (node URLs, host:port) or with what account; nodes are named by their position in
+// management_urls. The full reason goes to the log when a check starts failing.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { NodeHealthView } from '../rabbitmq/node-health.ts';
 import type { Store } from '../store/store.ts';
@@ -30,17 +33,30 @@ export interface ReadinessSources {
   /** Sockets to the RabbitMQ management nodes in CLOSE_WAIT. */
   closeWaitToRabbit: () => number;
   cacheMs?: number;
+  /** Told once when a check starts failing, with the full reason, and when it recovers. */
+  log?: { warn(obj: object, msg: string): void; info(obj: object, msg: string): void };
   /** The store's ping counts as failed past this. Default 500 ms. */
   storeTimeoutMs?: number;
   /** Right after start no node has answered yet: wait this long for a first probe. Default 500 ms. */
   firstContactMs?: number;
 }
 
-async function run(name: string, fn: () => Promise<CheckResult> | CheckResult): Promise<[string, CheckResult]> {
+/** What an unauthenticated prober may see of a failure. */
+export function publicDetail(err: unknown): string {
+  const e = err as { status?: unknown; code?: unknown; name?: unknown };
+  if (typeof e?.status === 'number') return `answered HTTP ${e.status}`;
+  if (typeof e?.code === 'string' && /^[A-Z0-9_]+$/.test(e.code)) return `failed (${e.code})`;
+  if (e?.name === 'ManagementUnavailableError') return 'unreachable';
+  const message = (err as Error)?.message ?? '';
+  if (/^the store did not answer within \d+ ms$/.test(message)) return message;
+  return 'failed; see the broker log';
+}
+
+async function run(name: string, fn: () => Promise<CheckResult> | CheckResult): Promise<[string, CheckResult & { reason?: string }]> {
   try {
     return [name, await fn()];
   } catch (err) {
-    return [name, { ok: false, detail: (err as Error).message }];
+    return [name, { ok: false, detail: publicDetail(err), reason: (err as Error)?.message ?? String(err) }];
   }
 }
 
@@ -63,7 +79,7 @@ export function rabbitCheck(nodes: NodeHealthView[]): CheckResult {
   const up = nodes.filter((n) => n.state === 'up');
   const others = nodes
     .filter((n) => n.state !== 'up')
-    .map((n) => `${n.node} ${n.state}${n.last_error ? ` (${n.last_error})` : ''}`);
+    .map((n) => `node ${n.node} ${n.state}${n.last_error ? ` (${n.last_error})` : ''}`);
   const detail = `${up.length} of ${nodes.length} management node(s) up${others.length ? `; ${others.join(', ')}` : ''}`;
   if (up.length > 0) return { ok: true, detail };
   const heard = nodes.some((n) => n.state !== 'unknown');
@@ -72,6 +88,7 @@ export function rabbitCheck(nodes: NodeHealthView[]): CheckResult {
 
 export class Readiness {
   private cached: { at: number; report: Promise<ReadinessReport> } | undefined;
+  private readonly failing = new Set<string>();
 
   constructor(private readonly s: ReadinessSources) {}
 
@@ -120,6 +137,15 @@ export class Readiness {
         return { ok: n === 0, detail: `${n} socket(s) in CLOSE_WAIT` };
       }),
     ]);
+    for (const [name, r] of results) {
+      if (!r.ok && !this.failing.has(name)) {
+        this.failing.add(name);
+        this.s.log?.warn({ check: name, reason: r.reason ?? r.detail }, 'readiness check failing');
+      } else if (r.ok && this.failing.delete(name)) {
+        this.s.log?.info({ check: name }, 'readiness check passing again');
+      }
+      delete r.reason;
+    }
     const checks = Object.fromEntries(results);
     return { ready: results.every(([, r]) => r.ok), checks, nodes: await heard };
   }

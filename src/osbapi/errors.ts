@@ -24,11 +24,8 @@ export const badRequest = (description: string) => new BrokerError(400, 'BadRequ
 export const notFound = (description: string) => new BrokerError(404, 'NotFound', description);
 export const conflict = (description: string) => new BrokerError(409, 'Conflict', description);
 export const gone = () => new BrokerError(410, undefined, 'gone', true);
-export const asyncRequired = () =>
-  new BrokerError(422, 'AsyncRequired', 'This service plan requires client support for asynchronous service operations.');
 export const concurrencyError = (description = 'Another operation for this resource is in progress.') =>
   new BrokerError(422, 'ConcurrencyError', description);
-export const requiresApp = () => new BrokerError(422, 'RequiresApp', 'This service supports generation of credentials through binding an application only.');
 export const maintenanceInfoConflict = (description: string) => new BrokerError(422, 'MaintenanceInfoConflict', description);
 export const unprocessable = (code: string, description: string) => new BrokerError(422, code, description);
 export const upstreamFailure = (description: string) => new BrokerError(502, 'UpstreamFailure', description);

@@ -2,8 +2,10 @@
 // codes, headers, bodies. What the operations mean is the ServiceBroker's business.
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
-import { basicAuthChecker } from './basic-auth.ts';
+import type { ServerOptions as HttpsOptions } from 'node:https';
+import { basicAuthChecker, triedUsername, type BasicCredentials } from './basic-auth.ts';
 import { budgetedBroker } from './budgeted-broker.ts';
+import { LoginThrottle } from './login-throttle.ts';
 import { isSupportedApiVersion, parseOriginatingIdentity } from './broker-headers.ts';
 import { BrokerError } from './errors.ts';
 import { ID_RULE } from './request-schemas.ts';
@@ -14,8 +16,15 @@ import type { RequestContext, ServiceBroker } from './service-broker.ts';
 
 export interface OsbApiOptions {
   broker: ServiceBroker;
-  credentials: { username: string; password: string };
+  /** The platform's basic-auth account; a function is read on every request (configuration reload). */
+  credentials: BasicCredentials | (() => BasicCredentials);
   logger: Logger;
+  /** Serve HTTPS only, with these options (cert, key, and for mutual TLS ca + requestCert). */
+  https?: HttpsOptions;
+  /** Failed logins per client address before 429s (default 10 in 60 s). */
+  authThrottle?: { maxFailures: number; windowMs: number };
+  /** Called for each refused login: 'rejected' (401) or 'throttled' (429). */
+  onAuthFailure?: (outcome: 'rejected' | 'throttled') => void;
   /** Every request answers within this (default 25 s); see budgeted-broker.ts. */
   requestBudgetMs?: number;
   /** Largest request body accepted; larger ones get 413. */
@@ -42,6 +51,7 @@ export function sendError(reply: FastifyReply, err: BrokerError): FastifyReply {
 
 export async function createOsbApiServer(opts: OsbApiOptions): Promise<FastifyInstance> {
   const app = Fastify({
+    ...(opts.https ? { https: opts.https } : {}),
     loggerInstance: opts.logger as FastifyBaseLogger,
     // Per-request lines cost more than they tell; the audit log and metrics cover requests.
     logController: new LogController({ disableRequestLogging: true }),
@@ -87,7 +97,11 @@ export async function createOsbApiServer(opts: OsbApiOptions): Promise<FastifyIn
   app.setErrorHandler((err: FastifyError | BrokerError, request, reply) => {
     if (err instanceof BrokerError) {
       // Every 5xx is logged with its cause (messages never carry secrets) and counted by status.
-      if (err.status >= 500) request.log.warn({ operation: request.routeOptions.config.operation, status: err.status, code: err.code, cause: err.message }, 'answered with a server error');
+      // The answer names what failed; addresses and RabbitMQ's own words stay in this log line.
+      if (err.status >= 500) {
+        const cause = err.cause === undefined ? undefined : ((err.cause as Error)?.message ?? String(err.cause));
+        request.log.warn({ operation: request.routeOptions.config.operation, status: err.status, code: err.code, cause: err.message, ...(cause ? { err: cause } : {}) }, 'answered with a server error');
+      }
       return sendError(reply, err);
     }
     if (err.validation) return sendError(reply, new BrokerError(400, 'BadRequest', err.message));
@@ -119,7 +133,8 @@ export async function createOsbApiServer(opts: OsbApiOptions): Promise<FastifyIn
   });
 
   const broker = budgetedBroker(opts.broker, opts.requestBudgetMs ?? 25_000);
-  const authorized = basicAuthChecker(opts.credentials.username, opts.credentials.password);
+  const authorized = basicAuthChecker(opts.credentials);
+  const throttle = new LoginThrottle(opts.authThrottle ?? { maxFailures: 10, windowMs: 60_000 });
 
   await app.register(
     async (v2) => {
@@ -128,6 +143,17 @@ export async function createOsbApiServer(opts: OsbApiOptions): Promise<FastifyIn
         const identity = request.headers['x-broker-api-request-identity'];
         if (identity !== undefined) reply.header('x-broker-api-request-identity', identity);
         if (!authorized(request.headers.authorization)) {
+          const wait = throttle.retryAfter(request.ip);
+          if (wait > 0) {
+            // Throttled: counted, answered 429, not logged one by one (a flood must not flood the log).
+            opts.onAuthFailure?.('throttled');
+            reply.header('retry-after', String(wait));
+            return sendError(reply, new BrokerError(429, 'TooManyRequests', `too many failed logins from this address; retry in ${wait} s`));
+          }
+          opts.onAuthFailure?.('rejected');
+          const nowThrottled = throttle.fail(request.ip);
+          // Never the tried password: the username (if any) and where it came from.
+          request.log.warn({ client: request.ip, username: triedUsername(request.headers.authorization), throttled: nowThrottled }, 'failed login to the broker API');
           reply.header('www-authenticate', 'Basic realm="warren"');
           return sendError(reply, new BrokerError(401, 'Unauthorized', 'missing or wrong broker credentials'));
         }

@@ -68,6 +68,11 @@ export interface ManagementClientOptions {
   /** Credentials for URLs without userinfo. */
   username?: string;
   password?: string;
+  /**
+   * Credentials for URLs without userinfo, read at every call (they win over username/password):
+   * a configuration reload replaces the admin account without a new client.
+   */
+  credentials?: () => { username: string; password: string };
   /** Max sockets per node. Default 16. */
   connectionsPerNode?: number;
   /** Idle keep-alive; must stay below cowboy's idle_timeout (60 s measured on 3.10). Default 30 s. */
@@ -170,15 +175,31 @@ export interface NodeTarget {
   pathPrefix: string;
   /** origin + pathPrefix: the node's name in errors, logs and stats. */
   name: string;
-  /** 'Basic ...', built once. */
-  authorization: string;
+  /** 'Basic ...', built once (or again when live credentials change). */
+  readonly authorization: string;
 }
 
 /**
  * Parses the configured URLs. Errors name a URL by its position only: the string itself may
  * hold a password (Node's own URL TypeError even copies it into `.input`).
  */
-export function parseNodes(o: Pick<ManagementClientOptions, 'urls' | 'username' | 'password'>): NodeTarget[] {
+const basic = (username: string, password: string): string => 'Basic ' + Buffer.from(`${username}:${password}`, 'utf8').toString('base64');
+
+/** An Authorization header that follows live credentials, re-encoded only when they change. */
+function liveAuthorization(credentials: () => { username: string; password: string }): () => string {
+  let seen: { username: string; password: string } | undefined;
+  let header = '';
+  return () => {
+    const now = credentials();
+    if (now !== seen) {
+      seen = now;
+      header = basic(now.username, now.password);
+    }
+    return header;
+  };
+}
+
+export function parseNodes(o: Pick<ManagementClientOptions, 'urls' | 'username' | 'password' | 'credentials'>): NodeTarget[] {
   const urls = typeof o.urls === 'string' ? [o.urls] : o.urls;
   if (!Array.isArray(urls) || urls.length === 0) throw new TypeError('management client needs at least one URL');
   return urls.map((raw, i) => {
@@ -190,6 +211,12 @@ export function parseNodes(o: Pick<ManagementClientOptions, 'urls' | 'username' 
     }
     if (u.protocol !== 'http:' && u.protocol !== 'https:') {
       throw new TypeError(`management URL #${i + 1} must be http: or https:`);
+    }
+    const pathPrefix = u.pathname.replace(/\/+$/, '');
+    const where = { origin: u.origin, pathPrefix, name: u.origin + pathPrefix };
+    if (!u.username && !u.password && o.credentials) {
+      const live = liveAuthorization(o.credentials);
+      return { ...where, get authorization() { return live(); } };
     }
     let username = o.username;
     let password = o.password;
@@ -204,12 +231,6 @@ export function parseNodes(o: Pick<ManagementClientOptions, 'urls' | 'username' 
     if (username === undefined || password === undefined) {
       throw new TypeError(`management URL #${i + 1} has no credentials and no username/password option was given`);
     }
-    const pathPrefix = u.pathname.replace(/\/+$/, '');
-    return {
-      origin: u.origin,
-      pathPrefix,
-      name: u.origin + pathPrefix,
-      authorization: 'Basic ' + Buffer.from(`${username}:${password}`, 'utf8').toString('base64'),
-    };
+    return { ...where, authorization: basic(username, password) };
   });
 }

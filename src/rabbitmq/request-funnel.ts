@@ -128,6 +128,9 @@ export class RequestFunnel {
   private readonly health: NodeHealth;
   /** Per node: the pending probe timer, the next probe delay, when it last exchanged anything. */
   private readonly probeTimers: Array<NodeJS.Timeout | undefined>;
+  /** When each pending probe timer fires (performance.now() scale), and whether a probe is out. */
+  private readonly probeDue: number[];
+  private readonly probing: boolean[];
   private readonly probeDelay: number[];
   private readonly lastExchange: number[];
   private readonly probesInFlight = new Set<AttemptDeadline>();
@@ -144,6 +147,8 @@ export class RequestFunnel {
     this.names = targets.map((t) => t.name);
     this.health = new NodeHealth(this.names, (i, from, to, code) => this.stateChanged(i, from, to, code));
     this.probeTimers = targets.map(() => undefined);
+    this.probeDue = targets.map(() => 0);
+    this.probing = targets.map(() => false);
     this.probeDelay = targets.map(() => o.probeMinDelayMs);
     this.lastExchange = targets.map(() => 0);
     this.nodes = targets.map((target) => {
@@ -160,8 +165,10 @@ export class RequestFunnel {
       });
       // No Accept header: 3.10 answers 406 to PUT/DELETE vhost-limits and user-limits with
       // 'Accept: application/json'. Every resource answers JSON anyway.
-      const readHeaders = { authorization: target.authorization };
-      return { target, pool, readHeaders, writeHeaders: { ...readHeaders, 'content-type': 'application/json' } };
+      // Getters: the Authorization header is read per request (admin credentials can be reloaded).
+      const readHeaders = { get authorization() { return target.authorization; } };
+      const writeHeaders = { get authorization() { return target.authorization; }, 'content-type': 'application/json' };
+      return { target, pool, readHeaders, writeHeaders };
     });
   }
 
@@ -463,8 +470,15 @@ export class RequestFunnel {
     }
   }
 
+  /** Probes node i after `delay`, or sooner if a probe is already due sooner; one probe per node at a time. */
   private scheduleProbe(i: number, delay: number): void {
-    if (this.closing || this.probeTimers[i]) return;
+    if (this.closing) return;
+    const due = performance.now() + delay;
+    if (this.probeTimers[i]) {
+      if (this.probeDue[i]! <= due) return;
+      clearTimeout(this.probeTimers[i]); // e.g. a keep-fresh probe 15 s away, and the node just went down
+    }
+    this.probeDue[i] = due;
     // Outside any request's context: a probe must not inherit (or keep alive) a request budget.
     const timer = detached(() =>
       setTimeout(() => {
@@ -477,7 +491,7 @@ export class RequestFunnel {
   }
 
   private async probeTick(i: number): Promise<void> {
-    if (this.closing) return;
+    if (this.closing || this.probing[i]) return; // the probe out reschedules when it ends
     const state = this.health.state(i);
     if (state === 'up') {
       if (!this.keepFresh) return;
@@ -485,7 +499,13 @@ export class RequestFunnel {
       const quiet = performance.now() - this.lastExchange[i]!;
       if (quiet < this.o.probeIntervalMs) return this.scheduleProbe(i, this.o.probeIntervalMs - quiet);
     }
-    const ok = await this.probe(i);
+    this.probing[i] = true;
+    let ok: boolean;
+    try {
+      ok = await this.probe(i);
+    } finally {
+      this.probing[i] = false;
+    }
     if (this.closing) return;
     if (ok) {
       if (this.keepFresh) this.scheduleProbe(i, this.o.probeIntervalMs);

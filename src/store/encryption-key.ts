@@ -5,10 +5,11 @@
 
 import { randomBytes } from 'node:crypto';
 import {
-  closeSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync,
+  closeSync, fsyncSync, linkSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync,
 } from 'node:fs';
 import { join } from 'node:path';
-import { KEY_BYTES } from './secret-box.ts';
+import { ensurePrivateDir } from './private-files.ts';
+import { DEFAULT_KEY_LABEL, KEY_BYTES, type LabelledKey } from './keyring.ts';
 
 export const KEY_FILE_NAME = 'encryption.key';
 
@@ -47,7 +48,7 @@ export function loadEncryptionKey(options: { key?: string; dataDir: string }): L
   if (options.dataDir === ':memory:') {
     return { key: randomBytes(KEY_BYTES), source: 'ephemeral', path: null, looseFilePermissions: false };
   }
-  mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
+  ensurePrivateDir(options.dataDir);
   const path = join(options.dataDir, KEY_FILE_NAME);
   const existing = readKeyFile(path);
   if (existing !== undefined) return existing;
@@ -60,6 +61,60 @@ export function loadEncryptionKey(options: { key?: string; dataDir: string }): L
     return theirs;
   }
   return { key: generated, source: 'generated', path, looseFilePermissions: false };
+}
+
+export interface ConfiguredKey {
+  label: string;
+  key: string;
+  primary?: boolean;
+}
+
+export interface LoadedEncryptionKeys {
+  keys: LabelledKey[];
+  primary: string;
+  /** Set when the key file was generated now (its path), for the caller to log. */
+  generated: string | null;
+  /** Key files readable by group or others; the caller should warn (chmod 600). */
+  looseFiles: string[];
+}
+
+/**
+ * Every key warren can open values with, by label, and the primary one new values are sealed
+ * with. `encryption_key` is the key labelled "default"; the generated key file, when present, is
+ * "default" too unless a configured key has that label. The primary is the entry marked
+ * `primary: true`, else the first of `encryption_keys`, else "default".
+ */
+export function loadEncryptionKeys(options: { key?: string; keys?: readonly ConfiguredKey[]; dataDir: string }): LoadedEncryptionKeys {
+  const listed = options.keys ?? [];
+  if (listed.length === 0) {
+    const one = loadEncryptionKey({ key: options.key, dataDir: options.dataDir });
+    return {
+      keys: [{ label: DEFAULT_KEY_LABEL, key: one.key }],
+      primary: DEFAULT_KEY_LABEL,
+      generated: one.source === 'generated' ? one.path : null,
+      looseFiles: one.looseFilePermissions && one.path ? [one.path] : [],
+    };
+  }
+  const keys: LabelledKey[] = listed.map((k, i) => ({ label: k.label, key: parseEncryptionKey(k.key, `encryption_keys[${i}] (${k.label})`) }));
+  const looseFiles: string[] = [];
+  if (options.key !== undefined) {
+    keys.push({ label: DEFAULT_KEY_LABEL, key: parseEncryptionKey(options.key, 'encryption_key') });
+  } else if (options.dataDir !== ':memory:' && !keys.some((k) => k.label === DEFAULT_KEY_LABEL)) {
+    // Values sealed with the generated key before labelled keys were configured still open.
+    const file = readKeyFile(join(options.dataDir, KEY_FILE_NAME));
+    if (file) {
+      keys.push({ label: DEFAULT_KEY_LABEL, key: file.key });
+      if (file.looseFilePermissions && file.path) looseFiles.push(file.path);
+    }
+  }
+  const seen = new Set<string>();
+  for (const k of keys) {
+    if (seen.has(k.label)) throw new Error(`encryption key label "${k.label}" is used twice (encryption_key is labelled "${DEFAULT_KEY_LABEL}")`);
+    seen.add(k.label);
+  }
+  const marked = listed.filter((k) => k.primary);
+  if (marked.length > 1) throw new Error(`encryption_keys: only one key may be primary, got ${marked.map((k) => k.label).join(', ')}`);
+  return { keys, primary: (marked[0] ?? listed[0]!).label, generated: null, looseFiles };
 }
 
 function readKeyFile(path: string): LoadedEncryptionKey | undefined {

@@ -5,6 +5,8 @@ import pg from 'pg';
 import { BINDING_COLUMNS, INSTANCE_COLUMNS, OPERATION_COLUMNS, TableCodec, toIsoInstant, type Dialect, type Row } from './columns.ts';
 import { POSTGRES_MIGRATIONS } from './postgres-schema.ts';
 import { passwordOf, redactConnectionString, scrubError } from './postgres-url.ts';
+import type { Keyring } from './keyring.ts';
+import { reencryptCredentials, type ReencryptOptions, type ReencryptResult, type SealedRow } from './reencrypt.ts';
 import { SecretBox } from './secret-box.ts';
 import { isUnavailable, StoreUnavailableError } from './store-errors.ts';
 import { insertSql, postgresPlaceholder as ph, selectList, updateSql } from './statement-text.ts';
@@ -19,8 +21,8 @@ const SCHEMA_LOCK_ID = 0x77617272;
 export interface PostgresStoreOptions {
   /** postgres://user:password@host:port/db[?options=-c search_path=...] */
   url: string;
-  /** 32-byte credentials encryption key (see encryption-key.ts). */
-  key: Buffer;
+  /** 32-byte credentials encryption key, or a keyring of labelled keys (see keyring.ts). */
+  key: Buffer | Keyring;
   /** Pool size; default 10. */
   maxConnections?: number;
   /** Errors of idle pooled connections (e.g. server restart); already scrubbed of the password. */
@@ -32,6 +34,7 @@ type Queries = Record<keyof ReturnType<typeof queryTexts>, Query>;
 
 export class PostgresStore implements Store {
   readonly #url: string;
+  readonly #box: SecretBox;
   readonly #password: string | undefined;
   readonly #max: number;
   readonly #onBackgroundError: (err: Error) => void;
@@ -43,6 +46,7 @@ export class PostgresStore implements Store {
 
   constructor(options: PostgresStoreOptions) {
     const box = new SecretBox(options.key);
+    this.#box = box;
     this.#url = options.url;
     this.#password = passwordOf(options.url);
     this.#max = options.maxConnections ?? 10;
@@ -171,6 +175,16 @@ export class PostgresStore implements Store {
     return (await this.#run(this.#q.pruneOperations, [toIsoInstant(olderThan)])).rowCount ?? 0;
   }
 
+  async reencryptCredentials(opts?: ReencryptOptions): Promise<ReencryptResult> {
+    return reencryptCredentials(this.#box, {
+      select: async (prefix, afterId, limit) =>
+        (await this.#run(this.#q.credentialsNotUnder, [prefix.length, prefix, afterId, limit])).rows as unknown as SealedRow[],
+      // One statement per batch: each row is replaced only where it still holds what was read.
+      replace: async (changes) =>
+        (await this.#run(this.#q.replaceCredentials, [changes.map((c) => c.id), changes.map((c) => c.from), changes.map((c) => c.to)])).rowCount ?? 0,
+    }, opts);
+  }
+
   async beginOperation(op: OperationStart): Promise<BeginResult> {
     const row = (await this.#run(this.#q.beginOperation, [
       op.id, op.resourceType, op.resourceId, op.instanceId, op.kind, op.owner, op.leaseMs, op.intent === null ? null : JSON.stringify(op.intent),
@@ -266,6 +280,11 @@ function queryTexts(
       ORDER BY created_at DESC, seq DESC LIMIT 1`,
     operationById: `SELECT ${selectList(op)} FROM warren_operations WHERE id = $1 AND resource_type = $2 AND resource_id = $3`,
     // "Older" by updated_at: a long-running operation that just finished is still being polled.
+    credentialsNotUnder: `SELECT id, credentials FROM warren_bindings
+      WHERE credentials IS NOT NULL AND substr(credentials, 1, $1::int) <> $2 AND id COLLATE "C" > $3 ORDER BY id COLLATE "C" LIMIT $4`,
+    replaceCredentials: `UPDATE warren_bindings AS b SET credentials = c.to_value
+      FROM unnest($1::text[], $2::text[], $3::text[]) AS c(id, from_value, to_value)
+      WHERE b.id = c.id AND b.credentials = c.from_value`,
     pruneOperations: `DELETE FROM warren_operations WHERE state <> 'in progress' AND updated_at < $1::timestamptz
       AND followup_at IS NULL`,
     beginOperation: `SELECT ${selectList(op)} FROM warren_begin_operation($1::text, $2::text, $3::text, $4::text, $5::text, $6::text, $7::integer, $8::jsonb)`,

@@ -1,12 +1,17 @@
 // Authenticated encryption for values kept at rest (binding credentials): AES-256-GCM with a
-// random 12-byte IV per value. Sealed form: `v1:<key id>:<base64(iv ‖ ciphertext ‖ tag)>`.
-// The key id lets a later release rotate keys: seal with the current key, open with any known one.
+// random 12-byte IV per value. Sealed form: `v2:<key label>:<base64(iv ‖ ciphertext ‖ tag)>`,
+// sealed with the keyring's primary key and opened with the key its label names, so keys can
+// be rotated (keyring.ts). Values from before labels, `v1:<key id>:...`, open with whichever
+// configured key has that id (the legacy key).
 
-import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { KEY_BYTES, Keyring, keyIdOf } from './keyring.ts';
 
-const FORMAT = 'v1';
+export { KEY_BYTES, keyIdOf };
+
+const FORMAT = 'v2';
+const LEGACY_FORMAT = 'v1';
 const ALGORITHM = 'aes-256-gcm';
-export const KEY_BYTES = 32;
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
 
@@ -15,57 +20,54 @@ export class SecretBoxError extends Error {
   override name = 'SecretBoxError';
 }
 
-/**
- * A short public name for a key: a keyed hash, so it identifies the key without revealing
- * anything usable about it.
- */
-export function keyIdOf(key: Buffer): string {
-  return createHmac('sha256', key).update('warren secret-box key id').digest('hex').slice(0, 8);
+/** The label a sealed value names (v2), or undefined for a v1 value or an unknown format. */
+export function sealedLabel(sealed: string): string | undefined {
+  if (!sealed.startsWith(`${FORMAT}:`)) return undefined;
+  const end = sealed.indexOf(':', FORMAT.length + 1);
+  return end < 0 ? undefined : sealed.slice(FORMAT.length + 1, end);
 }
 
-function checkKey(key: Buffer): void {
-  if (key.length !== KEY_BYTES) {
-    throw new RangeError(`encryption key must be ${KEY_BYTES} bytes, got ${key.length}`);
-  }
-}
+/** The prefix of every value sealed with the key of that label. */
+export const sealedPrefix = (label: string): string => `${FORMAT}:${label}:`;
 
 export class SecretBox {
-  /** Id of the key new values are sealed with. */
-  readonly keyId: string;
-  readonly #current: Buffer;
-  readonly #keys = new Map<string, Buffer>();
+  readonly keyring: Keyring;
 
-  /** `previousKeys` can only open values (key rotation); `key` seals and opens. */
-  constructor(key: Buffer, previousKeys: readonly Buffer[] = []) {
-    checkKey(key);
-    for (const k of previousKeys) {
-      checkKey(k);
-      this.#keys.set(keyIdOf(k), Buffer.from(k));
-    }
-    this.#current = Buffer.from(key); // own copy: the caller may zero or reuse its buffer
-    this.keyId = keyIdOf(key);
-    this.#keys.set(this.keyId, this.#current);
+  /**
+   * A keyring, or one key (label "default") plus `previousKeys` that only open values (labelled
+   * "previous-1", ...).
+   */
+  constructor(key: Buffer | Keyring, previousKeys: readonly Buffer[] = []) {
+    this.keyring = key instanceof Keyring
+      ? key
+      : new Keyring([{ label: 'default', key }, ...previousKeys.map((k, i) => ({ label: `previous-${i + 1}`, key: k }))]);
+  }
+
+  /** Id (keyIdOf) of the primary key. */
+  get keyId(): string {
+    return keyIdOf(this.keyring.primaryKey);
   }
 
   /** `aad` binds the value to its context (e.g. the row it belongs to), so it cannot be moved. */
   seal(plaintext: string, aad: string): string {
+    const { primaryLabel: label, primaryKey: key } = this.keyring;
     const iv = randomBytes(IV_BYTES);
-    const cipher = createCipheriv(ALGORITHM, this.#current, iv, { authTagLength: TAG_BYTES });
+    const cipher = createCipheriv(ALGORITHM, key, iv, { authTagLength: TAG_BYTES });
     cipher.setAAD(Buffer.from(aad, 'utf8'));
     const body = Buffer.concat([iv, cipher.update(plaintext, 'utf8'), cipher.final(), cipher.getAuthTag()]);
-    return `${FORMAT}:${this.keyId}:${body.toString('base64')}`;
+    return `${FORMAT}:${label}:${body.toString('base64')}`;
   }
 
   open(sealed: string, aad: string): string {
-    const [format, keyId, b64, extra] = sealed.split(':');
-    if (format !== FORMAT || keyId === undefined || b64 === undefined || extra !== undefined) {
+    const [format, name, b64, extra] = sealed.split(':');
+    if ((format !== FORMAT && format !== LEGACY_FORMAT) || name === undefined || b64 === undefined || extra !== undefined) {
       throw new SecretBoxError('the stored value is not in a sealed format this version understands');
     }
-    const key = this.#keys.get(keyId);
+    const key = format === FORMAT ? this.keyring.byLabel(name) : this.keyring.byKeyId(name);
     if (key === undefined) {
-      throw new SecretBoxError(
-        `it was encrypted with key ${keyId}, but the configured encryption key is ${this.keyId} (wrong or lost key?)`,
-      );
+      throw new SecretBoxError(format === FORMAT
+        ? `it was encrypted with the key labelled "${name}", which is not configured (configured: ${this.keyring.labels.join(', ')})`
+        : `it was encrypted with key ${name}, but no configured encryption key has that id (wrong or lost key?)`);
     }
     const body = Buffer.from(b64, 'base64');
     if (body.length < IV_BYTES + TAG_BYTES) {

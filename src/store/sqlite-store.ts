@@ -2,12 +2,14 @@
 // better-sqlite3 is synchronous; each call is one prepared statement on one connection, so the
 // async methods simply run it (and concurrent callers are naturally serialized).
 
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { BINDING_COLUMNS, INSTANCE_COLUMNS, OPERATION_COLUMNS, TableCodec, toIsoInstant, type Dialect, type Row } from './columns.ts';
+import type { Keyring } from './keyring.ts';
 import { lockDataDir } from './process-lock.ts';
+import { reencryptCredentials, type ReencryptOptions, type ReencryptResult, type SealedRow } from './reencrypt.ts';
 import { SecretBox } from './secret-box.ts';
+import { ensurePrivateDir, ensurePrivateFile, tightenIfPresent } from './private-files.ts';
 import { SQLITE_MIGRATIONS } from './sqlite-schema.ts';
 import { insertSql, selectList, sqlitePlaceholder as ph, updateSql } from './statement-text.ts';
 import type {
@@ -24,8 +26,8 @@ type Stmt = Database.Statement<unknown[], Row>;
 export interface SqliteStoreOptions {
   /** Directory for warren.db (created 0700 when missing), or ':memory:'. */
   dataDir: string;
-  /** 32-byte credentials encryption key (see encryption-key.ts). */
-  key: Buffer;
+  /** 32-byte credentials encryption key, or a keyring of labelled keys (see keyring.ts). */
+  key: Buffer | Keyring;
   /**
    * Default true: take the data dir for this process (a second server refuses to start). Tools
    * that only read beside a running server, or that run with it stopped, pass false.
@@ -36,6 +38,7 @@ export interface SqliteStoreOptions {
 export class SqliteStore implements Store {
   readonly path: string;
   readonly #dataDir: string;
+  readonly #box: SecretBox;
   readonly #instances: TableCodec<InstanceRecord>;
   readonly #bindings: TableCodec<BindingRecord>;
   readonly #operations: TableCodec<OperationRecord>;
@@ -47,6 +50,7 @@ export class SqliteStore implements Store {
 
   constructor(options: SqliteStoreOptions) {
     const box = new SecretBox(options.key);
+    this.#box = box;
     this.#dataDir = options.dataDir;
     this.#exclusive = options.exclusive ?? true;
     this.path = options.dataDir === ':memory:' ? ':memory:' : join(options.dataDir, SQLITE_FILE_NAME);
@@ -58,11 +62,12 @@ export class SqliteStore implements Store {
   async open(): Promise<void> {
     if (this.#db !== undefined) return;
     if (this.path !== ':memory:') {
-      mkdirSync(this.#dataDir, { recursive: true, mode: 0o700 });
+      ensurePrivateDir(this.#dataDir);
       if (this.#exclusive) this.#lock = lockDataDir(this.#dataDir);
     }
     let db: Database.Database;
     try {
+      if (this.path !== ':memory:') ensurePrivateFile(this.path);
       db = new Database(this.path, { timeout: BUSY_TIMEOUT_MS });
     } catch (err) {
       this.#releaseLock();
@@ -74,6 +79,8 @@ export class SqliteStore implements Store {
       db.pragma('synchronous = NORMAL'); // with WAL: durable except for the last commits on power loss
       db.pragma('foreign_keys = ON');
       migrate(db);
+      // WAL and SHM inherit the database file's mode; files left by an older release are tightened.
+      if (this.path !== ':memory:') for (const f of [`${this.path}-wal`, `${this.path}-shm`]) tightenIfPresent(f);
       this.#s = prepareStatements(db, this.#instances, this.#bindings, this.#operations);
     } catch (err) {
       db.close();
@@ -174,6 +181,18 @@ export class SqliteStore implements Store {
 
   async pruneOperations(olderThan: string): Promise<number> {
     return this.stmts.pruneOperations.run(toIsoInstant(olderThan)).changes;
+  }
+
+  async reencryptCredentials(opts?: ReencryptOptions): Promise<ReencryptResult> {
+    const s = this.stmts;
+    const db = this.db;
+    // One short write transaction per batch; BEGIN IMMEDIATE waits (busy_timeout) for a running server's writes.
+    const replaceBatch = db.transaction((changes: Array<{ id: string; from: string; to: string }>) =>
+      changes.reduce((n, c) => n + s.replaceCredentials.run(c.to, c.id, c.from).changes, 0));
+    return reencryptCredentials(this.#box, {
+      select: async (prefix, afterId, limit) => s.credentialsNotUnder.all(prefix.length, prefix, afterId, limit) as unknown as SealedRow[],
+      replace: async (changes) => replaceBatch.immediate(changes),
+    }, opts);
   }
 
   async beginOperation(op: OperationStart): Promise<BeginResult> {
@@ -296,6 +315,9 @@ function prepareStatements(
     operationById: p(`SELECT ${selectList(op)} FROM warren_operations WHERE id = ? AND resource_type = ? AND resource_id = ?`),
     // "Older" by updated_at: a long-running operation that just finished is still being polled.
     pruneOperations: p(`DELETE FROM warren_operations WHERE state <> 'in progress' AND updated_at < ? AND followup_at IS NULL`),
+    credentialsNotUnder: p(`SELECT id, credentials FROM warren_bindings
+       WHERE credentials IS NOT NULL AND substr(credentials, 1, ?) <> ? AND id > ? ORDER BY id LIMIT ?`),
+    replaceCredentials: p('UPDATE warren_bindings SET credentials = ? WHERE id = ? AND credentials = ?'),
     // Parameters of the two below: type, instance, type, instance, resource (see beginOperation).
     supersedeExpired: p(`UPDATE warren_operations
       SET state = 'failed', description = 'abandoned by a replica that stopped; superseded by a newer request',

@@ -1,6 +1,8 @@
 // The broker's state, behind one interface: SQLite (default) and PostgreSQL implement it.
 // Credentials are handed over in clear and kept encrypted at rest by the implementation.
 
+import type { ReencryptOptions, ReencryptResult } from './reencrypt.ts';
+
 export type InstanceState = 'provisioning' | 'ready' | 'updating' | 'deprovisioning' | 'failed';
 export type BindingState = 'creating' | 'ready' | 'deleting' | 'failed';
 export type OperationState = 'in progress' | 'succeeded' | 'failed';
@@ -86,6 +88,12 @@ export type BindingPatch = Partial<Omit<BindingRecord, 'id' | 'instanceId' | 'cr
 export type OperationPatch = Partial<Pick<OperationRecord, 'state' | 'description' | 'intent'>>;
 
 export interface Store {
+  /**
+   * Re-seals every binding's credentials not yet sealed with the primary key, in batches,
+   * safe beside a running server (see reencrypt.ts).
+   */
+  reencryptCredentials(opts?: ReencryptOptions): Promise<ReencryptResult>;
+
   /** Creates tables if needed; call once before use. */
   open(): Promise<void>;
   close(): Promise<void>;

@@ -1,6 +1,9 @@
 // The credentials JSON an app receives: its shape (the fields existing RabbitMQ client libraries
 // and buildpacks read), every URI usable as given, and the tenancy it grants (its own vhost only).
 import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { request } from 'undici';
 import {
@@ -119,6 +122,33 @@ describe('binding credentials', () => {
     const c = await amqpConnect(creds.protocols.amqp.uri);
     await roundTrip(c.conn);
     await safeClose(c);
+  });
+
+  it('servicebinding.io: as Korifi projects it under $SERVICE_BINDING_ROOT/<name>/, the files alone connect', async () => {
+    // One file per key, strings as they are, anything else as JSON: what a binding Secret becomes.
+    const root = mkdtempSync(join(tmpdir(), 'service-binding-root-'));
+    try {
+      const dir = join(root, 'my-mq');
+      mkdirSync(dir);
+      for (const [key, value] of Object.entries(creds)) writeFileSync(join(dir, key), typeof value === 'string' ? value : JSON.stringify(value));
+      const file = (key: string) => readFileSync(join(dir, key), 'utf8');
+      assert.equal(file('type'), 'rabbitmq');
+      assert.equal(file('provider'), 'warren');
+      assert.deepEqual([file('host'), file('port'), file('vhost'), file('addresses')], ['127.0.0.1', '5672', inst, '127.0.0.1:5672']);
+      for (const key of ['type', 'provider', 'host', 'port', 'addresses', 'username', 'password', 'vhost', 'uri']) {
+        assert.equal(typeof creds[key], 'string', `${key} is a flat string`);
+      }
+      assert.ok(!('tls_port' in creds) && !('tls_uri' in creds), 'no TLS keys where the cluster offers no TLS');
+      // An app that reads host, port, username, password and vhost (not the uri).
+      const parts = `amqp://${encodeURIComponent(file('username'))}:${encodeURIComponent(file('password'))}@${file('host')}:${file('port')}/${encodeURIComponent(file('vhost'))}`;
+      for (const uri of [parts, file('uri')]) {
+        const c = await amqpConnect(uri);
+        await roundTrip(c.conn);
+        await safeClose(c);
+      }
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 
   it('http_api_uri is usable: whoami and overview answer with the binding\'s login (management tag)', async () => {

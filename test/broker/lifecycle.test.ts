@@ -300,4 +300,3 @@ describe('lifecycle: catalog, provision, bind, unbind, deprovision', () => {
 });
 
 // The same lifecycle must never leave anything of its own in RabbitMQ: checked by the cleanup above.
-export {};

@@ -30,8 +30,12 @@ describe('OSBAPI protocol: auth, headers, errors, bad input', () => {
     }
   }
 
+  let throttleDir: string;
   before(async () => {
-    env = await startEnv('proto');
+    // These cases send many wrong passwords on purpose: raise the failed-login throttle (tested on its own).
+    throttleDir = mkdtempSync(join(tmpdir(), 'warren-proto-throttle-'));
+    writeFileSync(join(throttleDir, 'warren.yml'), 'auth_throttle: { max_failures: 10000 }\n');
+    env = await startEnv('proto', { args: ['--config', join(throttleDir, 'warren.yml')] });
     inst = env.id('inst');
     expectStatus(await env.osb.call('PUT', instancePath(inst), { body: provisionBody(SMALL_PLAN_ID) }), 201, 'provision');
     const b = await env.osb.call('PUT', bindingPath(inst, env.id('bound')), { body: bindBody(SMALL_PLAN_ID) });
@@ -40,6 +44,7 @@ describe('OSBAPI protocol: auth, headers, errors, bad input', () => {
   });
   after(async () => {
     await env.cleanup();
+    rmSync(throttleDir, { recursive: true, force: true });
   });
 
   describe('authentication and headers', () => {

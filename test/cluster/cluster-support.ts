@@ -1,5 +1,4 @@
-// Bind/unbind load against one instance, and reading a Prometheus text page: shared by the
-// cluster tests.
+// Bind/unbind load against one instance, and its median: shared by the cluster tests.
 import type { OsbClient } from '../support/osb-client.ts';
 import { DEFAULT_SERVICE_ID, SMALL_PLAN_ID } from '../support/osb-client.ts';
 
@@ -21,17 +20,20 @@ export function nodeLoad(osb: OsbClient, instance: string, tag: string, o: { cyc
   const waiters: Array<{ n: number; resolve: () => void }> = [];
   let next = 0;
   const q = `service_id=${DEFAULT_SERVICE_ID}&plan_id=${SMALL_PLAN_ID}`;
-  const timed = async (what: string, expect: number, p: Promise<{ status: number; text: string }>) => {
+  const timed = async (what: string, expect: number[], p: Promise<{ status: number; text: string }>): Promise<boolean> => {
     const t0 = Date.now();
     const r = await p;
     latencies.push(Date.now() - t0);
-    if (r.status !== expect) failures.push(`${what} ${r.status} ${r.text.slice(0, 300)}`);
+    if (expect.includes(r.status)) return true;
+    failures.push(`${what} ${r.status} ${r.text.slice(0, 300)}`);
+    return false;
   };
   const worker = async () => {
     while (next < o.cycles) {
       const b = `${instance}-${tag}-${next++}`;
-      await timed('bind', 201, osb.call('PUT', `/v2/service_instances/${instance}/service_bindings/${b}`, { body: { service_id: DEFAULT_SERVICE_ID, plan_id: SMALL_PLAN_ID } }));
-      await timed('unbind', 200, osb.call('DELETE', `/v2/service_instances/${instance}/service_bindings/${b}?${q}`));
+      const bound = await timed('bind', [201], osb.call('PUT', `/v2/service_instances/${instance}/service_bindings/${b}`, { body: { service_id: DEFAULT_SERVICE_ID, plan_id: SMALL_PLAN_ID } }));
+      // After a failed bind a platform deletes (orphan mitigation): 410 is then a fine answer.
+      await timed('unbind', bound ? [200] : [200, 410], osb.call('DELETE', `/v2/service_instances/${instance}/service_bindings/${b}?${q}`));
       finished++;
       for (const w of waiters.filter((w) => finished >= w.n)) w.resolve();
     }
@@ -43,17 +45,6 @@ export function nodeLoad(osb: OsbClient, instance: string, tag: string, o: { cyc
     done,
     started: (n: number) => new Promise<void>((resolve) => (finished >= n ? resolve() : waiters.push({ n, resolve }))),
   };
-}
-
-export function metricValue(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
-  for (const line of text.split('\n')) {
-    if (!line.startsWith(name)) continue;
-    const m = /^([a-z_]+)(\{.*\})?\s+(\S+)$/.exec(line);
-    if (!m || m[1] !== name) continue;
-    const have = m[2] ?? '';
-    if (Object.entries(labels).every(([k, v]) => have.includes(`${k}="${v}"`))) return Number(m[3]);
-  }
-  return undefined;
 }
 
 export function median(xs: number[]): number {

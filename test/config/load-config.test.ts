@@ -122,4 +122,20 @@ describe('configuration', () => {
     writeFileSync(join(dataDir, 'broker-password'), '  \n');
     assert.match(configError(() => resolveBrokerPassword(undefined, dataDir)), /broker-password is empty/);
   });
+
+  it('reads tls and labelled keys from the environment, and checks the key labels', () => {
+    const c = loadConfig({ env: {
+      WARREN_TLS_CERT_FILE: '/etc/warren/tls.crt', WARREN_TLS_KEY_FILE: '/etc/warren/tls.key', WARREN_TLS_CLIENT_CA_FILE: '/etc/warren/ca.crt',
+      WARREN_ENCRYPTION_KEYS: 'new=AAAA,old=BBBB',
+    } });
+    assert.deepEqual(c.tls, { cert_file: '/etc/warren/tls.crt', key_file: '/etc/warren/tls.key', client_ca_file: '/etc/warren/ca.crt', reload_interval_ms: 10000 });
+    assert.deepEqual(c.encryption_keys, [{ label: 'new', key: 'AAAA', primary: true }, { label: 'old', key: 'BBBB' }]);
+    assert.deepEqual(c.auth_throttle, { max_failures: 10, window_seconds: 60 });
+    assert.match(configError(() => loadConfig({ env: { WARREN_TLS_KEY_FILE: '/k' } })), /tls\.cert_file: is required/);
+    const bad = configError(() => loadConfig({ env: { WARREN_ENCRYPTION_KEYS: 'no-label-secretvalue' } }));
+    assert.match(bad, /WARREN_ENCRYPTION_KEYS entry #1 must be label=key/);
+    assert.ok(!bad.includes('secretvalue'));
+    assert.match(configError(() => loadConfig({ env: { WARREN_ENCRYPTION_KEY: 'x', WARREN_ENCRYPTION_KEYS: 'default=y' } })), /"default" is used twice/);
+    assert.match(configError(() => loadConfig({ file: file('labels.yml', 'encryption_keys: [{label: "a b", key: x}]') })), /encryption_keys\[0\]\.label/);
+  });
 });

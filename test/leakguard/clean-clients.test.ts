@@ -37,7 +37,7 @@ describe('clients that do not leak', { timeout: 30_000 }, () => {
     // http.request holds a socket per unread small response until the server's keep-alive
     // closes it (about 2 s): settle polls until then instead of failing at once.
     const results = await Promise.all(
-      runs.map(async ({ name, client, baseline }) => ({ name, result: await settle(baseline, { peer: port, deadlineMs: 8000 }) })),
+      runs.map(async ({ name, baseline }) => ({ name, result: await settle(baseline, { peer: port, deadlineMs: 8000 }) })),
     );
     for (const { name, result } of results) {
       t.diagnostic(`${name}: settled in ${result.elapsedMs} ms, ${result.samples} samples`);

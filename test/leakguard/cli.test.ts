@@ -65,7 +65,7 @@ describe('warren leaks', { timeout: 45_000 }, () => {
     assert.equal(status, 1, err());
     const text = out();
     assert.match(text, new RegExp(`^pid ${leaky.pid} \\(node\\): 2 samples over \\d+ ms, port ${port}\\n`));
-    assert.match(text, /\nfds: \d+ open, soft limit \d+ \(hard \d+\), [\d.]+% used\n  socket \d+ {3}pipe \d+ {3}file \d+ {3}anon_inode \d+ {3}other \d+\n/);
+    assert.match(text, /\nfds: \d+ open, soft limit \d+ \(hard \d+\), [\d.]+% used\n {2}socket \d+ {3}pipe \d+ {3}file \d+ {3}anon_inode \d+ {3}other \d+\n/);
     assert.match(text, new RegExp(`\\ntcp sockets: ${REQUESTS}\\n  by state: `));
     assert.match(text, new RegExp(`\\n    ${server.replace(/\./g, '\\.')}\\s+out\\s+${REQUESTS}\\s`));
     assert.match(text, /\nleaks: (close-wait \d+|stuck-rx \d+|close-wait \d+, stuck-rx \d+)\n/);
@@ -133,7 +133,7 @@ describe('warren leaks', { timeout: 45_000 }, () => {
     const cases: Array<[string[], RegExp]> = [
       [[], /--pid is required/],
       [['--pid', 'abc'], /--pid needs an integer/],
-      [['--pid', 'self', '--bogus'], /unknown argument: --bogus/],
+      [['--pid', 'self', '--bogus'], /Unknown option '--bogus'/],
       [['--pid', 'self', '--port', 'http'], /--port: not a port/],
       [['--pid', 'self', '--samples', '0'], /--samples needs an integer ≥ 1/],
       [['--pid', 'self', '--count', '2'], /--count only applies with --watch/],

@@ -91,15 +91,15 @@ it('the probe sees a node come back, and calls use it again (configured order am
 it('a body that stalls after the headers is cut by the attempt deadline, and its socket closed', async () => {
   const stall = await proxy('stall-body');
   // No probe in this test: it would open (and stall) sockets of its own.
-  const mc = client([viaProxy(stall), urlWithCredentials()], { health: { probeMinDelayMs: 60_000 } });
+  const mc = client([viaProxy(stall), urlWithCredentials()], { attemptTimeoutMs: 1500, health: { probeMinDelayMs: 60_000 } });
   const call = timed(mc.overview());
   // The socket carrying the stalled body, seen while the attempt waits.
   let stalledInodes: number[] = [];
-  await eventually(() => (stalledInodes = socketsTo(stall.port).map((s) => s.inode)).length > 0, 250);
+  await eventually(() => (stalledInodes = socketsTo(stall.port).map((s) => s.inode)).length > 0, 1200);
   const r = await call;
   assert.equal(r.error, undefined, String(r.error));
   assert.ok((r.value as { rabbitmq_version: string }).rabbitmq_version);
-  assert.ok(r.ms >= 280 && r.ms < 2500, `took ${r.ms} ms`);
+  assert.ok(r.ms >= 1450 && r.ms < 4000, `took ${r.ms} ms`);
   assert.equal(mc.stats().counters.transportErrors['ATTEMPT_TIMEOUT'], 1);
   assert.ok(stalledInodes.length > 0, 'saw the stalled exchange');
   // (undici may open a fresh idle socket to that node afterwards; the stalled one must be gone.)
@@ -194,4 +194,16 @@ it('startProbing learns every node state without any call, and a stalled probe d
   assert.ok(Date.now() - t0 < 1500, `close took ${Date.now() - t0} ms`);
   // (The proxy in this process sees our FIN a moment later and closes its side then.)
   assert.ok(await eventually(() => closeWait().length === 0), JSON.stringify(closeWait()));
+});
+
+it('a node that goes down between keep-fresh probes is probed at once, not at the next interval', async () => {
+  const flaky = await proxy('forward');
+  const mc = client([viaProxy(flaky), urlWithCredentials()], { health: { probeMinDelayMs: 100, probeMaxDelayMs: 200, probeIntervalMs: 60_000 } });
+  mc.startProbing();
+  assert.ok(await eventually(() => mc.nodeHealth()[0]?.state === 'up', 2000));
+  flaky.freeze();
+  assert.equal(await mc.getUser('nobody'), null, 'answered by the second node');
+  assert.equal(mc.nodeHealth()[0]?.state, 'down');
+  flaky.setMode('forward');
+  assert.ok(await eventually(() => mc.nodeHealth()[0]?.state === 'up', 3000), JSON.stringify(mc.nodeHealth()));
 });

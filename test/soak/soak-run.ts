@@ -269,7 +269,7 @@ export async function runSoak(partial: Partial<SoakOptions> = {}): Promise<SoakR
     ok: false,
     failures,
     options: publicOptions,
-    entry: o.entry ?? 'bin/warren.mjs serve',
+    entry: o.entry ?? 'src/cli/warren.ts serve',
     prefix,
     pid: null,
     limits: null,
@@ -1102,33 +1102,35 @@ connections or leftovers in RabbitMQ. Exit status: 0 pass, 1 fail, 2 usage error
   --help                this text
 `;
 
+const SOAK_OPTIONS = {
+  cycles: { type: 'string' },
+  warmup: { type: 'string' },
+  concurrency: { type: 'string' },
+  'fd-limit': { type: 'string' },
+  instances: { type: 'string' },
+  pool: { type: 'string' },
+  'amqp-every': { type: 'string' },
+  'fail-every': { type: 'string' },
+  'provision-every': { type: 'string' },
+  'rss-bound-mb': { type: 'string' },
+  deadline: { type: 'string' },
+  entry: { type: 'string' },
+  env: { type: 'string', multiple: true },
+  report: { type: 'string' },
+  svg: { type: 'string' },
+  json: { type: 'string' },
+  'from-json': { type: 'string' },
+  quiet: { type: 'boolean' },
+  'retry-known-500': { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
 export async function main(argv: string[]): Promise<number> {
-  let parsed;
+  let parsed: ReturnType<typeof parseArgs<{ options: typeof SOAK_OPTIONS; strict: true; allowPositionals: false }>>;
   try {
     parsed = parseArgs({
       args: argv,
-      options: {
-        cycles: { type: 'string' },
-        warmup: { type: 'string' },
-        concurrency: { type: 'string' },
-        'fd-limit': { type: 'string' },
-        instances: { type: 'string' },
-        pool: { type: 'string' },
-        'amqp-every': { type: 'string' },
-        'fail-every': { type: 'string' },
-        'provision-every': { type: 'string' },
-        'rss-bound-mb': { type: 'string' },
-        deadline: { type: 'string' },
-        entry: { type: 'string' },
-        env: { type: 'string', multiple: true },
-        report: { type: 'string' },
-        svg: { type: 'string' },
-        json: { type: 'string' },
-        'from-json': { type: 'string' },
-        quiet: { type: 'boolean' },
-        'retry-known-500': { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
+      options: SOAK_OPTIONS,
       strict: true,
       allowPositionals: false,
     });

@@ -4,7 +4,7 @@
 // two replicas where it matters.
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterEach, beforeEach, describe, it } from 'node:test';
+import { afterEach, beforeEach, it } from 'node:test';
 import type { OperationStart, Store } from '../../src/store/store.ts';
 import { uid } from './fixtures.ts';
 import { CONTRACT_KEY, type StoreHarness } from './store-contract.ts';

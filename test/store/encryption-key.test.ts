@@ -6,7 +6,7 @@ import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { KEY_FILE_NAME, loadEncryptionKey, parseEncryptionKey } from '../../src/store/encryption-key.ts';
+import { KEY_FILE_NAME, loadEncryptionKey, loadEncryptionKeys, parseEncryptionKey } from '../../src/store/encryption-key.ts';
 
 describe('loadEncryptionKey', () => {
   let root: string;
@@ -82,5 +82,41 @@ describe('loadEncryptionKey', () => {
     assert.equal(a.source, 'ephemeral');
     assert.equal(a.key.length, 32);
     assert.equal(existsSync(':memory:'), false);
+  });
+});
+
+describe('loadEncryptionKeys', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'warren-keys-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  const k = () => randomBytes(32);
+
+  it('labels encryption_key "default"; the first listed key is primary unless one is marked', () => {
+    const a = k();
+    const b = k();
+    const d = k();
+    const one = loadEncryptionKeys({ key: d.toString('hex'), dataDir: dir });
+    assert.deepEqual(one.keys, [{ label: 'default', key: d }]);
+    assert.equal(one.primary, 'default');
+    const listed = loadEncryptionKeys({ key: d.toString('base64'), keys: [{ label: 'a', key: a.toString('base64') }, { label: 'b', key: b.toString('hex') }], dataDir: dir });
+    assert.deepEqual(listed.keys.map((x) => x.label), ['a', 'b', 'default']);
+    assert.equal(listed.primary, 'a');
+    assert.equal(loadEncryptionKeys({ keys: [{ label: 'a', key: a.toString('hex') }, { label: 'b', key: b.toString('hex'), primary: true }], dataDir: dir }).primary, 'b');
+  });
+
+  it('keeps reading the generated key file as "default" once labelled keys are configured, and never generates then', () => {
+    const dataDir = join(dir, 'with-file');
+    const generated = loadEncryptionKey({ dataDir });
+    const next = k();
+    const loaded = loadEncryptionKeys({ keys: [{ label: 'next', key: next.toString('hex') }], dataDir });
+    assert.deepEqual(loaded.keys, [{ label: 'next', key: next }, { label: 'default', key: generated.key }]);
+    const fresh = join(dir, 'no-file');
+    assert.deepEqual(loadEncryptionKeys({ keys: [{ label: 'next', key: next.toString('hex') }], dataDir: fresh }).keys.map((x) => x.label), ['next']);
+    assert.equal(existsSync(join(fresh, KEY_FILE_NAME)), false);
+  });
+
+  it('refuses two primaries and a label used twice, without echoing a key', () => {
+    const a = k().toString('hex');
+    assert.throws(() => loadEncryptionKeys({ keys: [{ label: 'a', key: a, primary: true }, { label: 'b', key: a, primary: true }], dataDir: dir }), /only one key may be primary/);
+    assert.throws(() => loadEncryptionKeys({ key: a, keys: [{ label: 'default', key: k().toString('hex') }], dataDir: dir }), (e: Error) => /"default" is used twice/.test(e.message) && !e.message.includes(a));
   });
 });

@@ -11,6 +11,7 @@ import { bindingRecord, instanceRecord } from './fixtures.ts';
 import { POSTGRES_MIGRATIONS } from '../../src/store/postgres-schema.ts';
 import { coordinationContract } from './coordination-contract.ts';
 import { storeContract } from './store-contract.ts';
+import type { Keyring } from '../../src/store/keyring.ts';
 
 const BASE_URL = process.env['WARREN_TEST_PG_URL'] || 'postgres://postgres@127.0.0.1:5432/warren_test';
 
@@ -64,7 +65,7 @@ describe('PostgresStore', { skip }, () => {
     await admin.end();
   });
 
-  const openStore = async (key: Buffer, inSchema = schema): Promise<PostgresStore> => {
+  const openStore = async (key: Buffer | Keyring, inSchema = schema): Promise<PostgresStore> => {
     const store = new PostgresStore({ url: urlForSchema(inSchema), key });
     await store.open();
     return store;

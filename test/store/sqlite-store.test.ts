@@ -2,7 +2,7 @@
 
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -12,6 +12,7 @@ import { bindingRecord, instanceRecord, passwordOf } from './fixtures.ts';
 import { SQLITE_MIGRATIONS } from '../../src/store/sqlite-schema.ts';
 import { coordinationContract } from './coordination-contract.ts';
 import { storeContract } from './store-contract.ts';
+import type { Keyring } from '../../src/store/keyring.ts';
 
 describe('SqliteStore', () => {
   let root: string;
@@ -22,7 +23,7 @@ describe('SqliteStore', () => {
   });
   after(() => rmSync(root, { recursive: true, force: true }));
 
-  const openStore = async (key: Buffer): Promise<SqliteStore> => {
+  const openStore = async (key: Buffer | Keyring): Promise<SqliteStore> => {
     const store = new SqliteStore({ dataDir, key });
     await store.open();
     return store;
@@ -79,6 +80,29 @@ describe('SqliteStore', () => {
       const reopened = await openStore(key);
       assert.deepEqual(await reopened.getBinding(rec.id), rec);
       await reopened.close();
+    });
+
+    it('keeps every file 0600 in a 0700 directory whatever the umask, and tightens loose ones left behind', async () => {
+      const dir = join(mkdtempSync(join(root, 'modes-')), 'data');
+      mkdirSync(dir, { mode: 0o755 });
+      chmodSync(dir, 0o755);
+      writeFileSync(join(dir, `${SQLITE_FILE_NAME}-wal`), '', { mode: 0o644 }); // left by an older release
+      chmodSync(join(dir, `${SQLITE_FILE_NAME}-wal`), 0o644);
+      const old = process.umask(0o022);
+      try {
+        const store = new SqliteStore({ dataDir: dir, key: randomBytes(32) });
+        await store.open();
+        const inst = instanceRecord();
+        await store.insertInstance(inst);
+        await store.insertBinding(bindingRecord(inst.id));
+        assert.equal(statSync(dir).mode & 0o777, 0o700);
+        const files = readdirSync(dir);
+        assert.deepEqual(files.sort(), [SQLITE_FILE_NAME, `${SQLITE_FILE_NAME}-shm`, `${SQLITE_FILE_NAME}-wal`, 'warren.lock']);
+        for (const f of files) assert.equal(statSync(join(dir, f)).mode & 0o777, 0o600, f);
+        await store.close();
+      } finally {
+        process.umask(old);
+      }
     });
 
     it('refuses a database whose schema is newer than it knows', async () => {

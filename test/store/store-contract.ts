@@ -4,12 +4,13 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, describe, it } from 'node:test';
+import { Keyring } from '../../src/store/keyring.ts';
 import type { Store } from '../../src/store/store.ts';
 import { bindingRecord, instanceRecord, operationRecord, passwordOf, uid } from './fixtures.ts';
 
 export interface StoreHarness {
   /** A new, opened store on the suite's (shared) database, using `key` for credentials. */
-  openStore(key: Buffer): Promise<Store>;
+  openStore(key: Buffer | Keyring): Promise<Store>;
   /** The binding's row exactly as the database holds it, rendered as text. */
   rawBindingRow(id: string): Promise<string>;
 }
@@ -268,7 +269,7 @@ export function storeContract(h: StoreHarness): void {
       assert.ok(raw.includes(rec.username), 'the raw read must see the row (or this test proves nothing)');
       assert.ok(!raw.includes(passwordOf(rec)), 'password found in clear in the database');
       assert.ok(!raw.includes('amqp://u:pw@host'), 'credentials found in clear in the database');
-      assert.match(raw, /v1:[0-9a-f]{8}:/);
+      assert.match(raw, /v2:default:/);
 
       await store.updateBinding(rec.id, { credentials: { password: 'rotated-S3cret' } });
       assert.ok(!(await h.rawBindingRow(rec.id)).includes('rotated-S3cret'));
@@ -334,6 +335,105 @@ export function storeContract(h: StoreHarness): void {
       const winner = attempts[results.indexOf(true)];
       assert.deepEqual(await store.getBinding(id), winner);
       assert.deepEqual((await store.listBindings(inst.id)).map((b) => b.id), [id]);
+    });
+  });
+
+  // Last: it re-seals every row of the shared table, other tests' too.
+  describe('key rotation', () => {
+    it('seals new writes with the primary, reads by label, and re-encrypts every record in batches', async () => {
+      const oldKey = { label: 'k-old', key: randomBytes(32) };
+      const newKey = { label: 'k-new', key: randomBytes(32) };
+      const contract = { label: 'default', key: CONTRACT_KEY };
+      const ring = new Keyring([oldKey, contract]);
+      const before = await h.openStore(ring);
+      const inst = instanceRecord();
+      await before.insertInstance(inst);
+      const olds = [1, 2, 3].map(() => bindingRecord(inst.id));
+      const bare = bindingRecord(inst.id, { credentials: null });
+      for (const b of [...olds, bare]) await before.insertBinding(b);
+      for (const b of olds) assert.match(await h.rawBindingRow(b.id), /v2:k-old:/);
+
+      // A reload makes k-new the primary of the same store, without reopening it.
+      ring.replace([newKey, oldKey, contract]);
+      const fresh = bindingRecord(inst.id);
+      await before.insertBinding(fresh);
+      assert.match(await h.rawBindingRow(fresh.id), /v2:k-new:/);
+      for (const b of olds) assert.deepEqual(await before.getBinding(b.id), b, 'records sealed with k-old still read');
+
+      const batches: number[] = [];
+      const result = await before.reencryptCredentials({ batchSize: 2, onBatch: (p) => batches.push(p.reencrypted) });
+      assert.equal(result.primary, 'k-new');
+      assert.deepEqual(result.failed, []);
+      assert.ok(result.reencrypted >= olds.length, `re-encrypted ${result.reencrypted}`);
+      assert.ok(batches.length >= 2, `batches: ${batches.join(',')}`);
+      for (const b of [...olds, fresh]) assert.match(await h.rawBindingRow(b.id), /v2:k-new:/);
+      assert.equal((await before.reencryptCredentials()).reencrypted, 0, 'a second run has nothing left to do');
+      await before.close();
+
+      // The old keys can go now: a store with k-new alone reads everything.
+      const after = await h.openStore(new Keyring([newKey]));
+      try {
+        for (const b of [...olds, fresh, bare]) assert.deepEqual(await after.getBinding(b.id), b);
+      } finally {
+        await after.close();
+      }
+    });
+
+    it('beside a server writing the same rows, loses none of its updates (compare-and-set)', async () => {
+      const keys = [{ label: 'c-new', key: randomBytes(32) }, { label: 'c-old', key: randomBytes(32) }, { label: 'default', key: CONTRACT_KEY }];
+      const server = await h.openStore(new Keyring(keys, 'c-old'));
+      const rotator = await h.openStore(new Keyring(keys, 'c-new'));
+      try {
+        const inst = instanceRecord();
+        await server.insertInstance(inst);
+        const binds = Array.from({ length: 15 }, () => bindingRecord(inst.id, { credentials: { v: 0 } }));
+        for (const b of binds) await server.insertBinding(b);
+        const seen = new Set<string>();
+        // The server writes each row again right after the rotator read it, before it writes back.
+        const result = await rotator.reencryptCredentials({
+          batchSize: 4,
+          beforeWrite: async (ids) => {
+            for (const id of ids.filter((i) => binds.some((b) => b.id === i) && !seen.has(i))) {
+              seen.add(id);
+              await server.updateBinding(id, { credentials: { v: 1 } });
+            }
+          },
+        });
+        const mine = new Set(binds.map((b) => b.id));
+        assert.equal(seen.size, binds.length, 'every row was written concurrently once');
+        assert.deepEqual(result.failed.filter((f) => mine.has(f.bindingId)), []);
+        assert.ok(result.skipped >= binds.length, `skipped ${result.skipped}`);
+        for (const b of binds) assert.deepEqual((await rotator.getBinding(b.id))?.credentials, { v: 1 }, `binding ${b.id} kept the server's write`);
+        // The server's writes were sealed with its (old) primary: a second run re-seals them.
+        const second = await rotator.reencryptCredentials();
+        assert.ok(second.reencrypted >= binds.length);
+        for (const b of binds) assert.match(await h.rawBindingRow(b.id), /v2:c-new:/);
+      } finally {
+        await server.close();
+        await rotator.close();
+      }
+    });
+
+    it('reports records no configured key opens, by binding id, and re-seals the rest', async () => {
+      const lost = { label: 'k-lost', key: randomBytes(32) };
+      const kept = { label: 'k-kept', key: randomBytes(32) };
+      const writer = await h.openStore(new Keyring([lost]));
+      const inst = instanceRecord();
+      await writer.insertInstance(inst);
+      const orphan = bindingRecord(inst.id);
+      await writer.insertBinding(orphan);
+      await writer.close();
+      const rotator = await h.openStore(new Keyring([kept, { label: 'default', key: CONTRACT_KEY }, { label: 'k-new', key: randomBytes(32) }]));
+      try {
+        const result = await rotator.reencryptCredentials({ batchSize: 50 });
+        const mine = result.failed.find((f) => f.bindingId === orphan.id);
+        assert.ok(mine, JSON.stringify(result.failed));
+        assert.match(mine.reason, /k-lost/);
+        assert.ok(!mine.reason.includes(passwordOf(orphan)));
+        assert.match(await h.rawBindingRow(orphan.id), /v2:k-lost:/, 'an unreadable record is left as it was');
+      } finally {
+        await rotator.close();
+      }
     });
   });
 }

@@ -11,6 +11,8 @@ export interface OsbClientOptions {
   password: string;
   version?: string | null;
   connections?: number;
+  /** For https: the CA to verify warren with, and a client certificate for mutual TLS. */
+  tls?: { ca?: Buffer; cert?: Buffer; key?: Buffer };
 }
 
 export class OsbClient {
@@ -18,7 +20,7 @@ export class OsbClient {
   private readonly auth: string;
 
   constructor(private readonly o: OsbClientOptions) {
-    this.agent = new Agent({ connections: o.connections ?? 64, keepAliveTimeout: 4000 });
+    this.agent = new Agent({ connections: o.connections ?? 64, keepAliveTimeout: 4000, ...(o.tls ? { connect: o.tls } : {}) });
     this.auth = 'Basic ' + Buffer.from(`${o.username}:${o.password}`).toString('base64');
   }
 

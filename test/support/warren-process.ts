@@ -26,7 +26,7 @@ export interface StartOptions {
   /** Extra CLI arguments after `serve`. */
   args?: string[];
   /**
-   * A TypeScript entry to run instead of bin/warren.mjs (path from the repository root); it
+   * A TypeScript entry to run instead of `warren serve` (path from the repository root); it
    * must behave like `warren serve` (e.g. call serve() with overrides for fault injection).
    */
   entry?: string;
@@ -51,7 +51,8 @@ export async function startWarrenProcess(opts: StartOptions = {}): Promise<Warre
     WARREN_LOG_LEVEL: 'info',
     ...opts.env,
   };
-  const script = opts.entry ? ['--import', 'tsx', opts.entry] : ['bin/warren.mjs', 'serve'];
+  // The TypeScript sources through tsx, so tests need no build (test/build covers the compiled one).
+  const script = ['--import', 'tsx', ...(opts.entry ? [opts.entry] : ['src/cli/warren.ts', 'serve'])];
   const argv = [...(opts.nodeArgs ?? []), ...script, ...(opts.args ?? [])];
   const child = opts.fdLimit
     ? spawn('bash', ['-c', `ulimit -n ${opts.fdLimit} && exec node ${argv.join(' ')}`], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] })
@@ -66,10 +67,10 @@ export async function startWarrenProcess(opts: StartOptions = {}): Promise<Warre
     lines.on('line', (line) => {
       logs.push(line);
       try {
-        const rec = JSON.parse(line) as { msg?: string; listen?: string };
+        const rec = JSON.parse(line) as { msg?: string; listen?: string; scheme?: string };
         if (rec.msg === 'warren is listening' && rec.listen) {
           clearTimeout(timer);
-          resolve(`http://${rec.listen}`);
+          resolve(`${rec.scheme ?? 'http'}://${rec.listen}`);
         }
       } catch {
         /* not JSON */

@@ -44,6 +44,27 @@ describe('binding credentials', () => {
     assert.match(plain.uri, /^amqp:\/\//);
   });
 
+  it('carries the servicebinding.io keys as flat strings beside the Go broker\'s shape', () => {
+    const plain = bindingCredentials({ ...base, ports: { amqp: 5672, management: 15672 } }) as any;
+    assert.equal(plain.type, 'rabbitmq');
+    assert.equal(plain.provider, 'warren');
+    assert.deepEqual([plain.host, plain.port, plain.addresses], ['10.0.0.1', '5672', '10.0.0.1:5672,10.0.0.2:5672']);
+    assert.ok(!('tls_port' in plain) && !('tls_uri' in plain) && !('tls_addresses' in plain));
+    const tls = bindingCredentials({ ...base, hosts: ['10.0.0.1', '::1'], ports: { amqp: 5672, 'amqp+ssl': 5671 } }) as any;
+    assert.deepEqual([tls.host, tls.port], ['10.0.0.1', '5671'], 'host and port describe the same listener as uri');
+    assert.match(tls.uri, /^amqps:\/\/.*@10\.0\.0\.1:5671\//);
+    assert.deepEqual([tls.tls_port, tls.tls_addresses], ['5671', '10.0.0.1:5671,[::1]:5671']);
+    assert.equal(tls.tls_uri, tls.protocols['amqp+ssl'].uri);
+    for (const c of [plain, tls]) {
+      for (const [key, value] of Object.entries(c)) {
+        if (!['hostnames', 'uris', 'http_api_uris', 'protocols', 'ssl'].includes(key)) assert.equal(typeof value, 'string', `${key} is a string`);
+      }
+    }
+    // The Go broker's keys keep their types.
+    assert.equal(tls.ssl, true);
+    assert.equal(typeof tls.protocols['amqp+ssl'].port, 'number');
+  });
+
   it('brackets IPv6 hosts in URIs', () => {
     const c = bindingCredentials({ ...base, hosts: ['::1'], ports: { amqp: 5672 } }) as any;
     assert.equal(new URL(c.uri).hostname, '[::1]');

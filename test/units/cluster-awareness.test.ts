@@ -1,17 +1,24 @@
 // Cluster awareness: plan policies the RabbitMQ version rejects or ignores, and vhost deletion
 // protection. Only RabbitMQ 3.10 installs here, so the 4.1 protection behaviour is played by a
 // fake management server (the one thing a real 3.10 cannot show); what 3.10 answers to the same
-// calls is checked against the real node.
+// calls is checked against the real node in test/rabbitmq/vhost-protection.test.ts.
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { assertPlanFitsCluster, atLeast, catalogProblems, parseVersion, planProblems } from '../../src/broker/policy-compatibility.ts';
 import { VhostProtection } from '../../src/broker/vhost-protection.ts';
+import { randomBytes } from 'node:crypto';
+import { pino } from 'pino';
+import { ClusterProtocols } from '../../src/broker/cluster-protocols.ts';
+import { coordinationFrom } from '../../src/broker/broker-deps.ts';
+import { RabbitServiceBroker } from '../../src/broker/rabbitmq-service-broker.ts';
+import { ServiceCatalog } from '../../src/broker/service-catalog.ts';
+import type { RabbitManagement } from '../../src/rabbitmq/management-api.ts';
+import { SqliteStore } from '../../src/store/sqlite-store.ts';
 import type { PlanConfig } from '../../src/config/config-types.ts';
 import { loadConfig } from '../../src/config/load-config.ts';
 import { BrokerError } from '../../src/osbapi/errors.ts';
 import { createManagementClient, ManagementError, type ManagementClient } from '../../src/rabbitmq/index.ts';
 import { startFake, type FakeServer } from '../rabbitmq/helpers/fake-http.ts';
-import { adminClient, uniq } from '../rabbitmq/helpers/env.ts';
 
 const quiet = { debug: () => undefined };
 
@@ -81,6 +88,50 @@ describe('plan policies against the cluster version', () => {
       assert.deepEqual(catalogProblems(example.catalog.services, v), [], `example on ${v}`);
       assert.deepEqual(catalogProblems(defaults.catalog.services, v), [], `default on ${v}`);
     }
+  });
+});
+
+describe('a provision on a plan the cluster version rejects', () => {
+  // Only RabbitMQ 3.10 runs here: the 4.0 cluster is a fake that records what it is asked.
+  it('answers 422 PlanNotSupportedByCluster before anything is made; other plans still work', async () => {
+    const config = loadConfig({ env: {} });
+    const service = config.catalog.services[0]!;
+    const legacyPlan = { ...service.plans[0]!, id: 'legacy-plan', name: 'legacy', rabbitmq: { ...service.plans[0]!.rabbitmq, policies: [{ name: 'mirror', pattern: '.*', apply_to: 'queues' as const, priority: 0, definition: { 'ha-mode': 'all' } }] } };
+    service.plans.push(legacyPlan);
+    const calls: string[] = [];
+    const rabbit = new Proxy({} as RabbitManagement, {
+      get: (_t, prop: string) => async (...args: unknown[]) => {
+        calls.push(prop);
+        if (prop === 'overview') return { rabbitmq_version: '4.0.5', listeners: [] };
+        if (prop.startsWith('list')) return [];
+        if (prop.startsWith('get')) return null;
+        if (prop.startsWith('put')) return 'created';
+        return prop.startsWith('delete') ? true : (void args, undefined);
+      },
+    });
+    const log = pino({ level: 'silent' });
+    const protocols = new ClusterProtocols(rabbit, {}, log);
+    assert.equal(await protocols.refresh(), true);
+    const store = new SqliteStore({ dataDir: ':memory:', key: randomBytes(32) });
+    await store.open();
+    const broker = new RabbitServiceBroker({
+      rabbit, store, catalog: new ServiceCatalog(config.catalog.services), protocols,
+      rabbitConfig: config.rabbitmq, coordination: coordinationFrom(config.operations), log,
+    });
+    const ctx = { acceptsIncomplete: false };
+    calls.length = 0;
+    await assert.rejects(broker.provision('i-legacy', { serviceId: service.id, planId: 'legacy-plan', organizationGuid: 'o', spaceGuid: 's' }, ctx), (err: unknown) => {
+      assert.ok(err instanceof BrokerError);
+      assert.equal(err.status, 422);
+      assert.equal(err.code, 'PlanNotSupportedByCluster');
+      assert.match(err.message, /policy "mirror" key "ha-mode": RabbitMQ 4\.0\.5 rejects it .*quorum/);
+      return true;
+    });
+    assert.deepEqual(calls, [], 'nothing was asked of RabbitMQ');
+    assert.equal(await store.getInstance('i-legacy'), undefined);
+    await broker.provision('i-ok', { serviceId: service.id, planId: service.plans[0]!.id, organizationGuid: 'o', spaceGuid: 's' }, ctx);
+    await assert.rejects(broker.update('i-ok', { serviceId: service.id, planId: 'legacy-plan' }, ctx), /PlanNotSupportedByCluster|cannot be used on this RabbitMQ cluster/);
+    await store.close();
   });
 });
 
@@ -154,18 +205,4 @@ describe('vhost deletion protection', () => {
     assert.equal(await off.release('app2'), 'released');
   });
 
-  it('version not known yet, real RabbitMQ 3.10: tried, answered 405, reported unsupported; the vhost stays deletable', async () => {
-    const rabbit = adminClient();
-    clients.push(rabbit);
-    const vhost = uniq('protect');
-    await rabbit.putVhost(vhost);
-    try {
-      const protection = new VhostProtection(rabbit, { facts: () => undefined }, true, quiet);
-      assert.equal(protection.supported(), undefined);
-      assert.equal(await protection.protect(vhost), 'unsupported');
-      assert.equal(await protection.release(vhost), 'unsupported');
-    } finally {
-      assert.equal(await rabbit.deleteVhost(vhost), true);
-    }
-  });
 });

@@ -14,6 +14,8 @@ export class FaultProxy {
   /** Live forwarding pairs, so freeze() can stall connections that are already in use. */
   private readonly links = new Set<{ client: net.Socket; upstream: net.Socket }>();
   private frozen: Array<{ client: net.Socket; upstream: net.Socket }> = [];
+  /** Connections accepted in 'hang' mode, connected through when the proxy forwards again. */
+  private hung = new Set<net.Socket>();
 
   private constructor(
     private readonly server: net.Server,
@@ -38,7 +40,7 @@ export class FaultProxy {
   /**
    * A node that stalls while in use (a long GC pause, say): every open forwarding connection
    * stops passing data (both sockets stay open, what the client sends meanwhile is dropped) and
-   * new connections hang, until setMode() lets the frozen connections flow again.
+   * new connections hang, until setMode() lets the frozen and hung connections flow again.
    */
   freeze(): void {
     this.setMode('hang');
@@ -64,6 +66,10 @@ export class FaultProxy {
       this.links.add(link);
     }
     this.frozen = [];
+    if (mode !== 'forward') return;
+    // What the node received while it hung is lost; the connections themselves work again.
+    for (const client of this.hung) if (!client.destroyed) this.forward(client, undefined);
+    this.hung.clear();
   }
 
   private track(s: net.Socket): void {
@@ -83,6 +89,8 @@ export class FaultProxy {
         return;
       case 'hang':
         client.resume(); // read and ignore: the request is never answered
+        this.hung.add(client);
+        client.on('close', () => this.hung.delete(client));
         return;
       case 'garbage':
         client.once('data', () => client.end('SSH-2.0-OpenSSH_9.2\r\nthis is not HTTP\r\n\r\n'));
