@@ -10,7 +10,7 @@ import { BrokerError } from '../osbapi/errors.ts';
 import type { OperationRecord } from '../store/store.ts';
 import { lateLook, removeBindingUser } from './binding-user-removal.ts';
 import type { BrokerDeps } from './broker-deps.ts';
-import { beginOperation } from './durable-operation.ts';
+import { beginOperation, type DurableOperation } from './durable-operation.ts';
 import { deleteOurVhost, revertUpdate, type UpdateIntent } from './instance-steps.ts';
 import { vhostMarker } from './plan-in-rabbitmq.ts';
 
@@ -128,7 +128,7 @@ async function reassertPlan(deps: BrokerDeps, rec: OperationRecord): Promise<Ver
 
 /** Runs `check` holding the instance through a probe operation of the same kind, then drops it. */
 async function underProbe(deps: BrokerDeps, rec: OperationRecord, check: () => Promise<Verdict>): Promise<Verdict> {
-  let probe;
+  let probe: DurableOperation;
   try {
     probe = await beginOperation(deps, {
       resourceType: 'instance', resourceId: rec.resourceId, instanceId: rec.instanceId, kind: rec.kind, intent: { ...(rec.intent ?? {}), probe: true },

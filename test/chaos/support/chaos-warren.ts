@@ -31,7 +31,7 @@ export class ChaosWarren {
   readonly logs: string[] = [];
   restarts = 0;
 
-  constructor(private readonly o: ChaosWarrenOptions) {
+  constructor(o: ChaosWarrenOptions) {
     writeFileSync(join(this.dataDir, 'warren.yml'), configYaml(o));
   }
 

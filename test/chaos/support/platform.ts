@@ -46,7 +46,7 @@ export class Platform {
       const r = await client.call(method, path, { body, signal });
       this.answers.push({ op, status: r.status, ms: performance.now() - t0 });
       return r;
-    } catch (err) {
+    } catch {
       const timedOut = signal.aborted;
       this.answers.push({ op, status: timedOut ? 'timeout' : 'no answer', ms: performance.now() - t0 });
       if (!timedOut) await sleep(200); // warren restarting
