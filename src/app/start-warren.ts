@@ -123,7 +123,7 @@ export async function startWarren(config: WarrenConfig, log: Logger, overrides: 
   const vhostProtection = new VhostProtection(rabbit, protocols, rabbitCfg.vhost_deletion_protection, log.child({ component: 'broker' }));
 
   const catalog = new ServiceCatalog(config.catalog.services);
-  const coordination = coordinationFrom(config.operations);
+  const coordination = coordinationFrom(config.operations, rabbitCfg.pool.attempt_timeout_ms);
   // Stamped on every vhost and user this deployment makes: reconcile touches nothing else.
   const deploymentId = config.deployment_id ?? (await store.deploymentId());
   // The broker reads the administrator (whom it grants each new vhost) from here: the live account.

@@ -11,6 +11,7 @@ import { bindingCredentials } from './binding-credentials.ts';
 import { lateLookAt, removeBindingUser } from './binding-user-removal.ts';
 import { audit, type BrokerDeps, now } from './broker-deps.ts';
 import { beginOperation } from './durable-operation.ts';
+import { inDoubtLookAt } from './in-doubt-checks.ts';
 import { newPassword, newUsername } from './generated-secrets.ts';
 import { applyUserPlan } from './plan-in-rabbitmq.ts';
 import { requirePlan } from './plan-checks.ts';
@@ -78,7 +79,12 @@ export async function bind(deps: BrokerDeps, instanceId: string, bindingId: stri
       await applyUserPlan(deps.rabbit, vhost, { username, password, deploymentId: deps.deploymentId }, ref.plan.rabbitmq);
       await deps.store.updateBinding(bindingId, { state: 'ready', updatedAt: now() });
     },
-    rollback: () => unbuildBinding(deps, bindingId, username),
+    rollback: async () => {
+      await unbuildBinding(deps, bindingId, username);
+      // A PUT of this user that timed out may still land: the look for it needs the name.
+      await op.setIntent({ username });
+    },
+    followupAfterRollback: () => inDoubtLookAt(deps),
   });
   audit(deps, ctx, 'bound', { instance_id: instanceId, binding_id: bindingId, username, app_guid: d.appGuid });
   return { alreadyExists: false, credentials };

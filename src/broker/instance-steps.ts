@@ -51,7 +51,7 @@ export async function buildInstance(deps: BrokerDeps, instanceId: string, vhost:
 }
 
 /** Lifts warren's own deletion protection (RabbitMQ 4.1+), then deletes. */
-async function deleteOurVhost(deps: BrokerDeps, vhost: string): Promise<void> {
+export async function deleteOurVhost(deps: BrokerDeps, vhost: string): Promise<void> {
   await deps.vhostProtection?.release(vhost);
   await deps.rabbit.deleteVhost(vhost);
 }

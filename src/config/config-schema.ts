@@ -201,6 +201,7 @@ export const configSchema = {
         rollback_reserve_ms: { type: 'integer', minimum: 0, default: 5_000 },
         recovery_interval_ms: { type: 'integer', minimum: 100, default: 2_000 },
         background_lease_ms: { type: 'integer', minimum: 1000, default: 15_000 },
+        in_doubt_look_ms: { type: 'integer', minimum: 100 },
       },
     },
     rabbitmq: {

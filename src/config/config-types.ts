@@ -111,6 +111,8 @@ export interface OperationsConfig {
   recovery_interval_ms: number;
   /** The lease one replica holds to run the background jobs. */
   background_lease_ms: number;
+  /** When to look again for writes that landed late; default request_budget_ms + rabbitmq.pool.attempt_timeout_ms. */
+  in_doubt_look_ms?: number;
 }
 
 export interface WarrenConfig {

@@ -242,6 +242,10 @@ export class PostgresStore implements Store {
     await this.#run(this.#q.clearFollowup, [id]);
   }
 
+  async rearmFollowup(id: string, followupAt: string, intent: Record<string, unknown> | null): Promise<void> {
+    await this.#run(this.#q.rearmFollowup, [id, toIsoInstant(followupAt), intent === null ? null : JSON.stringify(intent)]);
+  }
+
   async acquireLease(name: string, holder: string, leaseMs: number): Promise<number | null> {
     const row = (await this.#run(this.#q.acquireLease, [name, holder, leaseMs])).rows[0];
     return row === undefined ? null : Number(row['epoch']);
@@ -319,6 +323,8 @@ function queryTexts(
     dueFollowups: `SELECT ${selectList(op)} FROM warren_operations
       WHERE followup_at IS NOT NULL AND followup_at <= clock_timestamp() ORDER BY followup_at LIMIT $1::integer`,
     clearFollowup: 'UPDATE warren_operations SET followup_at = NULL WHERE id = $1::text',
+    rearmFollowup: `UPDATE warren_operations SET followup_at = $2::timestamptz, intent = $3::jsonb
+      WHERE id = $1::text AND state <> 'in progress'`,
     // A holder renews its own lease; anyone may take an expired one (the epoch rises then).
     acquireLease: `INSERT INTO warren_leases AS l (name, holder, epoch, expires_at)
       VALUES ($1::text, $2::text, 1, clock_timestamp() + $3::integer * interval '1 millisecond')

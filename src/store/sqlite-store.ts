@@ -264,6 +264,10 @@ export class SqliteStore implements Store {
     this.stmts.clearFollowup.run(id);
   }
 
+  async rearmFollowup(id: string, followupAt: string, intent: Record<string, unknown> | null): Promise<void> {
+    this.stmts.rearmFollowup.run(toIsoInstant(followupAt), intent === null ? null : JSON.stringify(intent), id);
+  }
+
   async acquireLease(name: string, holder: string, leaseMs: number): Promise<number | null> {
     const row = this.stmts.acquireLease.get(name, holder, later(leaseMs), new Date().toISOString());
     return row === undefined ? null : Number(row['epoch']);
@@ -350,6 +354,7 @@ function prepareStatements(
     dueFollowups: p(`SELECT ${selectList(op)} FROM warren_operations
       WHERE followup_at IS NOT NULL AND followup_at <= ? ORDER BY followup_at LIMIT ?`),
     clearFollowup: p('UPDATE warren_operations SET followup_at = NULL WHERE id = ?'),
+    rearmFollowup: p(`UPDATE warren_operations SET followup_at = ?, intent = ? WHERE id = ? AND state <> 'in progress'`),
     // A holder renews its own lease; anyone may take an expired one (the epoch rises then).
     acquireLease: p(`INSERT INTO warren_leases AS l (name, holder, epoch, expires_at) VALUES (?, ?, 1, ?)
       ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at,

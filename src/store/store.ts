@@ -159,6 +159,11 @@ export interface Store {
   /** Finished operations whose follow-up is due. */
   listDueFollowups(limit: number): Promise<OperationRecord[]>;
   clearFollowup(id: string): Promise<void>;
+  /**
+   * Sets the next follow-up of a finished operation (a later look at writes in doubt) and what
+   * it is to check, in one write; the operation's state and updated_at stay as they are.
+   */
+  rearmFollowup(id: string, followupAt: string, intent: Record<string, unknown> | null): Promise<void>;
   /** Acquires or renews a named lease for `holder`; the epoch (rises on each new holder), or null when another holds it. */
   acquireLease(name: string, holder: string, leaseMs: number): Promise<number | null>;
   releaseLease(name: string, holder: string): Promise<void>;
