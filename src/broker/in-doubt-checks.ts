@@ -94,7 +94,7 @@ async function removeUnownedVhost(deps: BrokerDeps, rec: OperationRecord): Promi
   const instanceId = rec.resourceId;
   const vhost = typeof rec.intent?.['vhost'] === 'string' ? (rec.intent['vhost'] as string) : instanceId;
   const found = await deps.rabbit.getVhost(vhost);
-  if (!found || found.description !== vhostMarker(instanceId)) return 'clean';
+  if (!found || found.description !== vhostMarker(instanceId, deps.deploymentId)) return 'clean';
   if (await deps.store.getInstance(instanceId)) return 'clean';
   return underProbe(deps, rec, async () => {
     if (await deps.store.getInstance(instanceId)) return 'clean';
