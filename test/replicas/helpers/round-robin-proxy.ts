@@ -84,7 +84,10 @@ export class RoundRobinProxy {
       }
       const b = this.backends[this.next++ % this.backends.length]!;
       const key = `${b.host}:${b.port}`;
-      if (tried.has(key)) return attempt();
+      if (tried.has(key)) {
+        attempt();
+        return;
+      }
       tried.add(key);
       const upstream = net.connect({ host: b.host, port: b.port });
       this.sockets.add(upstream);
