@@ -1,6 +1,5 @@
 // The composition root: configuration in, a listening broker out. Wires the store, the
 // management client, the broker, the OSBAPI server and the health/metrics endpoints.
-import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
@@ -20,7 +19,10 @@ import { Readiness } from '../observability/readiness.ts';
 import { ownSocketGauges } from '../observability/own-sockets.ts';
 import { createOsbApiServer } from '../osbapi/osbapi-server.ts';
 import { createManagementClient, type ManagementClient, type RabbitManagement } from '../rabbitmq/index.ts';
+import { FINDING_KINDS } from '../reconcile/findings.ts';
+import { PeriodicReconcile } from '../reconcile/periodic.ts';
 import { createStore } from '../store/create-store.ts';
+import { managementTls } from './management-tls.ts';
 import { loadEncryptionKeys } from '../store/encryption-key.ts';
 import type { Server as TlsServer } from 'node:tls';
 import { BackgroundJobs } from './background-jobs.ts';
@@ -31,19 +33,16 @@ export interface RunningWarren {
   /** http(s)://host:port of the OSBAPI server. */
   url: string;
   port: number;
+  /** This deployment's id (config deployment_id, else the store's). */
+  deploymentId: string;
+  /** The drift scan; runs as a background job under the store lease (tests call runOnce()). */
+  driftScan: PeriodicReconcile;
   /** Applies a reloaded configuration (broker password, RabbitMQ admin account, encryption keys). */
   reload(next: WarrenConfig): ReloadOutcome;
   /** Stops accepting, drains in-flight requests, then closes the pool and the store. */
   close(): Promise<void>;
 }
 
-function managementTls(t: NonNullable<WarrenConfig['rabbitmq']['management_tls']>) {
-  return {
-    rejectUnauthorized: t.reject_unauthorized,
-    ...(t.ca_file ? { ca: readFileSync(t.ca_file) } : {}),
-    ...(t.server_name ? { servername: t.server_name } : {}),
-  };
-}
 
 /** The management client as the app uses it: the broker's interface plus pool stats and close. */
 export type AppManagementClient = RabbitManagement & Pick<ManagementClient, 'stats' | 'close' | 'nodeHealth' | 'startProbing'>;
@@ -126,11 +125,13 @@ export async function startWarren(config: WarrenConfig, log: Logger, overrides: 
   const vhostProtection = new VhostProtection(rabbit, protocols, rabbitCfg.vhost_deletion_protection, log.child({ component: 'broker' }));
 
   const catalog = new ServiceCatalog(config.catalog.services);
-  const coordination = coordinationFrom(config.operations);
+  const coordination = coordinationFrom(config.operations, rabbitCfg.pool.attempt_timeout_ms);
+  // Stamped on every vhost and user this deployment makes: reconcile touches nothing else.
+  const deploymentId = config.deployment_id ?? (await store.deploymentId());
   // The broker reads the administrator (whom it grants each new vhost) from here: the live account.
   const rabbitConfig = Object.defineProperty({ ...rabbitCfg }, 'administrator', { get: () => live.admin, enumerable: true });
   const deps = {
-    rabbit, store, catalog, protocols, vhostProtection, rabbitConfig, coordination, log: log.child({ component: 'broker' }),
+    rabbit, store, deploymentId, catalog, protocols, vhostProtection, rabbitConfig, coordination, log: log.child({ component: 'broker' }),
   };
   const broker = new RabbitServiceBroker(deps);
 
@@ -144,6 +145,13 @@ export async function startWarren(config: WarrenConfig, log: Logger, overrides: 
     onAuthFailure: (outcome) => metrics?.authFailure(outcome),
     onAnswered: (op, status, seconds) => metrics?.osbapiAnswered(op, status, seconds),
     onInternalError: () => metrics?.internalError(),
+    limits: {
+      headersTimeoutMs: config.listener.headers_timeout_ms,
+      requestTimeoutMs: config.listener.request_timeout_ms,
+      idleTimeoutMs: config.listener.idle_timeout_ms,
+      maxHeaderBytes: config.listener.max_header_bytes,
+      maxConnections: config.listener.max_connections,
+    },
   });
   const readiness = new Readiness({
     nodes: () => rabbit.nodeHealth().map(byIndex),
@@ -160,11 +168,36 @@ export async function startWarren(config: WarrenConfig, log: Logger, overrides: 
   // Once per deployment, on whichever replica holds the lease: finish what dead replicas left,
   // make the late looks that came due, and prune finished operations past their retention.
   const retentionMs = config.operation_retention_hours * 3_600_000;
+  // The drift scan (src/reconcile): report-only unless reconcile.fix.
+  const driftScan = new PeriodicReconcile(
+    {
+      rabbit, store, catalog, deploymentId, log: log.child({ component: 'reconcile' }),
+      // The live account: a reload may change it.
+      get adminUsername() {
+        return rabbitConfig.administrator.username;
+      },
+    },
+    {
+      intervalMs: config.reconcile.interval_s * 1000,
+      fix: config.reconcile.fix,
+      onReport: (counts) => metrics?.driftFound(counts, FINDING_KINDS),
+      onError: () => metrics?.reconcileFailed(),
+    },
+  );
   const jobs = new BackgroundJobs(store, coordination.owner, config.operations.background_lease_ms, log.child({ component: 'jobs' }))
     .add('recover-operations', config.operations.recovery_interval_ms, () => recoverAbandoned(deps))
     .add('late-looks', 250, () => runDueFollowups(deps))
     .add('prune-operations', Math.min(retentionMs || 60_000, 600_000), () =>
       store.pruneOperations(new Date(Date.now() - retentionMs).toISOString()));
+  if (config.reconcile.interval_s > 0) {
+    // The first pass comes one interval after the start, not during it: a scan lists the whole
+    // cluster, and a start must answer the platform at once.
+    let started = false;
+    jobs.add('reconcile', config.reconcile.interval_s * 1000, async () => {
+      if (started) await driftScan.runOnce();
+      started = true;
+    });
+  }
   registerCoordinationMetrics(metrics.registry, { lease: () => jobs.status(), owner: coordination.owner });
 
   try {
@@ -185,7 +218,7 @@ export async function startWarren(config: WarrenConfig, log: Logger, overrides: 
   const tls = !config.tls ? 'off' : config.tls.client_ca_file ? 'mutual' : 'on';
   // startup_ms: from startWarren() to listening; it never includes waiting for RabbitMQ.
   log.child({}, { level: 'info' }).info(
-    { listen: `${host}:${port}`, scheme, tls, store: config.store.kind, management_nodes: rabbit.stats().nodes.map((n) => n.origin), startup_ms: Math.round(performance.now() - startedAt) },
+    { listen: `${host}:${port}`, scheme, tls, store: config.store.kind, deployment_id: deploymentId, management_nodes: rabbit.stats().nodes.map((n) => n.origin), startup_ms: Math.round(performance.now() - startedAt) },
     'warren is listening',
   );
 
@@ -193,6 +226,8 @@ export async function startWarren(config: WarrenConfig, log: Logger, overrides: 
   return {
     url: `${scheme}://${host}:${port}`,
     port,
+    deploymentId,
+    driftScan,
     reload: (next) => live.apply(next, loadEncryptionKeys({ key: next.encryption_key, keys: next.encryption_keys, dataDir: next.data_dir })),
     close: () =>
       (closing ??= (async () => {
@@ -200,6 +235,7 @@ export async function startWarren(config: WarrenConfig, log: Logger, overrides: 
         protocols.stop();
         await app.close();
         await jobs.stop();
+        await driftScan.stop();
         await rabbit.close();
         await store.close();
       })()),

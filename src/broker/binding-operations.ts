@@ -11,6 +11,7 @@ import { bindingCredentials } from './binding-credentials.ts';
 import { lateLookAt, removeBindingUser } from './binding-user-removal.ts';
 import { audit, type BrokerDeps, now } from './broker-deps.ts';
 import { beginOperation } from './durable-operation.ts';
+import { inDoubtLookAt } from './in-doubt-checks.ts';
 import { newPassword, newUsername } from './generated-secrets.ts';
 import { applyUserPlan } from './plan-in-rabbitmq.ts';
 import { requirePlan } from './plan-checks.ts';
@@ -42,6 +43,9 @@ async function liveInstance(deps: BrokerDeps, instanceId: string): Promise<Insta
 function repeatedBind(rec: BindingRecord, d: BindDetails, instanceId: string, bindingId: string): BindResult | undefined {
   if (!sameBind(rec, d, instanceId)) throw conflict(`binding ${bindingId} exists with different attributes`);
   if (rec.state === 'ready' && rec.credentials) return { alreadyExists: true, credentials: rec.credentials };
+  // Adopted from the Go broker (warren reconcile --adopt): the app holds a password warren never
+  // knew. Redoing the bind would replace it, so a repeat is refused instead.
+  if (rec.state === 'ready') throw conflict(`binding ${bindingId} was adopted without its credentials; create a new binding to get credentials from warren`);
   if (rec.state === 'deleting') throw concurrencyError(`binding ${bindingId} is being deleted`);
   return undefined; // 'creating' or 'failed': an earlier attempt did not finish; its user is ours to redo.
 }
@@ -72,10 +76,15 @@ export async function bind(deps: BrokerDeps, instanceId: string, bindingId: stri
   await runOperation(deps, op, { ...ctx, acceptsIncomplete: false }, {
     failure: 'binding failed',
     forward: async () => {
-      await applyUserPlan(deps.rabbit, vhost, { username, password }, ref.plan.rabbitmq);
+      await applyUserPlan(deps.rabbit, vhost, { username, password, deploymentId: deps.deploymentId }, ref.plan.rabbitmq);
       await deps.store.updateBinding(bindingId, { state: 'ready', updatedAt: now() });
     },
-    rollback: () => unbuildBinding(deps, bindingId, username),
+    rollback: async () => {
+      await unbuildBinding(deps, bindingId, username);
+      // A PUT of this user that timed out may still land: the look for it needs the name.
+      await op.setIntent({ username });
+    },
+    followupAfterRollback: () => inDoubtLookAt(deps),
   });
   audit(deps, ctx, 'bound', { instance_id: instanceId, binding_id: bindingId, username, app_guid: d.appGuid });
   return { alreadyExists: false, credentials };

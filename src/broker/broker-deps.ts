@@ -27,11 +27,15 @@ export interface Coordination {
   answerMarginMs: number;
   /** Retry-After on last_operation while an operation is in progress. */
   pollAfterSeconds: number;
+  /** How long after an operation a write it sent may still land: when to look for writes in doubt. */
+  inDoubtLookMs: number;
 }
 
 export interface BrokerDeps {
   rabbit: RabbitManagement;
   store: Store;
+  /** Which warren deployment this is: stamped on every vhost and user it makes (plan-in-rabbitmq.ts). */
+  deploymentId: string;
   catalog: ServiceCatalog;
   /** Also the cluster's version once discovered: protocols.facts()?.version. */
   protocols: ClusterProtocols;
@@ -42,8 +46,13 @@ export interface BrokerDeps {
   log: Logger;
 }
 
-/** This replica's coordination settings, from the configuration. */
-export function coordinationFrom(o: OperationsConfig): Coordination {
+/**
+ * This replica's coordination settings, from the configuration. A request warren sent is given
+ * up after its attempt deadline, and an operation sends nothing past its budget; a slow path
+ * can hold a given-up request about as long again. So unless configured, writes in doubt are
+ * looked for one budget plus one attempt deadline after the operation ended.
+ */
+export function coordinationFrom(o: OperationsConfig, attemptTimeoutMs = 5_000): Coordination {
   return {
     owner: `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`,
     leaseMs: o.lease_ms,
@@ -52,6 +61,7 @@ export function coordinationFrom(o: OperationsConfig): Coordination {
     asyncBudgetMs: o.async_budget_ms,
     answerMarginMs: Math.min(1_000, Math.floor(o.request_budget_ms / 10)),
     pollAfterSeconds: 2,
+    inDoubtLookMs: o.in_doubt_look_ms ?? o.request_budget_ms + attemptTimeoutMs,
   };
 }
 

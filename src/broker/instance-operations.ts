@@ -13,6 +13,7 @@ import { beginOperation, type DurableOperation } from './durable-operation.ts';
 import {
   applyUpdate, buildInstance, dashboardUrl, revertUpdate, teardownInstance, unbuildInstance, type UpdateIntent,
 } from './instance-steps.ts';
+import { inDoubtLookAt } from './in-doubt-checks.ts';
 import { checkMaintenanceInfo, requirePlan } from './plan-checks.ts';
 import { assertPlanFitsCluster } from './policy-compatibility.ts';
 import { runOperation } from './run-operation.ts';
@@ -89,6 +90,7 @@ export async function provision(deps: BrokerDeps, instanceId: string, d: Provisi
     failure: 'provisioning failed',
     forward: () => buildInstance(deps, instanceId, vhost, ref),
     rollback: () => unbuildInstance(deps, instanceId, vhost),
+    followupAfterRollback: () => inDoubtLookAt(deps),
   });
   if (outcome.async) return { alreadyExists: false, operation: op.id, dashboardUrl: dashboardUrl(deps, vhost) };
   audit(deps, ctx, 'provisioned', { instance_id: instanceId, plan_id: d.planId, vhost });
@@ -126,6 +128,7 @@ export async function update(deps: BrokerDeps, instanceId: string, d: UpdateDeta
     failure: 'update failed; the previous plan was restored, repeat the update',
     forward: () => applyUpdate(deps, instanceId, intent),
     rollback: () => revertUpdate(deps, instanceId, intent),
+    followupAfterRollback: () => inDoubtLookAt(deps),
   });
   if (outcome.async) return { dashboardUrl: existing.dashboardUrl ?? undefined, operation: op.id };
   audit(deps, ctx, 'updated', { instance_id: instanceId, plan_id: intent.toPlanId, previous_plan_id: existing.planId });
@@ -148,6 +151,7 @@ export async function deprovision(deps: BrokerDeps, instanceId: string, _d: Depr
     // The instance is still there (what is left of it): back to its state, so a retried delete or
     // anything else can proceed; the bindings already removed stay removed.
     restore: () => deps.store.updateInstance(instanceId, { state: existing.state, updatedAt: now() }),
+    followupAt: () => inDoubtLookAt(deps),
   });
   if (outcome.async) return { operation: op.id };
   audit(deps, ctx, 'deprovisioned', { instance_id: instanceId, vhost: existing.vhost });

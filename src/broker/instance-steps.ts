@@ -4,7 +4,7 @@ import { conflict } from '../osbapi/errors.ts';
 import type { InstanceRecord, InstanceState } from '../store/store.ts';
 import { lateLookAt, removeBindingUser } from './binding-user-removal.ts';
 import { type BrokerDeps, now } from './broker-deps.ts';
-import { applyUserPlan, applyVhostPlan, vhostMarker } from './plan-in-rabbitmq.ts';
+import { applyUserPlan, applyVhostPlan, ownsVhost, vhostMarker } from './plan-in-rabbitmq.ts';
 import type { PlanRef } from './service-catalog.ts';
 
 /** What an update is to achieve, recorded before RabbitMQ is touched. */
@@ -26,7 +26,7 @@ export function dashboardUrl(deps: BrokerDeps, vhost: string): string | undefine
 export async function isOurVhost(deps: BrokerDeps, instanceId: string, vhost: string): Promise<boolean | null> {
   const existing = await deps.rabbit.getVhost(vhost);
   if (!existing) return null;
-  return existing.description === vhostMarker(instanceId);
+  return ownsVhost(existing.description, instanceId, deps.deploymentId);
 }
 
 /** Creates (or finishes creating) the vhost, applies the plan, and marks the instance ready. */
@@ -36,7 +36,7 @@ export async function buildInstance(deps: BrokerDeps, instanceId: string, vhost:
   }
   const plan = ref.plan.rabbitmq;
   await deps.rabbit.putVhost(vhost, {
-    description: vhostMarker(instanceId),
+    description: vhostMarker(instanceId, deps.deploymentId),
     tags: ['warren'],
     ...(plan.default_queue_type ? { defaultQueueType: plan.default_queue_type } : {}),
   });
@@ -51,7 +51,7 @@ export async function buildInstance(deps: BrokerDeps, instanceId: string, vhost:
 }
 
 /** Lifts warren's own deletion protection (RabbitMQ 4.1+), then deletes. */
-async function deleteOurVhost(deps: BrokerDeps, vhost: string): Promise<void> {
+export async function deleteOurVhost(deps: BrokerDeps, vhost: string): Promise<void> {
   await deps.vhostProtection?.release(vhost);
   await deps.rabbit.deleteVhost(vhost);
 }
@@ -72,13 +72,13 @@ export async function applyUpdate(deps: BrokerDeps, instanceId: string, intent: 
   const queueType = target.plan.rabbitmq.default_queue_type;
   if (queueType && queueType !== previous?.default_queue_type) {
     // The vhost's default queue type lives in its metadata (RabbitMQ 3.11+): PUT it again.
-    await deps.rabbit.putVhost(instance.vhost, { description: vhostMarker(instanceId), tags: ['warren'], defaultQueueType: queueType });
+    await deps.rabbit.putVhost(instance.vhost, { description: vhostMarker(instanceId, deps.deploymentId), tags: ['warren'], defaultQueueType: queueType });
   }
   await applyVhostPlan(deps.rabbit, instance.vhost, target.plan.rabbitmq, previous);
   const bindings = await readyBindings(deps, instanceId);
   // Existing bindings follow the new plan too (permissions, topic permissions, tags, user limits).
   for (const b of bindings) {
-    await applyUserPlan(deps.rabbit, instance.vhost, { username: b.username, password: b.password }, target.plan.rabbitmq, previous);
+    await applyUserPlan(deps.rabbit, instance.vhost, { username: b.username, password: b.password, deploymentId: deps.deploymentId }, target.plan.rabbitmq, previous);
   }
   // Bindings follow their instance's plan, so a platform's repeat bind (new plan id) still matches.
   for (const b of bindings) {
@@ -103,7 +103,7 @@ export async function revertUpdate(deps: BrokerDeps, instanceId: string, intent:
   if (previous) {
     await applyVhostPlan(deps.rabbit, instance.vhost, previous.plan.rabbitmq, target);
     for (const b of await readyBindings(deps, instanceId)) {
-      await applyUserPlan(deps.rabbit, instance.vhost, { username: b.username, password: b.password }, previous.plan.rabbitmq, target);
+      await applyUserPlan(deps.rabbit, instance.vhost, { username: b.username, password: b.password, deploymentId: deps.deploymentId }, previous.plan.rabbitmq, target);
     }
   }
   await deps.store.updateInstance(instanceId, { state: 'ready', updatedAt: now() });

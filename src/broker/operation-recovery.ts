@@ -7,12 +7,14 @@
 import { withBudget } from '../deadline/budget.ts';
 import type { OperationRecord } from '../store/store.ts';
 import { teardownBinding, unbuildBinding } from './binding-operations.ts';
-import { lateLook } from './binding-user-removal.ts';
 import type { BrokerDeps } from './broker-deps.ts';
 import { DurableOperation } from './durable-operation.ts';
+import { followUp, inDoubtLookAt } from './in-doubt-checks.ts';
 import { applyUpdate, buildInstance, revertUpdate, teardownInstance, unbuildInstance, type UpdateIntent } from './instance-steps.ts';
 
 const BATCH = 20;
+/** A follow-up look that failed is made again this much later. */
+const FAILED_LOOK_RETRY_MS = 2_000;
 
 /** One pass: takes over each abandoned operation and finishes it. Returns how many it finished. */
 export async function recoverAbandoned(deps: BrokerDeps): Promise<number> {
@@ -23,8 +25,8 @@ export async function recoverAbandoned(deps: BrokerDeps): Promise<number> {
       resourceType: rec.resourceType, resourceId: rec.resourceId, instanceId: rec.instanceId, kind: rec.kind, intent: rec.intent,
     }).keepAlive();
     try {
-      const outcome = await withBudget(deps.coordination.asyncBudgetMs, () => recoverOne(deps, rec));
-      await op.finish(outcome.state, outcome.description);
+      const outcome = await withBudget(deps.coordination.asyncBudgetMs, () => recoverOne(deps, op, rec));
+      await op.finish(outcome.state, outcome.description, outcome.followupAt ?? null);
       deps.log.info({ operation: rec.id, kind: rec.kind, resource: rec.resourceId, outcome: outcome.state }, 'finished an operation a stopped replica left');
       finished++;
     } catch (err) {
@@ -35,8 +37,16 @@ export async function recoverAbandoned(deps: BrokerDeps): Promise<number> {
   return finished;
 }
 
-async function recoverOne(deps: BrokerDeps, rec: OperationRecord): Promise<{ state: 'succeeded' | 'failed'; description: string | null }> {
+interface Recovered {
+  state: 'succeeded' | 'failed';
+  description: string | null;
+  /** A look for writes in doubt after this outcome (in-doubt-checks.ts). */
+  followupAt?: string;
+}
+
+async function recoverOne(deps: BrokerDeps, op: DurableOperation, rec: OperationRecord): Promise<Recovered> {
   const async = rec.intent?.['async'] === true;
+  const later = inDoubtLookAt(deps);
   switch (rec.kind) {
     case 'provision': {
       const instance = await deps.store.getInstance(rec.resourceId);
@@ -47,7 +57,7 @@ async function recoverOne(deps: BrokerDeps, rec: OperationRecord): Promise<{ sta
         return { state: 'succeeded', description: null };
       }
       await unbuildInstance(deps, instance.id, instance.vhost);
-      return { state: 'failed', description: 'provisioning was interrupted and has been rolled back; provision again' };
+      return { state: 'failed', description: 'provisioning was interrupted and has been rolled back; provision again', followupAt: later };
     }
     case 'update': {
       const intent = rec.intent as UpdateIntent | null;
@@ -57,7 +67,7 @@ async function recoverOne(deps: BrokerDeps, rec: OperationRecord): Promise<{ sta
         return { state: 'succeeded', description: null };
       }
       await revertUpdate(deps, rec.resourceId, intent);
-      return { state: 'failed', description: 'update was interrupted; the previous plan was restored, repeat the update' };
+      return { state: 'failed', description: 'update was interrupted; the previous plan was restored, repeat the update', followupAt: later };
     }
     case 'deprovision': {
       const instance = await deps.store.getInstance(rec.resourceId);
@@ -65,33 +75,41 @@ async function recoverOne(deps: BrokerDeps, rec: OperationRecord): Promise<{ sta
         const previous = rec.intent?.['previousState'];
         await teardownInstance(deps, instance, typeof previous === 'string' ? (previous as typeof instance.state) : instance.state);
       }
-      return { state: 'succeeded', description: null };
+      return { state: 'succeeded', description: null, followupAt: later };
     }
     case 'bind': {
       const binding = await deps.store.getBinding(rec.resourceId, { withCredentials: false });
       if (binding?.state === 'ready') return { state: 'succeeded', description: null };
-      if (binding) await unbuildBinding(deps, binding.id, binding.username);
-      return { state: 'failed', description: 'binding was interrupted and has been rolled back; bind again' };
+      if (!binding) return { state: 'failed', description: 'binding was interrupted and has been rolled back; bind again' };
+      await unbuildBinding(deps, binding.id, binding.username);
+      await op.setIntent({ ...(rec.intent ?? {}), username: binding.username });
+      return { state: 'failed', description: 'binding was interrupted and has been rolled back; bind again', followupAt: later };
     }
     case 'unbind': {
       const binding = await deps.store.getBinding(rec.resourceId, { withCredentials: false });
       if (binding) await teardownBinding(deps, binding.id, binding.username);
-      return { state: 'succeeded', description: 'binding deleted' };
+      return { state: 'succeeded', description: 'binding deleted', followupAt: later };
     }
   }
 }
 
-/** Makes the follow-ups that came due (the unbind's late look), whoever recorded them. */
+/**
+ * Makes the follow-ups that came due, whoever recorded them: the unbind's late look at
+ * connections, and the looks for writes in doubt (in-doubt-checks.ts), each re-armed for its next
+ * look or cleared. A look that fails is made again a little later.
+ */
 export async function runDueFollowups(deps: BrokerDeps): Promise<number> {
   const due = await deps.store.listDueFollowups(100);
   await Promise.all(
     due.map(async (rec) => {
-      const username = rec.intent?.['username'];
       try {
-        if (typeof username === 'string') await lateLook(deps, username);
-        await deps.store.clearFollowup(rec.id);
+        const next = await withBudget(deps.coordination.asyncBudgetMs, () => followUp(deps, rec));
+        if (next) await deps.store.rearmFollowup(rec.id, next.at, next.intent);
+        else await deps.store.clearFollowup(rec.id);
       } catch (err) {
-        deps.log.debug({ operation: rec.id, err: (err as Error)?.message }, 'late look failed; will try again');
+        // RabbitMQ or the store unreachable: look again a little later, not at every tick.
+        deps.log.debug({ operation: rec.id, kind: rec.kind, err: (err as Error)?.message }, 'a follow-up look failed; will try again');
+        await deps.store.rearmFollowup(rec.id, inDoubtLookAt(deps, FAILED_LOOK_RETRY_MS), rec.intent).catch(() => undefined);
       }
     }),
   );

@@ -19,8 +19,10 @@ export interface OperationSteps<T> {
   restore?(): Promise<void>;
   /** What a failure is called in the answer and in last_operation. */
   failure: string;
-  /** When a follow-up check is due after success (the unbind's late look). */
+  /** When a follow-up check is due after success (the unbind's late look, writes in doubt). */
   followupAt?: () => string;
+  /** When to look for writes in doubt after a rollback (in-doubt-checks.ts). */
+  followupAfterRollback?: () => string;
 }
 
 export type OperationOutcome<T> = { async: false; value: T } | { async: true };
@@ -39,7 +41,7 @@ async function runToEnd<T>(deps: BrokerDeps, op: DurableOperation, steps: Operat
     try {
       if (steps.rollback) await steps.rollback();
       else if (steps.restore) await steps.restore();
-      await op.finish('failed', `${steps.failure}: ${answer.message}`);
+      await op.finish('failed', `${steps.failure}: ${answer.message}`, steps.followupAfterRollback?.() ?? null);
     } catch (undoErr) {
       deps.log.error(
         { operation: op.id, kind: op.spec.kind, resource: op.spec.resourceId, err: (undoErr as Error)?.message },

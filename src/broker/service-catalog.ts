@@ -27,8 +27,11 @@ export class ServiceCatalog {
     return ref && ref.service.id === serviceId ? ref : undefined;
   }
 
-  planById(planId: string): PlanRef | undefined {
-    return this.plans.get(planId);
+  /** Plans whose name or id is that, within the service of that name or id when given. */
+  findPlans(nameOrId: string, service?: string): PlanRef[] {
+    return [...this.plans.values()].filter(
+      (r) => (r.plan.id === nameOrId || r.plan.name === nameOrId) && (service === undefined || r.service.id === service || r.service.name === service),
+    );
   }
 
   planUpdateable(ref: PlanRef): boolean {

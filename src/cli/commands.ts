@@ -7,6 +7,7 @@
 // and add `reconcile: reconcileCommand,` below. Parsing (strict, "did you mean"), -h/--help,
 // the top-level help and the typed CliCommand follow from this table.
 import { leaksCommand } from './leaks-command.ts';
+import { reconcileCommand } from './reconcile-command.ts';
 import { rotateKeysCommand } from './rotate-keys-command.ts';
 import { serveCommand } from './serve-command.ts';
 
@@ -14,6 +15,7 @@ export const COMMANDS = {
   serve: serveCommand,
   'rotate-keys': rotateKeysCommand,
   leaks: leaksCommand,
+  reconcile: reconcileCommand,
 };
 
 export type CommandName = keyof typeof COMMANDS;

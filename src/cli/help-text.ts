@@ -11,6 +11,7 @@ against a local RabbitMQ (guest/guest on 127.0.0.1:15672). Environment overrides
   WARREN_DATA_DIR          where the SQLite store and generated keys live (default ./data)
   WARREN_STORE_URL         postgres://... to keep state in PostgreSQL instead of SQLite
   WARREN_ENCRYPTION_KEY    32-byte key (base64 or hex) for credentials at rest
+  WARREN_DEPLOYMENT_ID     this deployment's id on RabbitMQ objects (default: generated once into the store)
   WARREN_ENCRYPTION_KEYS   label=key,label=key (the first is primary): keys for rotation
   WARREN_TLS_CERT_FILE, WARREN_TLS_KEY_FILE   serve HTTPS only, with this certificate
   WARREN_TLS_CLIENT_CA_FILE                   mutual TLS: clients need a certificate this CA signed

@@ -166,6 +166,28 @@ export const configSchema = {
         window_seconds: { type: 'integer', minimum: 1, default: 60 },
       },
     },
+    deployment_id: { type: 'string', pattern: '^[A-Za-z0-9._~-]{1,64}$' },
+    reconcile: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        interval_s: { type: 'number', minimum: 0, default: 300 },
+        fix: { type: 'boolean', default: false },
+      },
+    },
+    listener: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        headers_timeout_ms: { type: 'integer', minimum: 100, default: 10_000 },
+        request_timeout_ms: { type: 'integer', minimum: 100, default: 30_000 },
+        idle_timeout_ms: { type: 'integer', minimum: 100, default: 60_000 },
+        max_header_bytes: { type: 'integer', minimum: 1024, maximum: 1_048_576, default: 16_384 },
+        max_connections: { type: 'integer', minimum: 1, default: 1024 },
+      },
+    },
     operation_retention_hours: { type: 'number', minimum: 0, default: 72 },
     operations: {
       type: 'object',
@@ -179,6 +201,7 @@ export const configSchema = {
         rollback_reserve_ms: { type: 'integer', minimum: 0, default: 5_000 },
         recovery_interval_ms: { type: 'integer', minimum: 100, default: 2_000 },
         background_lease_ms: { type: 'integer', minimum: 1000, default: 15_000 },
+        in_doubt_look_ms: { type: 'integer', minimum: 100 },
       },
     },
     rabbitmq: {

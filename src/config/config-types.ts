@@ -111,6 +111,8 @@ export interface OperationsConfig {
   recovery_interval_ms: number;
   /** The lease one replica holds to run the background jobs. */
   background_lease_ms: number;
+  /** When to look again for writes that landed late; default request_budget_ms + rabbitmq.pool.attempt_timeout_ms. */
+  in_doubt_look_ms?: number;
 }
 
 export interface WarrenConfig {
@@ -132,4 +134,23 @@ export interface WarrenConfig {
   operations: OperationsConfig;
   rabbitmq: RabbitConfig;
   catalog: { services: ServiceConfig[] };
+  /** This deployment's id on RabbitMQ objects; default: generated once into the store. */
+  deployment_id?: string;
+  /** The periodic drift scan (src/reconcile): every interval_s seconds (0 = off); fix repairs what it finds. */
+  reconcile: { interval_s: number; fix: boolean };
+  /** Limits of the OSBAPI listener against slow or abusive clients. */
+  listener: ListenerLimits;
+}
+
+export interface ListenerLimits {
+  /** All request headers must arrive within this time. */
+  headers_timeout_ms: number;
+  /** The whole request (headers and body) must arrive within this time. */
+  request_timeout_ms: number;
+  /** A connection with no traffic at all is closed after this time. */
+  idle_timeout_ms: number;
+  /** Largest total size of a request's headers (431 beyond). */
+  max_header_bytes: number;
+  /** Connections open at once; more are refused at accept. */
+  max_connections: number;
 }

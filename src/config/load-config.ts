@@ -77,6 +77,7 @@ function applyEnv(doc: Doc, env: NodeJS.ProcessEnv): void {
   if (env.WARREN_DATA_DIR) doc.data_dir = env.WARREN_DATA_DIR;
   if (env.WARREN_LOG_LEVEL) doc.log_level = env.WARREN_LOG_LEVEL;
   if (env.WARREN_ENCRYPTION_KEY) doc.encryption_key = env.WARREN_ENCRYPTION_KEY;
+  if (env.WARREN_DEPLOYMENT_ID) doc.deployment_id = env.WARREN_DEPLOYMENT_ID;
   if (env.WARREN_ENCRYPTION_KEYS) doc.encryption_keys = parseKeyList(env.WARREN_ENCRYPTION_KEYS);
   if (env.WARREN_TLS_CERT_FILE || env.WARREN_TLS_KEY_FILE || env.WARREN_TLS_CLIENT_CA_FILE) {
     const tls = (doc.tls = isObject(doc.tls) ? { ...doc.tls } : {}) as Doc;

@@ -10,6 +10,15 @@ export function parseListen(value: string, key: string): { host: string; port: n
   return { host: m[1] ?? (m[2] || '127.0.0.1'), port };
 }
 
+/** A badly percent-encoded user or password is a configuration error naming the key, never a raw URIError. */
+function decodeUserinfo(value: string, part: 'username' | 'password', key: string): string {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    throw new ConfigError(`${key}: the ${part} in the URL is not valid percent-encoding (write % as %25)`);
+  }
+}
+
 /** Splits userinfo off a management URL; the URL returned has no credentials and no trailing slash. */
 export function splitManagementUrl(raw: string, key: string): { url: string; username?: string; password?: string } {
   let u: URL;
@@ -21,8 +30,8 @@ export function splitManagementUrl(raw: string, key: string): { url: string; use
   if (u.protocol !== 'http:' && u.protocol !== 'https:') {
     throw new ConfigError(`${key}: scheme must be http or https, not ${u.protocol.replace(':', '')}`);
   }
-  const username = u.username ? decodeURIComponent(u.username) : undefined;
-  const password = u.password ? decodeURIComponent(u.password) : undefined;
+  const username = u.username ? decodeUserinfo(u.username, 'username', key) : undefined;
+  const password = u.password ? decodeUserinfo(u.password, 'password', key) : undefined;
   u.username = '';
   u.password = '';
   const path = u.pathname.replace(/\/+$/, '').replace(/\/api$/, '');

@@ -33,6 +33,8 @@ export class BrokerMetrics {
   private readonly mgmtCalls: Counter<'method' | 'path' | 'code'>;
   private readonly mgmtSeconds: Histogram<'method' | 'path'>;
   private readonly internalErrors: Counter;
+  private readonly drift: Gauge<'kind'>;
+  private readonly reconcileRuns: Counter<'result'>;
   private readonly authFailures: Counter<'outcome'>;
   private readonly attemptSeconds: Histogram<'node' | 'outcome'>;
 
@@ -68,6 +70,11 @@ export class BrokerMetrics {
       labelNames: ['outcome'], registers,
     });
     this.internalErrors = new Counter({ name: 'warren_internal_errors_total', help: 'Requests that failed with an unexpected error', registers });
+    this.drift = new Gauge({
+      name: 'warren_drift_objects', help: 'Differences between the store and RabbitMQ found by the last reconcile pass, by kind',
+      labelNames: ['kind'], registers,
+    });
+    this.reconcileRuns = new Counter({ name: 'warren_reconcile_runs_total', help: 'Reconcile passes by result (clean, drift, error)', labelNames: ['result'], registers });
     this.attemptSeconds = new Histogram({
       name: 'warren_rabbitmq_attempt_duration_seconds',
       help: 'One attempt of a management call on one node, by outcome (ok, error_status, unavailable_status, timeout, deadline, aborted, transport)',
@@ -182,6 +189,16 @@ export class BrokerMetrics {
       this.attemptChildren.set(akey, attempt);
     }
     attempt.observe(e.durationMs / 1000);
+  }
+
+  /** Every kind is set (0 when absent), so a repaired kind drops back to 0. */
+  driftFound(counts: ReadonlyMap<string, number>, kinds: readonly string[]): void {
+    for (const kind of kinds) this.drift.set({ kind }, counts.get(kind) ?? 0);
+    this.reconcileRuns.inc({ result: [...counts.values()].some((n) => n > 0) ? 'drift' : 'clean' });
+  }
+
+  reconcileFailed(): void {
+    this.reconcileRuns.inc({ result: 'error' });
   }
 
   authFailure(outcome: 'rejected' | 'throttled'): void {

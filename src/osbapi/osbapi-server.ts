@@ -14,6 +14,23 @@ import { registerCatalogRoute } from './routes/catalog-route.ts';
 import { registerInstanceRoutes } from './routes/instance-routes.ts';
 import type { RequestContext, ServiceBroker } from './service-broker.ts';
 
+/** Limits against slow and abusive clients (slowloris, trickled bodies, header floods, connection floods). */
+export interface ListenerLimits {
+  headersTimeoutMs: number;
+  requestTimeoutMs: number;
+  idleTimeoutMs: number;
+  maxHeaderBytes: number;
+  maxConnections: number;
+}
+
+export const DEFAULT_LISTENER_LIMITS: ListenerLimits = {
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 30_000,
+  idleTimeoutMs: 60_000,
+  maxHeaderBytes: 16_384,
+  maxConnections: 1024,
+};
+
 export interface OsbApiOptions {
   broker: ServiceBroker;
   /** The platform's basic-auth account; a function is read on every request (configuration reload). */
@@ -33,6 +50,8 @@ export interface OsbApiOptions {
   onAnswered?: (operation: string, status: number, seconds: number) => void;
   /** Called for 5xx answers caused by an unexpected error (not a BrokerError). */
   onInternalError?: (err: unknown) => void;
+  /** Listener limits; DEFAULT_LISTENER_LIMITS when absent. */
+  limits?: ListenerLimits;
 }
 
 declare module 'fastify' {
@@ -50,8 +69,22 @@ export function sendError(reply: FastifyReply, err: BrokerError): FastifyReply {
 }
 
 export async function createOsbApiServer(opts: OsbApiOptions): Promise<FastifyInstance> {
+  const limits = opts.limits ?? DEFAULT_LISTENER_LIMITS;
+  // Node refuses a headers timeout longer than the request timeout.
+  const headersTimeout = Math.min(limits.headersTimeoutMs, limits.requestTimeoutMs);
+  const serverLimits = {
+    maxHeaderSize: limits.maxHeaderBytes,
+    headersTimeout,
+    requestTimeout: limits.requestTimeoutMs,
+    connectionsCheckingInterval: Math.max(100, Math.min(1000, Math.floor(headersTimeout / 4))),
+  };
   const app = Fastify({
-    ...(opts.https ? { https: opts.https } : {}),
+    // Node checks both timeouts every connectionsCheckingInterval (30 s by default): often
+    // enough that a timeout is enforced within about a second of its value. An HTTPS server
+    // takes the same options beside its certificate.
+    ...(opts.https ? { https: { ...serverLimits, ...opts.https } } : { http: serverLimits }),
+    requestTimeout: limits.requestTimeoutMs,
+    connectionTimeout: limits.idleTimeoutMs,
     loggerInstance: opts.logger as FastifyBaseLogger,
     // Per-request lines cost more than they tell; the audit log and metrics cover requests.
     logController: new LogController({ disableRequestLogging: true }),
@@ -128,9 +161,13 @@ export async function createOsbApiServer(opts: OsbApiOptions): Promise<FastifyIn
     // Some platforms send bodies without (or with an empty) content type: read them as JSON.
     if (!request.headers['content-type']) request.headers['content-type'] = 'application/json';
   });
-  app.addHook('onSend', async (_request, reply) => {
-    if (closing) reply.header('connection', 'close');
+  app.addHook('onSend', async (request, reply) => {
+    // An answer given before the body was read (401, 412, 413, ...) ends the connection: a
+    // client still trickling a body must not keep it open for as long as it likes.
+    if (closing || (reply.statusCode >= 400 && !request.raw.complete)) reply.header('connection', 'close');
   });
+  // Past the cap, Node drops new connections at accept (the 'drop' event), before any parsing.
+  app.server.maxConnections = limits.maxConnections;
 
   const broker = budgetedBroker(opts.broker, opts.requestBudgetMs ?? 25_000);
   const authorized = basicAuthChecker(opts.credentials);

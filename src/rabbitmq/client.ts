@@ -9,8 +9,10 @@ import type {
   Policy,
   RabbitManagement,
   TopicPermissions,
+  UserHash,
   UserInfo,
   UserLimit,
+  UserListing,
   VhostInfo,
   VhostLimit,
 } from './management-api.ts';
@@ -59,6 +61,14 @@ export class ManagementClient implements RabbitManagement {
     );
   }
 
+  async listVhosts(): Promise<VhostInfo[]> {
+    const path = '/api/vhosts?columns=name,description,tags';
+    return this.funnel.request({ method: 'GET', path, template: '/api/vhosts', ok: OK_200, read: 'json' }, (r) =>
+      // A vhost being deleted at that moment can be listed without its name (seen on 3.10): skip it.
+      shape.arr(r.json, 'vhosts').filter(shape.named).map((v) => shape.vhost(v)),
+    );
+  }
+
   async putVhost(vhost: string, opts?: { description?: string; tags?: string[]; defaultQueueType?: string }): Promise<Created> {
     const path = `/api/vhosts/${seg(vhost, 'vhost')}`;
     const body: Record<string, string> = {};
@@ -102,6 +112,26 @@ export class ManagementClient implements RabbitManagement {
     );
   }
 
+  async listUsers(): Promise<UserListing[]> {
+    const path = '/api/users?columns=name,tags,password_hash,hashing_algorithm';
+    return this.funnel.request({ method: 'GET', path, template: '/api/users', ok: OK_200, read: 'json' }, (r) =>
+      shape.arr(r.json, 'users').filter(shape.named).map((u) => shape.userListing(u)),
+    );
+  }
+
+  async getUserHash(user: string): Promise<UserHash | null> {
+    const path = `/api/users/${seg(user, 'user')}`;
+    return this.funnel.request({ method: 'GET', path, template: '/api/users/{}', ok: OK_200_404, read: 'json' }, (r) =>
+      r.status === 404 ? null : shape.userHash(r.json),
+    );
+  }
+
+  async putUserHash(user: string, hash: UserHash): Promise<Created> {
+    const path = `/api/users/${seg(user, 'user')}`;
+    const body = JSON.stringify({ password_hash: hash.passwordHash, hashing_algorithm: hash.hashingAlgorithm, tags: hash.tags.join(',') });
+    return this.funnel.request({ method: 'PUT', path, template: '/api/users/{}', body, ok: OK_PUT, read: 'dump' }, created);
+  }
+
   async putUser(user: string, opts: { password: string; tags?: string[] }): Promise<Created> {
     const path = `/api/users/${seg(user, 'user')}`;
     // 3.10 rejects a user without "tags" (400 tags_not_present). The body holds the password:
@@ -143,6 +173,13 @@ export class ManagementClient implements RabbitManagement {
     return this.funnel.request({ method: 'DELETE', path, template: '/api/topic-permissions/{}/{}', ok: OK_DELETE, read: 'dump' }, found);
   }
 
+  async listUserPermissions(user: string): Promise<Array<{ vhost: string } & Permissions>> {
+    const path = `/api/users/${seg(user, 'user')}/permissions`;
+    return this.funnel.request({ method: 'GET', path, template: '/api/users/{}/permissions', ok: OK_200_404, read: 'json' }, (r) =>
+      r.status === 404 ? [] : shape.allPermissions(r.json),
+    );
+  }
+
   /** Throws ManagementError 404 when the vhost does not exist. */
   async listVhostPermissions(vhost: string): Promise<Array<{ user: string } & Permissions>> {
     const path = `/api/vhosts/${seg(vhost, 'vhost')}/permissions`;
@@ -174,6 +211,36 @@ export class ManagementClient implements RabbitManagement {
   async deleteUserLimit(user: string, name: UserLimit): Promise<void> {
     const path = `/api/user-limits/${seg(user, 'user')}/${seg(name, 'limit')}`;
     return this.funnel.request({ method: 'DELETE', path, template: '/api/user-limits/{}/{}', ok: OK_VOID_404, read: 'dump' }, nothing);
+  }
+
+  // --- cluster-wide listings (reconcile) ---
+
+  async listAllPermissions(): Promise<Array<{ user: string; vhost: string } & Permissions>> {
+    return this.list('/api/permissions', shape.allPermissions);
+  }
+
+  async listAllTopicPermissions(): Promise<Array<{ user: string; vhost: string } & TopicPermissions>> {
+    return this.list('/api/topic-permissions', shape.allTopicPermissions);
+  }
+
+  async listAllVhostLimits(): Promise<Map<string, Record<string, number>>> {
+    return this.list('/api/vhost-limits', (v) => shape.allLimits(v, 'vhost'));
+  }
+
+  async listAllUserLimits(): Promise<Map<string, Record<string, number>>> {
+    return this.list('/api/user-limits', (v) => shape.allLimits(v, 'user'));
+  }
+
+  async listAllPolicies(): Promise<Array<{ vhost: string; name: string } & Policy>> {
+    return this.list('/api/policies', shape.allPolicies);
+  }
+
+  async listAllOperatorPolicies(): Promise<Array<{ vhost: string; name: string } & Policy>> {
+    return this.list('/api/operator-policies', shape.allPolicies);
+  }
+
+  private async list<T>(path: string, parse: (json: unknown) => T): Promise<T> {
+    return this.funnel.request({ method: 'GET', path, template: path, ok: OK_200, read: 'json' }, (r) => parse(r.json));
   }
 
   // --- policies ---

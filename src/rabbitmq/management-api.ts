@@ -33,6 +33,19 @@ export interface UserInfo {
   tags: string[];
 }
 
+/** A user as the cluster-wide listing shows it (the hash is absent for users without a password). */
+export interface UserListing extends UserInfo {
+  passwordHash?: string;
+  hashingAlgorithm?: string;
+}
+
+/** A user's stored password hash: lets warren re-tag a user without knowing (or changing) its password. */
+export interface UserHash {
+  passwordHash: string;
+  hashingAlgorithm: string;
+  tags: string[];
+}
+
 export interface ConnectionRef {
   name: string;
   user: string;
@@ -60,6 +73,8 @@ export interface RabbitManagement {
   overview(): Promise<Overview>;
 
   getVhost(vhost: string): Promise<VhostInfo | null>;
+  /** Every vhost of the cluster: names, descriptions, tags (GET /api/vhosts, few columns). */
+  listVhosts(): Promise<VhostInfo[]>;
   /** PUT /api/vhosts/{vhost}: 'created' on 201, 'existed' on 204. */
   putVhost(vhost: string, opts?: { description?: string; tags?: string[]; defaultQueueType?: string }): Promise<Created>;
   /** false when the vhost did not exist (404). A protected vhost (4.1+) answers 412: a ManagementError. */
@@ -73,6 +88,12 @@ export interface RabbitManagement {
   unprotectVhostFromDeletion(vhost: string): Promise<boolean>;
 
   getUser(user: string): Promise<UserInfo | null>;
+  /** Every user of the cluster: names, tags and password hashes (GET /api/users, those columns). */
+  listUsers(): Promise<UserListing[]>;
+  /** The user's password hash and tags, or null when the user does not exist. */
+  getUserHash(user: string): Promise<UserHash | null>;
+  /** PUT /api/users/{user} with a password hash: the password stays what it was. */
+  putUserHash(user: string, hash: UserHash): Promise<Created>;
   /** PUT /api/users/{user}. Overwrites an existing user's password: callers must make sure it is theirs. */
   putUser(user: string, opts: { password: string; tags?: string[] }): Promise<Created>;
   /** false when the user did not exist (404). RabbitMQ closes the user's connections itself. */
@@ -83,6 +104,8 @@ export interface RabbitManagement {
   putTopicPermissions(vhost: string, user: string, perms: TopicPermissions): Promise<Created>;
   /** Removes all of the user's topic permissions on the vhost; false when there were none. */
   deleteTopicPermissions(vhost: string, user: string): Promise<boolean>;
+  /** The vhosts a user has permissions on (GET /api/users/{user}/permissions; [] when the user is gone). */
+  listUserPermissions(user: string): Promise<Array<{ vhost: string } & Permissions>>;
   /** Users with permissions on the vhost (GET /api/vhosts/{vhost}/permissions). */
   listVhostPermissions(vhost: string): Promise<Array<{ user: string } & Permissions>>;
 
@@ -91,6 +114,16 @@ export interface RabbitManagement {
   deleteVhostLimit(vhost: string, name: VhostLimit): Promise<void>;
   putUserLimit(user: string, name: UserLimit, value: number): Promise<void>;
   deleteUserLimit(user: string, name: UserLimit): Promise<void>;
+
+  // Cluster-wide listings: one call each, however many vhosts and users there are (reconcile).
+  listAllPermissions(): Promise<Array<{ user: string; vhost: string } & Permissions>>;
+  listAllTopicPermissions(): Promise<Array<{ user: string; vhost: string } & TopicPermissions>>;
+  /** Limits by vhost, then by limit name. */
+  listAllVhostLimits(): Promise<Map<string, Record<string, number>>>;
+  /** Limits by user, then by limit name. */
+  listAllUserLimits(): Promise<Map<string, Record<string, number>>>;
+  listAllPolicies(): Promise<Array<{ vhost: string; name: string } & Policy>>;
+  listAllOperatorPolicies(): Promise<Array<{ vhost: string; name: string } & Policy>>;
 
   putPolicy(vhost: string, name: string, policy: Policy): Promise<Created>;
   deletePolicy(vhost: string, name: string): Promise<boolean>;

@@ -73,7 +73,7 @@ export interface ManagementClientOptions {
    * a configuration reload replaces the admin account without a new client.
    */
   credentials?: () => { username: string; password: string };
-  /** Max sockets per node. Default 16. */
+  /** Max sockets per node. Default 32 (as rabbitmq.pool.connections). */
   connectionsPerNode?: number;
   /** Idle keep-alive; must stay below cowboy's idle_timeout (60 s measured on 3.10). Default 30 s. */
   keepAliveTimeoutMs?: number;
@@ -123,7 +123,7 @@ export interface ResolvedOptions {
 }
 
 export const DEFAULTS: ResolvedOptions = {
-  connectionsPerNode: 16,
+  connectionsPerNode: 32,
   keepAliveTimeoutMs: 30_000,
   connectTimeoutMs: 3_000,
   headersTimeoutMs: 15_000,

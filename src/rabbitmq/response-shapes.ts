@@ -1,6 +1,6 @@
 // Turns RabbitMQ's JSON into the interface's types. A throw here becomes a
 // ManagementProtocolError in the funnel (the body is already consumed by then).
-import type { ConnectionRef, Listener, Overview, Permissions, Policy, UserInfo, VhostInfo } from './management-api.ts';
+import type { ConnectionRef, Listener, Overview, Permissions, Policy, TopicPermissions, UserHash, UserInfo, UserListing, VhostInfo } from './management-api.ts';
 
 type Obj = Record<string, unknown>;
 
@@ -26,6 +26,9 @@ export function tags(v: unknown): string[] {
   if (typeof v === 'string') return v.split(',').map((t) => t.trim()).filter((t) => t !== '');
   return [];
 }
+
+/** Listing entries with a string name (others are objects vanishing as the listing is made). */
+export const named = (v: unknown): boolean => typeof (v as { name?: unknown } | null)?.name === 'string';
 
 export function overview(v: unknown): Overview {
   const o = obj(v, 'overview');
@@ -83,4 +86,55 @@ export function connections(v: unknown): ConnectionRef[] {
     if (typeof o.node === 'string') out.node = o.node;
     return out;
   });
+}
+
+export function userHash(v: unknown): UserHash {
+  const o = obj(v, 'user');
+  return { passwordHash: str(o, 'password_hash', 'user'), hashingAlgorithm: str(o, 'hashing_algorithm', 'user'), tags: tags(o.tags) };
+}
+
+export function userListing(v: unknown): UserListing {
+  const o = obj(v, 'user');
+  const out: UserListing = { name: str(o, 'name', 'user'), tags: tags(o.tags) };
+  if (typeof o.password_hash === 'string' && o.password_hash !== '') out.passwordHash = o.password_hash;
+  if (typeof o.hashing_algorithm === 'string') out.hashingAlgorithm = o.hashing_algorithm;
+  return out;
+}
+
+export function allPermissions(v: unknown): Array<{ user: string; vhost: string } & Permissions> {
+  return arr(v, 'permissions').map((p) => {
+    const o = obj(p, 'permission');
+    return {
+      user: str(o, 'user', 'permission'), vhost: str(o, 'vhost', 'permission'),
+      configure: str(o, 'configure', 'permission'), write: str(o, 'write', 'permission'), read: str(o, 'read', 'permission'),
+    };
+  });
+}
+
+export function allTopicPermissions(v: unknown): Array<{ user: string; vhost: string } & TopicPermissions> {
+  return arr(v, 'topic permissions').map((p) => {
+    const o = obj(p, 'topic permission');
+    return {
+      user: str(o, 'user', 'topic permission'), vhost: str(o, 'vhost', 'topic permission'),
+      exchange: str(o, 'exchange', 'topic permission'), write: str(o, 'write', 'topic permission'), read: str(o, 'read', 'topic permission'),
+    };
+  });
+}
+
+export function allPolicies(v: unknown): Array<{ vhost: string; name: string } & Policy> {
+  const vhosts = arr(v, 'policies').map((p) => str(obj(p, 'policy'), 'vhost', 'policy'));
+  return policies(v).map((p, i) => ({ ...p, vhost: vhosts[i]! }));
+}
+
+/** GET /api/{vhost,user}-limits: [{vhost|user: name, value: {limit: n}}], by name. */
+export function allLimits(v: unknown, key: 'vhost' | 'user'): Map<string, Record<string, number>> {
+  const out = new Map<string, Record<string, number>>();
+  for (const e of arr(v, 'limits')) {
+    const o = obj(e, 'limits entry');
+    const value = obj(o.value ?? {}, 'limits value');
+    const limits: Record<string, number> = {};
+    for (const [k, n] of Object.entries(value)) if (typeof n === 'number') limits[k] = n;
+    out.set(str(o, key, 'limits entry'), limits);
+  }
+  return out;
 }

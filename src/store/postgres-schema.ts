@@ -112,4 +112,9 @@ export const POSTGRES_MIGRATIONS: readonly { version: number; sql: string }[] = 
       $fn$;
     `,
   },
+  {
+    // Facts about the deployment itself, one row each (deployment_id: see meta.ts).
+    version: 4,
+    sql: `CREATE TABLE warren_meta (key text PRIMARY KEY, value text NOT NULL);`,
+  },
 ];

@@ -3,6 +3,7 @@
 
 import pg from 'pg';
 import { BINDING_COLUMNS, INSTANCE_COLUMNS, OPERATION_COLUMNS, TableCodec, toIsoInstant, type Dialect, type Row } from './columns.ts';
+import { DEPLOYMENT_ID_KEY, newDeploymentId } from './meta.ts';
 import { POSTGRES_MIGRATIONS } from './postgres-schema.ts';
 import { passwordOf, redactConnectionString, scrubError } from './postgres-url.ts';
 import type { Keyring } from './keyring.ts';
@@ -82,6 +83,8 @@ export class PostgresStore implements Store {
     pool.on('error', (err) => this.#onBackgroundError(scrubError(err, this.#password, 'PostgreSQL: ')));
     try {
       await migrate(pool);
+      // First open of this store: this is a new deployment. Replicas racing here keep the first id.
+      await pool.query({ name: this.#q.insertMeta.name, text: this.#q.insertMeta.text, values: [DEPLOYMENT_ID_KEY, newDeploymentId()] });
     } catch (err) {
       await pool.end().catch(() => {});
       throw scrubError(err, this.#password, `cannot open the PostgreSQL store at ${this.target}: `);
@@ -125,6 +128,10 @@ export class PostgresStore implements Store {
     return (await this.#run(this.#q.countInstances, [])).rows[0]?.['n'] as number;
   }
 
+  async listInstances(): Promise<InstanceRecord[]> {
+    return (await this.#run(this.#q.listInstances, [])).rows.map((row) => this.#instances.fromRow(row));
+  }
+
   async getBinding(id: string, opts?: { withCredentials?: boolean }): Promise<BindingRecord | undefined> {
     const row = (await this.#run(this.#q.getBinding, [id])).rows[0];
     if (row === undefined) return undefined;
@@ -151,6 +158,14 @@ export class PostgresStore implements Store {
 
   async listBindings(instanceId: string): Promise<BindingRecord[]> {
     return (await this.#run(this.#q.listBindings, [instanceId])).rows.map((row) => this.#bindings.fromRow(row));
+  }
+
+  async listAllBindings(): Promise<BindingRecord[]> {
+    return (await this.#run(this.#q.listAllBindings, [])).rows.map((row) => this.#bindings.fromRow({ ...row, credentials: null }));
+  }
+
+  async deploymentId(): Promise<string> {
+    return (await this.#run(this.#q.getMeta, [DEPLOYMENT_ID_KEY])).rows[0]?.['value'] as string;
   }
 
   async insertOperation(rec: OperationRecord): Promise<void> {
@@ -227,6 +242,10 @@ export class PostgresStore implements Store {
     await this.#run(this.#q.clearFollowup, [id]);
   }
 
+  async rearmFollowup(id: string, followupAt: string, intent: Record<string, unknown> | null): Promise<void> {
+    await this.#run(this.#q.rearmFollowup, [id, toIsoInstant(followupAt), intent === null ? null : JSON.stringify(intent)]);
+  }
+
   async acquireLease(name: string, holder: string, leaseMs: number): Promise<number | null> {
     const row = (await this.#run(this.#q.acquireLease, [name, holder, leaseMs])).rows[0];
     return row === undefined ? null : Number(row['epoch']);
@@ -265,6 +284,10 @@ function queryTexts(
     updateInstance: updateSql('warren_instances', instances.patchColumns, ph),
     deleteInstance: 'DELETE FROM warren_instances WHERE id = $1',
     countInstances: 'SELECT count(*)::int AS n FROM warren_instances',
+    listInstances: `SELECT ${selectList(inst)} FROM warren_instances ORDER BY created_at, id`,
+    listAllBindings: `SELECT ${selectList(bind)} FROM warren_bindings ORDER BY created_at, id`,
+    insertMeta: 'INSERT INTO warren_meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING',
+    getMeta: 'SELECT value FROM warren_meta WHERE key = $1',
     getBinding: `SELECT ${selectList(bind)} FROM warren_bindings WHERE id = $1`,
     insertBinding: insertSql('warren_bindings', bind, ph, true),
     updateBinding: updateSql('warren_bindings', bindings.patchColumns, ph),
@@ -300,6 +323,8 @@ function queryTexts(
     dueFollowups: `SELECT ${selectList(op)} FROM warren_operations
       WHERE followup_at IS NOT NULL AND followup_at <= clock_timestamp() ORDER BY followup_at LIMIT $1::integer`,
     clearFollowup: 'UPDATE warren_operations SET followup_at = NULL WHERE id = $1::text',
+    rearmFollowup: `UPDATE warren_operations SET followup_at = $2::timestamptz, intent = $3::jsonb
+      WHERE id = $1::text AND state <> 'in progress'`,
     // A holder renews its own lease; anyone may take an expired one (the epoch rises then).
     acquireLease: `INSERT INTO warren_leases AS l (name, holder, epoch, expires_at)
       VALUES ($1::text, $2::text, 1, clock_timestamp() + $3::integer * interval '1 millisecond')

@@ -78,4 +78,9 @@ export const SQLITE_MIGRATIONS: readonly { version: number; sql: string }[] = [
       );
     `,
   },
+  {
+    // Facts about the deployment itself, one row each (deployment_id: see meta.ts).
+    version: 4,
+    sql: `CREATE TABLE warren_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);`,
+  },
 ];

@@ -9,6 +9,7 @@ import type { Keyring } from './keyring.ts';
 import { lockDataDir } from './process-lock.ts';
 import { reencryptCredentials, type ReencryptOptions, type ReencryptResult, type SealedRow } from './reencrypt.ts';
 import { SecretBox } from './secret-box.ts';
+import { DEPLOYMENT_ID_KEY, newDeploymentId } from './meta.ts';
 import { ensurePrivateDir, ensurePrivateFile, tightenIfPresent } from './private-files.ts';
 import { SQLITE_MIGRATIONS } from './sqlite-schema.ts';
 import { insertSql, selectList, sqlitePlaceholder as ph, updateSql } from './statement-text.ts';
@@ -82,6 +83,8 @@ export class SqliteStore implements Store {
       // WAL and SHM inherit the database file's mode; files left by an older release are tightened.
       if (this.path !== ':memory:') for (const f of [`${this.path}-wal`, `${this.path}-shm`]) tightenIfPresent(f);
       this.#s = prepareStatements(db, this.#instances, this.#bindings, this.#operations);
+      // First open of this store: this is a new deployment. A second process racing here keeps the first id.
+      this.#s.insertMeta.run(DEPLOYMENT_ID_KEY, newDeploymentId());
     } catch (err) {
       db.close();
       this.#releaseLock();
@@ -134,6 +137,10 @@ export class SqliteStore implements Store {
     return this.stmts.countInstances.get()?.['n'] as number;
   }
 
+  async listInstances(): Promise<InstanceRecord[]> {
+    return this.stmts.listInstances.all().map((row) => this.#instances.fromRow(row));
+  }
+
   async getBinding(id: string, opts?: { withCredentials?: boolean }): Promise<BindingRecord | undefined> {
     const row = this.stmts.getBinding.get(id);
     if (row === undefined) return undefined;
@@ -160,6 +167,14 @@ export class SqliteStore implements Store {
 
   async listBindings(instanceId: string): Promise<BindingRecord[]> {
     return this.stmts.listBindings.all(instanceId).map((row) => this.#bindings.fromRow(row));
+  }
+
+  async listAllBindings(): Promise<BindingRecord[]> {
+    return this.stmts.listAllBindings.all().map((row) => this.#bindings.fromRow({ ...row, credentials: null }));
+  }
+
+  async deploymentId(): Promise<string> {
+    return this.stmts.getMeta.get(DEPLOYMENT_ID_KEY)?.['value'] as string;
   }
 
   async insertOperation(rec: OperationRecord): Promise<void> {
@@ -249,6 +264,10 @@ export class SqliteStore implements Store {
     this.stmts.clearFollowup.run(id);
   }
 
+  async rearmFollowup(id: string, followupAt: string, intent: Record<string, unknown> | null): Promise<void> {
+    this.stmts.rearmFollowup.run(toIsoInstant(followupAt), intent === null ? null : JSON.stringify(intent), id);
+  }
+
   async acquireLease(name: string, holder: string, leaseMs: number): Promise<number | null> {
     const row = this.stmts.acquireLease.get(name, holder, later(leaseMs), new Date().toISOString());
     return row === undefined ? null : Number(row['epoch']);
@@ -296,6 +315,10 @@ function prepareStatements(
     updateInstance: p(updateSql('warren_instances', instances.patchColumns, ph)),
     deleteInstance: p('DELETE FROM warren_instances WHERE id = ?'),
     countInstances: p('SELECT count(*) AS n FROM warren_instances'),
+    listInstances: p(`SELECT ${selectList(inst)} FROM warren_instances ORDER BY created_at, id`),
+    listAllBindings: p(`SELECT ${selectList(bind)} FROM warren_bindings ORDER BY created_at, id`),
+    insertMeta: p('INSERT INTO warren_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING'),
+    getMeta: p('SELECT value FROM warren_meta WHERE key = ?'),
     getBinding: p(`SELECT ${selectList(bind)} FROM warren_bindings WHERE id = ?`),
     insertBinding: p(insertSql('warren_bindings', bind, ph, true)),
     updateBinding: p(updateSql('warren_bindings', bindings.patchColumns, ph)),
@@ -331,6 +354,7 @@ function prepareStatements(
     dueFollowups: p(`SELECT ${selectList(op)} FROM warren_operations
       WHERE followup_at IS NOT NULL AND followup_at <= ? ORDER BY followup_at LIMIT ?`),
     clearFollowup: p('UPDATE warren_operations SET followup_at = NULL WHERE id = ?'),
+    rearmFollowup: p(`UPDATE warren_operations SET followup_at = ?, intent = ? WHERE id = ? AND state <> 'in progress'`),
     // A holder renews its own lease; anyone may take an expired one (the epoch rises then).
     acquireLease: p(`INSERT INTO warren_leases AS l (name, holder, epoch, expires_at) VALUES (?, ?, 1, ?)
       ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at,

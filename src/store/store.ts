@@ -107,6 +107,8 @@ export interface Store {
   /** Removes the instance row (its bindings must be gone first). */
   deleteInstance(id: string): Promise<void>;
   countInstances(): Promise<number>;
+  /** Every instance, in any state (reconcile compares them with RabbitMQ). */
+  listInstances(): Promise<InstanceRecord[]>;
 
   /** withCredentials false skips decrypting them (credentials come back null): unbind does not need them. */
   getBinding(id: string, opts?: { withCredentials?: boolean }): Promise<BindingRecord | undefined>;
@@ -115,6 +117,14 @@ export interface Store {
   updateBinding(id: string, patch: BindingPatch): Promise<void>;
   deleteBinding(id: string): Promise<void>;
   listBindings(instanceId: string): Promise<BindingRecord[]>;
+  /** Every binding of every instance, credentials left sealed (null): reconcile reads them one by one when it needs them. */
+  listAllBindings(): Promise<BindingRecord[]>;
+
+  /**
+   * This deployment's id: generated once when the store is first opened, then kept (meta.ts).
+   * Every vhost and user warren makes carries it.
+   */
+  deploymentId(): Promise<string>;
 
   insertOperation(rec: OperationRecord): Promise<void>;
   updateOperation(id: string, patch: OperationPatch): Promise<void>;
@@ -149,6 +159,11 @@ export interface Store {
   /** Finished operations whose follow-up is due. */
   listDueFollowups(limit: number): Promise<OperationRecord[]>;
   clearFollowup(id: string): Promise<void>;
+  /**
+   * Sets the next follow-up of a finished operation (a later look at writes in doubt) and what
+   * it is to check, in one write; the operation's state and updated_at stay as they are.
+   */
+  rearmFollowup(id: string, followupAt: string, intent: Record<string, unknown> | null): Promise<void>;
   /** Acquires or renews a named lease for `holder`; the epoch (rises on each new holder), or null when another holds it. */
   acquireLease(name: string, holder: string, leaseMs: number): Promise<number | null>;
   releaseLease(name: string, holder: string): Promise<void>;

@@ -63,12 +63,13 @@ export class RabbitAdmin {
     return r.status === 200 ? r.body : undefined;
   }
 
+  // A vhost or user being deleted at that moment can be listed without its name (seen on 3.10).
   async vhostNames(): Promise<string[]> {
-    return ((await this.get('vhosts?columns=name')) as Array<{ name: string }>).map((v) => v.name);
+    return ((await this.get('vhosts?columns=name')) as Array<{ name?: unknown }>).map((v) => v.name).filter((n): n is string => typeof n === 'string');
   }
 
   async userNames(): Promise<string[]> {
-    return ((await this.get('users?columns=name')) as Array<{ name: string }>).map((u) => u.name);
+    return ((await this.get('users?columns=name')) as Array<{ name?: unknown }>).map((u) => u.name).filter((n): n is string => typeof n === 'string');
   }
 
   async usersStartingWith(prefix: string): Promise<string[]> {

@@ -63,6 +63,22 @@ describe('configuration', () => {
     assert.deepEqual(c.rabbitmq.administrator, { username: 'warren-admin', password: 's3cret' });
   });
 
+  it('takes deployment_id from the file or WARREN_DEPLOYMENT_ID, and rejects ids that cannot go into a tag', () => {
+    assert.equal(loadConfig({ env: {} }).deployment_id, undefined, 'default: the store generates one');
+    assert.equal(loadConfig({ env: {}, file: file('dep.yml', 'deployment_id: platform-a\n') }).deployment_id, 'platform-a');
+    assert.equal(loadConfig({ env: { WARREN_DEPLOYMENT_ID: 'platform-b' }, file: file('dep2.yml', 'deployment_id: platform-a\n') }).deployment_id, 'platform-b');
+    assert.match(configError(() => loadConfig({ env: { WARREN_DEPLOYMENT_ID: 'a,b' } })), /deployment_id/);
+    assert.match(configError(() => loadConfig({ env: {}, file: file('dep3.yml', 'deployment_id: "x (y)"\n') })), /deployment_id/);
+  });
+
+  it('has reconcile and listener defaults, and checks them', () => {
+    const c = loadConfig({ env: {} });
+    assert.deepEqual(c.reconcile, { interval_s: 300, fix: false });
+    assert.deepEqual(c.listener, { headers_timeout_ms: 10_000, request_timeout_ms: 30_000, idle_timeout_ms: 60_000, max_header_bytes: 16_384, max_connections: 1024 });
+    assert.match(configError(() => loadConfig({ env: {}, file: file('l.yml', 'listener: { max_connections: 0 }\n') })), /listener\.max_connections/);
+    assert.match(configError(() => loadConfig({ env: {}, file: file('r.yml', 'reconcile: { fix: maybe }\n') })), /reconcile\.fix/);
+  });
+
   it('names the bad key: unknown keys, wrong types, bad enums', () => {
     const msg = configError(() =>
       loadConfig({ env: {}, file: file('typo.yml', 'rabbitmq:\n  management_urls: [http://a:b@h:15672]\n  pool: { conections: 4 }\nlog_level: loud\n') }),

@@ -126,6 +126,37 @@ export function coordinationContract(h: StoreHarness): void {
     assert.ok(!(await b.listDueFollowups(100)).some((r) => r.id === op.id));
   });
 
+  it('a follow-up is re-armed for a later look with what it is to check, and stays unpruned until cleared', async () => {
+    const op = start({ resourceType: 'binding', resourceId: uid('bind'), kind: 'unbind', intent: { username: 'u' } });
+    await a.beginOperation(op);
+    await a.finishOperation(op.id, 'replica-a', 'succeeded', 'binding deleted', new Date(Date.now() - 1).toISOString());
+    const before = await b.getOperation('binding', op.resourceId, op.id);
+    assert.ok((await b.listDueFollowups(100)).some((r) => r.id === op.id));
+    await b.rearmFollowup(op.id, new Date(Date.now() + 300).toISOString(), { username: 'u', look: 'in-doubt', looks: 1 });
+    assert.ok(!(await b.listDueFollowups(100)).some((r) => r.id === op.id), 're-armed into the future');
+    const after = await a.getOperation('binding', op.resourceId, op.id);
+    assert.equal(after?.state, 'succeeded');
+    assert.equal(after?.description, 'binding deleted');
+    assert.equal(after?.updatedAt, before?.updatedAt, 'last_operation is not changed by a later look');
+    await b.pruneOperations(new Date(Date.now() + 60_000).toISOString());
+    assert.ok(await b.getOperation('binding', op.resourceId, op.id), 'not pruned while a look is armed');
+    await sleep(350);
+    const due = (await a.listDueFollowups(100)).find((r) => r.id === op.id);
+    assert.deepEqual(due?.intent, { username: 'u', look: 'in-doubt', looks: 1 });
+    await a.clearFollowup(op.id);
+    assert.ok(!(await b.listDueFollowups(100)).some((r) => r.id === op.id));
+  });
+
+  it('an operation still in progress is never given a follow-up', async () => {
+    const op = start({ resourceType: 'binding', resourceId: uid('bind'), kind: 'bind', intent: null });
+    await a.beginOperation(op);
+    await b.rearmFollowup(op.id, new Date(Date.now() - 1).toISOString(), { username: 'x' });
+    assert.ok(!(await b.listDueFollowups(100)).some((r) => r.id === op.id));
+    const rec = await b.getOperation('binding', op.resourceId, op.id);
+    assert.equal(rec?.intent, null);
+    assert.equal(rec?.state, 'in progress');
+  });
+
   it('a named lease has one holder, renewable by it, taken over after expiry with a higher epoch, released at once', async () => {
     const name = uid('lease');
     const e1 = await a.acquireLease(name, 'replica-a', 1_000);

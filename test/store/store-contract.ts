@@ -301,6 +301,34 @@ export function storeContract(h: StoreHarness): void {
     });
   });
 
+  describe('deployment identity and listings (reconcile)', () => {
+    it('has a deployment id from the first open on, the same for every store on that database', async () => {
+      const id = await store.deploymentId();
+      assert.match(id, /^[a-z2-7]{16}$/);
+      const second = await h.openStore(CONTRACT_KEY);
+      try {
+        assert.equal(await second.deploymentId(), id);
+      } finally {
+        await second.close();
+      }
+      await store.close();
+      store = await h.openStore(CONTRACT_KEY);
+      assert.equal(await store.deploymentId(), id, 'kept across a reopen');
+    });
+
+    it('lists every instance, and every binding with its credentials left sealed', async () => {
+      const inst = instanceRecord();
+      await store.insertInstance(inst);
+      const b = bindingRecord(inst.id);
+      await store.insertBinding(b);
+      const instances = await store.listInstances();
+      assert.deepEqual(instances.find((i) => i.id === inst.id), inst);
+      const listed = (await store.listAllBindings()).find((x) => x.id === b.id);
+      assert.deepEqual(listed, { ...b, credentials: null });
+      assert.deepEqual((await store.getBinding(b.id))?.credentials, b.credentials, 'getBinding still opens them');
+    });
+  });
+
   it('keeps everything across close() and a reopen', async () => {
     const inst = instanceRecord();
     const bind = bindingRecord(inst.id);

@@ -27,7 +27,11 @@ export class OsbClient {
   async call(
     method: 'GET' | 'PUT' | 'PATCH' | 'DELETE',
     path: string,
-    opts: { body?: unknown; rawBody?: string; headers?: Record<string, string>; auth?: string | null; version?: string | null } = {},
+    opts: {
+      body?: unknown; rawBody?: string; headers?: Record<string, string>; auth?: string | null; version?: string | null;
+      /** Give up on the answer (a platform's own timeout). */
+      signal?: AbortSignal;
+    } = {},
   ): Promise<OsbAnswer> {
     const headers: Record<string, string> = { ...opts.headers };
     const auth = opts.auth === undefined ? this.auth : opts.auth;
@@ -37,7 +41,7 @@ export class OsbClient {
     let body: string | undefined = opts.rawBody;
     if (opts.body !== undefined) body = JSON.stringify(opts.body);
     if (body !== undefined && !headers['content-type']) headers['content-type'] = 'application/json';
-    const res = await request(this.o.url + path, { method, headers, body, dispatcher: this.agent });
+    const res = await request(this.o.url + path, { method, headers, body, dispatcher: this.agent, signal: opts.signal });
     return readJsonAnswer(res);
   }
 

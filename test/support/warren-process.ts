@@ -40,8 +40,9 @@ export interface StartOptions {
 
 export async function startWarrenProcess(opts: StartOptions = {}): Promise<WarrenProcess> {
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'warren-test-'));
-  const username = 'warren-test';
-  const password = `pw-${Math.random().toString(36).slice(2)}`;
+  // Replicas of one deployment share their broker credentials: opts.env may set them.
+  const username = opts.env?.WARREN_USERNAME ?? 'warren-test';
+  const password = opts.env?.WARREN_PASSWORD ?? `pw-${Math.random().toString(36).slice(2)}`;
   const env = {
     ...process.env,
     WARREN_LISTEN: '127.0.0.1:0',
@@ -101,7 +102,7 @@ export async function startWarrenProcess(opts: StartOptions = {}): Promise<Warre
     child,
     async stop(stopOpts = {}) {
       const code = await new Promise<number | null>((resolve) => {
-        if (child.exitCode !== null) return resolve(child.exitCode);
+        if (child.exitCode !== null || child.signalCode !== null) return resolve(child.exitCode); // already gone (a kill -9 too)
         const kill = setTimeout(() => child.kill('SIGKILL'), 35_000);
         child.once('exit', (c) => {
           clearTimeout(kill);

@@ -115,7 +115,7 @@ describe('a provision on a plan the cluster version rejects', () => {
     const store = new SqliteStore({ dataDir: ':memory:', key: randomBytes(32) });
     await store.open();
     const broker = new RabbitServiceBroker({
-      rabbit, store, catalog: new ServiceCatalog(config.catalog.services), protocols,
+      rabbit, store, deploymentId: await store.deploymentId(), catalog: new ServiceCatalog(config.catalog.services), protocols,
       rabbitConfig: config.rabbitmq, coordination: coordinationFrom(config.operations), log,
     });
     const ctx = { acceptsIncomplete: false };

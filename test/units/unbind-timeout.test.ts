@@ -58,7 +58,7 @@ describe('unbind whose connections outlive the deadline', () => {
     const rabbit = fakeRabbit();
     const log = pino({ level: 'silent' });
     const broker = new RabbitServiceBroker({
-      rabbit, store, catalog: new ServiceCatalog(config.catalog.services), protocols: new ClusterProtocols(rabbit, { amqp: 5672 }, log),
+      rabbit, store, deploymentId: await store.deploymentId(), catalog: new ServiceCatalog(config.catalog.services), protocols: new ClusterProtocols(rabbit, { amqp: 5672 }, log),
       rabbitConfig: config.rabbitmq, coordination: coordinationFrom(config.operations), log,
     });
     const ctx = { acceptsIncomplete: false };
