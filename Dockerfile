@@ -11,6 +11,8 @@ RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY bin ./bin
 COPY src ./src
+COPY packages/leakguard/package.json packages/leakguard/tsconfig.json ./packages/leakguard/
+COPY packages/leakguard/src ./packages/leakguard/src
 RUN npm run build && npm prune --omit=dev --no-audit --no-fund
 
 # Stage 2: only what runs: package.json, the pruned node_modules, dist/ and the bin.

@@ -7,7 +7,7 @@ import module from 'node:module';
 // Node 22.1+ caches compiled modules between starts; Node 20 has no such cache and skips this.
 module.enableCompileCache?.();
 
-const entry = new URL('../dist/cli/warren.js', import.meta.url);
+const entry = new URL('../dist/src/cli/warren.js', import.meta.url);
 if (existsSync(entry)) {
   await import(entry.href);
 } else {

@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # The whole test suite: makes sure RabbitMQ (with management) and PostgreSQL answer, then runs
-# every test/**/*.test.ts (or the files given) with node's own test runner (TypeScript through
+# every test/**/*.test.ts and packages/*/test/**/*.test.ts (or the files given) with node's own test runner (TypeScript through
 # tsx). When cluster tests (test/cluster/) are among them, it brings up the 3-node test cluster
 # (scripts/cluster-up.sh) and takes it down afterwards, but only if it started it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/rabbitmq-up.sh
 bash scripts/postgres-up.sh || echo "test.sh: PostgreSQL not available; its store tests will be skipped" >&2
-mapfile -t files < <(find test -name '*.test.ts' | sort)
+mapfile -t files < <(find test packages/*/test -name '*.test.ts' -not -path '*/node_modules/*' | sort)
 if [ "$#" -gt 0 ]; then files=("$@"); fi
 
 started_cluster=false

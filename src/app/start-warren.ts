@@ -98,6 +98,8 @@ export async function startWarren(config: WarrenConfig, log: Logger, overrides: 
     // Nodes by their position in management_urls: /metrics is unauthenticated.
     pool: () => rabbit.stats().nodes.map((n, i) => ({ ...n, node: String(i) })),
     sockets: () => sockets.byPeerAndState(),
+    allSockets: () => sockets.allByPeerAndState(),
+    fdsByKind: () => sockets.fdsByKind(),
     nodes: () => rabbit.nodeHealth().map(byIndex),
     counters: () => rabbit.stats().counters,
   });
@@ -157,6 +159,8 @@ export async function startWarren(config: WarrenConfig, log: Logger, overrides: 
     store,
     fds: () => sockets.fdUsage(),
     closeWaitToRabbit: () => sockets.closeWaitCount(),
+    fdsByKind: () => sockets.fdsByKind(),
+    fdPressure: () => sockets.fdPressure(),
     log: log.child({ component: 'readiness' }),
   });
   registerHealthRoutes(app, { metrics, readiness });

@@ -6,9 +6,16 @@ import { COMMANDS } from './commands.ts';
 import { parseCli } from './parse-cli.ts';
 
 function version(): string {
-  // ../../package.json from both src/cli/ (tsx) and dist/cli/ (the build).
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-  return pkg.version;
+  // warren's package.json: ../../ from src/cli/ (tsx), ../../../ from dist/src/cli/ (the build).
+  for (const up of ['../../package.json', '../../../package.json']) {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL(up, import.meta.url), 'utf8')) as { name?: string; version: string };
+      if (pkg.name === 'warren') return pkg.version;
+    } catch {
+      // not there: try one level up
+    }
+  }
+  return 'unknown';
 }
 
 export async function main(argv: string[]): Promise<number> {

@@ -1,4 +1,4 @@
-// The process entry: bin/warren.mjs runs its compiled form (dist/cli/warren.js); the tests and
+// The process entry: bin/warren.mjs runs its compiled form (dist/src/cli/warren.js); the tests and
 // `npm run dev` run this file through tsx.
 import { main } from './main.ts';
 

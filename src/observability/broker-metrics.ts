@@ -1,7 +1,8 @@
 // Prometheus metrics: process fds (prom-client's process_open_fds / process_max_fds), OSBAPI
-// requests by operation, management calls, the management pool, and sockets by state and peer
-// for the RabbitMQ nodes, so an operator sees a leak long before EMFILE. Per node: its state
-// (up/suspect/down), attempt durations by outcome, failovers and calls cut by the deadline.
+// requests by operation, management calls, the management pool, sockets by state and peer (to
+// the RabbitMQ nodes, and to every peer) and fds by kind, so an operator sees a leak long
+// before EMFILE. Per node: its state (up/suspect/down), attempt durations by outcome,
+// failovers and calls cut by the deadline.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { CallEvent, FunnelCounters, NodeHealthView, NodeStats } from '../rabbitmq/index.ts';
 
@@ -9,6 +10,14 @@ import type { CallEvent, FunnelCounters, NodeHealthView, NodeStats } from '../ra
 export type PoolStat = Omit<NodeStats, 'origin' | 'preferred' | 'state'> & { node: string };
 
 const NODE_STATES = ['unknown', 'up', 'suspect', 'down'] as const;
+
+/** Sockets to any peer, named without its address (unauthenticated /metrics): rabbitmq:<i>, listener:<port>, port:<port>. */
+export interface PeerSocketCount {
+  peer: string;
+  direction: string;
+  state: string;
+  count: number;
+}
 
 export interface SocketCount {
   /** The node's position in rabbitmq.management_urls. */
@@ -34,6 +43,9 @@ export class BrokerMetrics {
     sockets: () => SocketCount[];
     nodes: () => NodeHealthView[];
     counters: () => Pick<FunnelCounters, 'failovers' | 'deadlineExceeded' | 'probes'>;
+    /** Every socket of the process, by peer, direction and state. */
+    allSockets?: () => PeerSocketCount[];
+    fdsByKind?: () => Array<{ kind: string; count: number }>;
   }) {
     collectDefaultMetrics({ register: this.registry });
     const registers = [this.registry];
@@ -119,6 +131,24 @@ export class BrokerMetrics {
       },
     });
     void socketGauge;
+    const allSocketGauge = new Gauge({
+      name: 'warren_sockets', help: "This process's TCP sockets to every peer, by peer (rabbitmq:<node index>, listener:<own port> for accepted, port:<remote port> for others), direction and state",
+      labelNames: ['peer', 'direction', 'state'], registers,
+      collect() {
+        this.reset();
+        for (const s of sources.allSockets?.() ?? []) this.set({ peer: s.peer, direction: s.direction, state: s.state }, s.count);
+      },
+    });
+    void allSocketGauge;
+    const fdGauge = new Gauge({
+      name: 'warren_open_fds', help: "This process's open file descriptors by kind (socket, file, pipe, anon_inode, other)",
+      labelNames: ['kind'], registers,
+      collect() {
+        this.reset();
+        for (const k of sources.fdsByKind?.() ?? []) this.set({ kind: k.kind }, k.count);
+      },
+    });
+    void fdGauge;
   }
 
   private readonly answerChildren = new Map<string, { count: { inc(): void }; seconds: { observe(v: number): void } }>();

@@ -1,14 +1,22 @@
 // Whether the broker can serve, answered within a second from what warren already knows, never
 // from a live call that could hang: at least one RabbitMQ node up (per-node state from calls
 // and background probes), no plan using a policy the cluster's version rejects or ignores,
-// the store answering (bounded), file descriptors under 80 % of the soft limit, no socket to
-// RabbitMQ stuck in CLOSE_WAIT. Results are cached briefly so a burst of probes stays cheap.
+// Whether the broker can serve, answered within a second from what warren already knows, never
+// from a live call that could hang: at least one RabbitMQ node up (per-node state from calls
+// and background probes), no plan using a policy the cluster's version rejects or ignores,
+// the store answering (bounded), file descriptors under 80 % of the soft limit, no fd kind or
+// peer growing fast enough to reach the limit within 10 minutes, no socket to RabbitMQ stuck in
+// CLOSE_WAIT. Results are cached briefly so a burst of probes stays cheap.
 // /ready needs no auth: a failing check says what failed (an HTTP status, an error code), never
 // where (node URLs, host:port) or with what account; nodes are named by their position in
 // management_urls. The full reason goes to the log when a check starts failing.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { NodeHealthView } from '../rabbitmq/node-health.ts';
 import type { Store } from '../store/store.ts';
+import type { FdPressure } from './own-sockets.ts';
+
+/** Growth that would exhaust the fd limit sooner than this makes the broker unready. */
+export const FD_GROWTH_HORIZON_S = 600;
 
 export interface CheckResult {
   ok: boolean;
@@ -32,6 +40,10 @@ export interface ReadinessSources {
   fds: () => { open: number; soft: number } | null;
   /** Sockets to the RabbitMQ management nodes in CLOSE_WAIT. */
   closeWaitToRabbit: () => number;
+  /** Open fds by kind, for the detail of the fd check. */
+  fdsByKind?: () => Array<{ kind: string; count: number }>;
+  /** Steady fd or socket growth seen over the last looks (any fd kind, any peer). */
+  fdPressure?: () => FdPressure[];
   cacheMs?: number;
   /** Told once when a check starts failing, with the full reason, and when it recovers. */
   log?: { warn(obj: object, msg: string): void; info(obj: object, msg: string): void };
@@ -52,7 +64,10 @@ export function publicDetail(err: unknown): string {
   return 'failed; see the broker log';
 }
 
-async function run(name: string, fn: () => Promise<CheckResult> | CheckResult): Promise<[string, CheckResult & { reason?: string }]> {
+async function run(
+  name: string,
+  fn: () => Promise<CheckResult & { reason?: string }> | (CheckResult & { reason?: string }),
+): Promise<[string, CheckResult & { reason?: string }]> {
   try {
     return [name, await fn()];
   } catch (err) {
@@ -130,7 +145,15 @@ export class Readiness {
         const fds = this.s.fds();
         if (!fds) return { ok: true, detail: 'not measurable on this system' };
         const share = fds.open / fds.soft;
-        return { ok: share < 0.8, detail: `${fds.open} of ${fds.soft} open (${Math.round(share * 100)} %)` };
+        const kinds = (this.s.fdsByKind?.() ?? []).filter((k) => k.count > 0).map((k) => `${k.kind} ${k.count}`);
+        const byKind = kinds.length > 0 ? `: ${kinds.join(', ')}` : '';
+        return { ok: share < 0.8, detail: `${fds.open} of ${fds.soft} open (${Math.round(share * 100)} %)${byKind}` };
+      }),
+      run('fd_growth', () => {
+        const pressure = this.s.fdPressure?.() ?? [];
+        const urgent = pressure.filter((p) => p.secondsToLimit !== null && p.secondsToLimit < FD_GROWTH_HORIZON_S);
+        if (pressure.length === 0) return { ok: true, detail: 'no steady growth' };
+        return { ok: urgent.length === 0, detail: pressure.map((p) => p.text).join('; '), reason: pressure.map((p) => p.reason).join('; ') };
       }),
       run('close_wait_to_rabbitmq', () => {
         const n = this.s.closeWaitToRabbit();

@@ -76,6 +76,9 @@ describe('the compiled build in a pruned tree', { timeout: 300_000 }, () => {
     dir = mkdtempSync(join(tmpdir(), 'warren-pruned-'));
     // A real copy (not hard links): npm prune rewrites files in node_modules in place.
     execFileSync('cp', ['-a', 'package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json', 'bin', 'src', 'node_modules', dir], { cwd: ROOT });
+    // The leak guard package, which warren imports by relative path and compiles with its own.
+    execFileSync('mkdir', ['-p', join(dir, 'packages/leakguard')]);
+    execFileSync('cp', ['-a', 'packages/leakguard/package.json', 'packages/leakguard/tsconfig.json', 'packages/leakguard/src', join(dir, 'packages/leakguard')], { cwd: ROOT });
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -87,12 +90,13 @@ describe('the compiled build in a pruned tree', { timeout: 300_000 }, () => {
 
   it('npm run build compiles, npm prune --omit=dev leaves no dev tooling', () => {
     execFileSync('npm', ['run', 'build', '--silent'], { cwd: dir, stdio: 'pipe' });
-    assert.ok(existsSync(join(dir, 'dist/cli/warren.js')));
+    assert.ok(existsSync(join(dir, 'dist/src/cli/warren.js')));
     execFileSync('npm', ['prune', '--omit=dev', '--offline', '--no-audit', '--no-fund'], { cwd: dir, stdio: 'pipe' });
     for (const dev of ['tsx', 'typescript', '@biomejs/biome', 'c8']) assert.ok(!existsSync(join(dir, 'node_modules', dev)), `${dev} pruned`);
     for (const dep of ['fastify', 'better-sqlite3', 'pg', 'yaml']) assert.ok(existsSync(join(dir, 'node_modules', dep)), `${dep} kept`);
     // Nothing the build runs may reach back to the TypeScript sources.
     rmSync(join(dir, 'src'), { recursive: true });
+    rmSync(join(dir, 'packages/leakguard/src'), { recursive: true });
   });
 
   it('the bin answers --version, --help, and a usage error with exit 2', () => {

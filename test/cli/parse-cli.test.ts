@@ -45,7 +45,7 @@ describe('parseCli', () => {
     assert.deepEqual(parseCli(['leaks', '--pid', '42', '--port', '15672', '--json']), {
       kind: 'run',
       name: 'leaks',
-      args: { help: false, json: true, pid: 42, port: '15672', samples: 2, intervalMs: 500 },
+      args: { help: false, json: true, pid: 42, port: '15672', samples: 3, intervalMs: 500 },
     });
     const watching = parseCli(['leaks', '--pid', 'self', '--watch', '--count', '3']);
     assert.equal(watching.kind === 'run' && watching.name === 'leaks' && watching.args.watchSeconds, 2, '--watch alone means every 2 s');

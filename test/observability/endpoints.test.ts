@@ -30,7 +30,7 @@ describe('health, readiness and metrics', () => {
     const ready = await osb.call('GET', '/ready', { auth: null, version: null });
     assert.equal(ready.status, 200, ready.text);
     assert.equal(ready.body.ready, true);
-    assert.deepEqual(Object.keys(ready.body.checks).sort(), ['close_wait_to_rabbitmq', 'file_descriptors', 'plan_policies', 'rabbitmq', 'store']);
+    assert.deepEqual(Object.keys(ready.body.checks).sort(), ['close_wait_to_rabbitmq', 'fd_growth', 'file_descriptors', 'plan_policies', 'rabbitmq', 'store']);
     assert.match(ready.body.checks.file_descriptors.detail, /^\d+ of \d+ open/);
     assert.match(ready.body.checks.rabbitmq.detail, /^1 of 1 management node\(s\) up/);
     assert.deepEqual(ready.body.nodes.map((n: { node: string; state: string }) => [n.node, n.state]), [['0', 'up']], 'nodes by position, not address');

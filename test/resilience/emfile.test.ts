@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { takeSnapshot } from '../../src/leakguard/index.ts';
+import { takeSnapshot } from '../../packages/leakguard/src/index.ts';
 import { DEFAULT_SERVICE_ID, OsbClient, STANDARD_PLAN_ID } from '../support/osb-client.ts';
 import { startWarrenProcess, type WarrenProcess } from '../support/warren-process.ts';
 

@@ -26,7 +26,7 @@ import {
   type SettleResult,
   type Snapshot,
   type SocketSummary,
-} from '../../src/leakguard/index.ts';
+} from '../../packages/leakguard/src/index.ts';
 import { DEFAULT_SERVICE_ID, OsbClient, STANDARD_PLAN_ID, type OsbAnswer } from '../support/osb-client.ts';
 import { startWarrenProcess, type WarrenProcess } from '../support/warren-process.ts';
 import { renderChartSvg, renderHtml, type ChartSpec } from './soak-chart.ts';

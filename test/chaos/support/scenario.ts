@@ -5,8 +5,8 @@
 // later than the request budget allows.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { describeSettleFailure, settle } from '../../../src/leakguard/settle.ts';
-import { takeSnapshot, type Snapshot } from '../../../src/leakguard/snapshot.ts';
+import { describeSettleFailure, settle } from '../../../packages/leakguard/src/settle.ts';
+import { takeSnapshot, type Snapshot } from '../../../packages/leakguard/src/snapshot.ts';
 import type { RequestFaultProxy } from '../../rabbitmq/helpers/request-fault-proxy.ts';
 import { SMALL_PLAN_ID, STANDARD_PLAN_ID } from '../../support/osb-client.ts';
 import { BUDGET_MS, type ChaosWarren } from './chaos-warren.ts';

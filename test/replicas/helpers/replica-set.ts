@@ -3,7 +3,7 @@
 // balancer. Replicas can be stopped (SIGTERM, drained), killed (-9) and added; each keeps a
 // leak-guard baseline so a test can prove that none of them leaked a socket.
 import { randomBytes } from 'node:crypto';
-import { assertNoLeaks, takeSnapshot, type SettleResult, type Snapshot } from '../../../src/leakguard/index.ts';
+import { assertNoLeaks, takeSnapshot, type SettleResult, type Snapshot } from '../../../packages/leakguard/src/index.ts';
 import { OsbClient, type OsbAnswer } from '../../support/osb-client.ts';
 import { startWarrenProcess, type WarrenProcess } from '../../support/warren-process.ts';
 import { RoundRobinProxy } from './round-robin-proxy.ts';
