@@ -436,8 +436,15 @@ export class RequestFunnel {
     const detail = err instanceof Error ? err.message : String(err);
     const error = new ManagementTransportError(code, detail, where, { cause: err });
     if (isFinalCode(code)) throw error;
-    this.health.failed(idx, code);
+    // The attempt's clock starts before undici hands it a socket: with the pool saturated, the
+    // time may have gone to waiting for a free socket here, which says nothing of the node.
+    if (!(cause === 'timeout' && this.poolSaturated(node))) this.health.failed(idx, code);
     return { ok: false, error };
+  }
+
+  private poolSaturated(node: Node): boolean {
+    const s = node.pool.stats;
+    return s.queued > 0 || s.running >= this.o.connectionsPerNode;
   }
 
   // --- node health ---
