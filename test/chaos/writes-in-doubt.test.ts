@@ -3,6 +3,7 @@
 // longer be on its way (in_doubt_look_ms) and undoes what should not exist. First each case on
 // its own, the late write played by the test straight against RabbitMQ (exactly what a held
 // request does when it lands); then real late delivery through the fault proxy under load.
+import { vhostMarker } from '../../src/broker/plan-in-rabbitmq.ts';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
@@ -64,6 +65,9 @@ describe('writes in doubt, case by case', { timeout: 180_000 }, () => {
     await rabbit.purge(prefix);
   });
 
+  // What warren's own PUT /api/vhosts carries, so a "late" write here is the one warren sent.
+  const deploymentId = () => String(w.parsedLogs().find((l) => l['msg'] === 'warren is listening')?.['deployment_id']);
+  const marker = (instance: string) => vhostMarker(instance, deploymentId());
   const recreatedLogged = (what: 'user' | 'vhost', name: string) =>
     w.parsedLogs().some((l) => String(l['msg']).includes(`re-created the ${what}`) && (l['username'] === name || l['vhost'] === name));
 
@@ -116,7 +120,7 @@ describe('writes in doubt, case by case', { timeout: 180_000 }, () => {
     assert.ok(r.status >= 500, `provision answered ${r.status}`);
     assert.deepEqual(await rabbit.vhosts(i), [], 'rolled back');
     // The held PUT /api/vhosts/{i} lands, marker and all.
-    const late = await managementCall(agent, MGMT, ADMIN, 'PUT', `vhosts/${enc(i)}`, { description: `warren service instance ${i}`, tags: 'warren' });
+    const late = await managementCall(agent, MGMT, ADMIN, 'PUT', `vhosts/${enc(i)}`, { description: marker(i), tags: 'warren' });
     assert.equal(late.status, 201);
     await eventually('the re-created vhost to be deleted', LOOK_WAIT_MS, async () => (await rabbit.vhosts(i)).length === 0);
     assert.ok(recreatedLogged('vhost', i));
@@ -155,7 +159,7 @@ describe('writes in doubt, case by case', { timeout: 180_000 }, () => {
     const i = id('d');
     assert.equal((await w.osb.call('PUT', `/v2/service_instances/${i}`, { body: provisionBody })).status, 201);
     assert.equal((await w.osb.call('DELETE', `/v2/service_instances/${i}?${q}`)).status, 200);
-    const late = await managementCall(agent, MGMT, ADMIN, 'PUT', `vhosts/${enc(i)}`, { description: `warren service instance ${i}`, tags: 'warren' });
+    const late = await managementCall(agent, MGMT, ADMIN, 'PUT', `vhosts/${enc(i)}`, { description: marker(i), tags: 'warren' });
     assert.equal(late.status, 201);
     await eventually('the re-created vhost to be deleted', LOOK_WAIT_MS, async () => (await rabbit.vhosts(i)).length === 0);
   });
