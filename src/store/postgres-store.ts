@@ -1,7 +1,7 @@
 // The shared store for several broker replicas: PostgreSQL through a bounded pg Pool. Each method
 // is one named (server-side prepared, once per connection) statement; no transactions on the hot path.
 
-import pg from 'pg';
+import type pg from 'pg';
 import { BINDING_COLUMNS, INSTANCE_COLUMNS, OPERATION_COLUMNS, TableCodec, toIsoInstant, type Dialect, type Row } from './columns.ts';
 import { DEPLOYMENT_ID_KEY, newDeploymentId } from './meta.ts';
 import { POSTGRES_MIGRATIONS } from './postgres-schema.ts';
@@ -68,7 +68,9 @@ export class PostgresStore implements Store {
 
   async open(): Promise<void> {
     if (this.#pool !== undefined) return;
-    const pool = new pg.Pool({
+    // Loaded on first open: a broker on SQLite never pays for the PostgreSQL driver (~8 MB RSS).
+    const { default: driver } = await import('pg');
+    const pool = new driver.Pool({
       connectionString: this.#url,
       max: this.#max,
       application_name: 'warren',
