@@ -3,6 +3,8 @@
 # every test/**/*.test.ts and packages/*/test/**/*.test.ts (or the files given) with node's own test runner (TypeScript through
 # tsx). When cluster tests (test/cluster/) are among them, it brings up the 3-node test cluster
 # (scripts/cluster-up.sh) and takes it down afterwards, but only if it started it.
+# So `npm test` (what .ci/run calls) includes test/cluster (`npm run test:cluster`) and
+# test/chaos (`npm run test:chaos`); those scripts run the same suites alone.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/rabbitmq-up.sh

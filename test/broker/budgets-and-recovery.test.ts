@@ -32,6 +32,16 @@ async function startBehind(proxy: FaultProxy, dataDir: string): Promise<{ warren
   return { warren, osb: new OsbClient({ url: warren.url, username: warren.username, password: warren.password }) };
 }
 
+const deprovisionPath = (id: string): string => `/v2/service_instances/${id}?service_id=${DEFAULT_SERVICE_ID}&plan_id=${SMALL_PLAN_ID}`;
+
+/** Ends what a test started behind the proxy, and removes its vhost whatever the test left. */
+async function cleanUp(parts: { osb: OsbClient; warren: WarrenProcess; proxy: FaultProxy; vhost: string }): Promise<void> {
+  await parts.osb.close();
+  await parts.warren.stop();
+  await parts.proxy.close();
+  await admin.call('DELETE', `vhosts/${enc(parts.vhost)}`);
+}
+
 async function until<T>(what: string, ms: number, probe: () => Promise<T | undefined>): Promise<T> {
   const end = Date.now() + ms;
   for (;;) {
@@ -74,12 +84,9 @@ describe('budgets, asynchronous answers and recovery', () => {
       assert.ok([200, 201].includes(again.status));
       const vh = await admin.call('GET', `vhosts/${enc(id)}`);
       assert.equal(vh.status, 200);
-      assert.equal((await osb.call('DELETE', `/v2/service_instances/${id}?service_id=${DEFAULT_SERVICE_ID}&plan_id=${SMALL_PLAN_ID}`)).status, 200);
+      assert.equal((await osb.call('DELETE', deprovisionPath(id))).status, 200);
     } finally {
-      await osb.close();
-      await warren.stop();
-      await proxy.close();
-      await admin.call('DELETE', `vhosts/${enc(id)}`);
+      await cleanUp({ osb, warren, proxy, vhost: id });
     }
   });
 
@@ -111,12 +118,9 @@ describe('budgets, asynchronous answers and recovery', () => {
       assert.equal(done.body.state, 'succeeded', JSON.stringify(done.body));
       assert.equal((await admin.call('GET', `vhosts/${enc(id)}`)).status, 200);
       assert.equal((await osb.call('GET', `/v2/service_instances/${id}`)).status, 200);
-      assert.equal((await osb.call('DELETE', `/v2/service_instances/${id}?service_id=${DEFAULT_SERVICE_ID}&plan_id=${SMALL_PLAN_ID}`)).status, 200);
+      assert.equal((await osb.call('DELETE', deprovisionPath(id))).status, 200);
     } finally {
-      await osb.close();
-      await warren.stop();
-      await proxy.close();
-      await admin.call('DELETE', `vhosts/${enc(id)}`);
+      await cleanUp({ osb, warren, proxy, vhost: id });
     }
   });
 
