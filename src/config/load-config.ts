@@ -1,13 +1,13 @@
 // Reads the YAML file (if any), lays it over the defaults, applies the WARREN_* environment
 // overrides, validates, and derives what follows from the rest (hosts, public URLs).
 import { readFileSync } from 'node:fs';
-import { Ajv, type ErrorObject } from 'ajv';
+import type { Static, TSchema } from '@sinclair/typebox';
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { parse as parseYaml } from 'yaml';
-import { configSchema } from './config-schema.ts';
+import { ConfigSchema, DEFAULT_USER_TAGS, type LoadedConfig } from './config-schema.ts';
 import { ConfigError } from './config-error.ts';
-import type { WarrenConfig } from './config-types.ts';
 import { defaultConfigDocument } from './default-config.ts';
-import { parseListen, splitManagementUrl } from './parse-values.ts';
+import { managementUrlAt, parseListen } from './parse-values.ts';
 
 export { ConfigError };
 
@@ -20,15 +20,14 @@ export interface LoadOptions {
 }
 
 /** The configuration with everything filled in except a missing broker password (see broker-password.ts). */
-export function loadConfig(opts: LoadOptions = {}): WarrenConfig & { auth: { password: string | undefined } } {
+export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
   const env = opts.env ?? process.env;
   const doc = defaultConfigDocument();
   const file = opts.file ?? env.WARREN_CONFIG;
   if (file) overlay(doc, readYaml(file));
   applyEnv(doc, env);
   normalize(doc);
-  validate(doc);
-  const config = doc as unknown as WarrenConfig;
+  const config = validate(doc);
   derive(config);
   checkCrossFields(config);
   return config;
@@ -113,30 +112,43 @@ function normalize(doc: Doc): void {
   let admin: { username: string; password: string } | undefined;
   rabbit.management_urls = rabbit.management_urls.map((raw, i) => {
     if (typeof raw !== 'string') return raw;
-    const { url, username, password } = splitManagementUrl(raw, `rabbitmq.management_urls[${i}]`);
-    if (username !== undefined) {
+    const { base, username, password } = managementUrlAt(raw, `rabbitmq.management_urls[${i}]`);
+    if (username !== undefined && password !== undefined) {
       if (admin && (admin.username !== username || admin.password !== password)) {
         throw new ConfigError(`rabbitmq.management_urls[${i}]: every URL must carry the same administrator account`);
       }
-      admin = { username, password: password ?? '' };
+      admin = { username, password };
     }
-    return url;
+    return base;
   });
   if (admin && !isObject(rabbit.administrator)) rabbit.administrator = admin;
   if (!isObject(rabbit.administrator)) rabbit.administrator = { username: 'guest', password: 'guest' };
+  fillPlanUserTags(doc, rabbit);
 }
 
-let compiled: ReturnType<Ajv['compile']> | undefined;
+/** A plan without user_tags gets rabbitmq.user_tags (or its default), so the type says it always has them. */
+function fillPlanUserTags(doc: Doc, rabbit: Doc): void {
+  const tags = rabbit.user_tags ?? DEFAULT_USER_TAGS;
+  const services = isObject(doc.catalog) && Array.isArray(doc.catalog.services) ? doc.catalog.services : [];
+  for (const service of services) {
+    if (!isObject(service) || !Array.isArray(service.plans)) continue;
+    for (const plan of service.plans) {
+      if (!isObject(plan)) continue;
+      const planRabbit = (plan.rabbitmq ??= {});
+      if (isObject(planRabbit) && planRabbit.user_tags === undefined) planRabbit.user_tags = structuredClone(tags);
+    }
+  }
+}
 
-function validate(doc: Doc): void {
-  compiled ??= new Ajv({ useDefaults: true, allErrors: true, strict: false }).compile(configSchema);
-  // The broker password may be generated later (broker-password.ts): validate with a stand-in.
-  const auth = doc.auth as Doc | undefined;
-  const missingPassword = isObject(auth) && auth.password === undefined;
-  if (missingPassword) auth.password = 'placeholder';
-  const ok = compiled(doc);
-  if (missingPassword) delete auth.password;
-  if (!ok) throw new ConfigError(`invalid configuration:\n${formatErrors(compiled.errors ?? [])}`);
+/** ajv's validator for a TypeBox schema: what passes has the schema's own static type. */
+const compileSchema = <S extends TSchema>(ajv: Ajv, schema: S): ValidateFunction<Static<S>> => ajv.compile<Static<S>>(schema);
+
+let compiled: ValidateFunction<LoadedConfig> | undefined;
+
+function validate(doc: Doc): LoadedConfig {
+  compiled ??= compileSchema(new Ajv({ useDefaults: true, allErrors: true, strict: false, verbose: true }), ConfigSchema);
+  if (!compiled(doc)) throw new ConfigError(`invalid configuration:\n${formatErrors(compiled.errors ?? [], doc)}`);
+  return doc;
 }
 
 function keyPath(instancePath: string): string {
@@ -146,19 +158,35 @@ function keyPath(instancePath: string): string {
   return out || '(top level)';
 }
 
-function formatErrors(errors: ErrorObject[]): string {
+const STORE_KINDS = ['sqlite', 'postgres'];
+
+/** Errors of the store branch the file did not choose say nothing useful: only the chosen kind's are kept. */
+function otherStoreKind(e: ErrorObject, doc: Doc): boolean {
+  if (!e.schemaPath.startsWith('#/properties/store/anyOf/')) return false;
+  const kind = isObject(doc.store) ? STORE_KINDS.indexOf(String(doc.store.kind)) : -1;
+  if (kind >= 0) return !e.schemaPath.startsWith(`#/properties/store/anyOf/${kind}/`);
+  // No kind or an unknown one: that is the error to report.
+  return !(e.instancePath === '/store/kind' || (e.keyword === 'required' && e.params.missingProperty === 'kind'));
+}
+
+function formatErrors(errors: ErrorObject[], doc: Doc): string {
   const lines = new Set<string>();
   for (const e of errors) {
-    if (e.keyword === 'oneOf' || e.keyword === 'if') continue;
+    if (e.keyword === 'anyOf' || otherStoreKind(e, doc)) continue;
     const at = keyPath(e.instancePath);
+    const under = at === '(top level)' ? '' : `${at}.`;
     if (e.keyword === 'additionalProperties') {
-      lines.add(`- ${at === '(top level)' ? '' : at + '.'}${String(e.params.additionalProperty)}: unknown key`);
+      lines.add(`- ${under}${String(e.params.additionalProperty)}: unknown key`);
     } else if (e.keyword === 'required') {
-      lines.add(`- ${at === '(top level)' ? '' : at + '.'}${String(e.params.missingProperty)}: is required`);
+      lines.add(`- ${under}${String(e.params.missingProperty)}: is required`);
     } else if (e.keyword === 'enum') {
       lines.add(`- ${at}: must be one of ${(e.params.allowedValues as unknown[]).join(', ')}`);
-    } else if (e.keyword === 'const' && e.instancePath.endsWith('/kind')) {
-      lines.add(`- ${at}: must be sqlite or postgres`);
+    } else if (e.keyword === 'const' && e.instancePath === '/store/kind') {
+      lines.add(`- ${at}: must be ${STORE_KINDS.join(' or ')}`);
+    } else if (e.keyword === 'minLength' && e.params.limit === 1) {
+      lines.add(`- ${at}: must not be empty`);
+    } else if (e.keyword === 'minItems' && e.params.limit === 1) {
+      lines.add(`- ${at}: must list at least one`);
     } else {
       lines.add(`- ${at}: ${e.message ?? 'is invalid'}`);
     }
@@ -166,15 +194,23 @@ function formatErrors(errors: ErrorObject[]): string {
   return [...lines].join('\n');
 }
 
-/** Fills hosts and public URLs from the management URLs when not given. */
-function derive(config: WarrenConfig): void {
+/** Fills hosts and public URLs from the management URLs when not given, and checks the public ones. */
+function derive(config: LoadedConfig): void {
   const rabbit = config.rabbitmq;
-  if (rabbit.hosts.length === 0) rabbit.hosts = [...new Set(rabbit.management_urls.map((u) => new URL(u).hostname))];
+  if (rabbit.hosts.length === 0) {
+    rabbit.hosts = [...new Set(rabbit.management_urls.map((u, i) => managementUrlAt(u, `rabbitmq.management_urls[${i}]`).host))];
+  }
   if (rabbit.management_public_urls.length === 0) rabbit.management_public_urls = [...rabbit.management_urls];
-  rabbit.management_public_urls = rabbit.management_public_urls.map((u) => u.replace(/\/+$/, ''));
+  rabbit.management_public_urls = rabbit.management_public_urls.map((raw, i) => {
+    const key = `rabbitmq.management_public_urls[${i}]`;
+    const url = managementUrlAt(raw, key);
+    // Apps and dashboards see these: an account in them would be handed to every binding.
+    if (url.username !== undefined) throw new ConfigError(`${key}: must not carry credentials (apps see this URL)`);
+    return url.base;
+  });
 }
 
-function checkCrossFields(config: WarrenConfig): void {
+function checkCrossFields(config: LoadedConfig): void {
   const labels = new Set<string>(config.encryption_key !== undefined ? ['default'] : []);
   for (const [i, k] of (config.encryption_keys ?? []).entries()) {
     if (labels.has(k.label)) throw new ConfigError(`encryption_keys[${i}].label: "${k.label}" is used twice (encryption_key is labelled "default")`);
@@ -202,7 +238,6 @@ function checkCrossFields(config: WarrenConfig): void {
         if (policyNames.has(p.name)) throw new ConfigError(`${pat}.rabbitmq: policy name "${p.name}" is used twice`);
         policyNames.add(p.name);
       }
-      plan.rabbitmq.user_tags ??= config.rabbitmq.user_tags;
     });
   });
 }

@@ -1,6 +1,7 @@
 // Parsers for the short forms used in the file and in WARREN_* variables. Error messages
 // name the key and never repeat a URL's credentials.
 
+import { type ManagementUrl, ManagementUrlError, parseManagementUrl } from '../rabbitmq/management-url.ts';
 import { ConfigError } from './config-error.ts';
 
 export function parseListen(value: string, key: string): { host: string; port: number } {
@@ -10,30 +11,12 @@ export function parseListen(value: string, key: string): { host: string; port: n
   return { host: m[1] ?? (m[2] || '127.0.0.1'), port };
 }
 
-/** A badly percent-encoded user or password is a configuration error naming the key, never a raw URIError. */
-function decodeUserinfo(value: string, part: 'username' | 'password', key: string): string {
+/** A management URL (src/rabbitmq/management-url.ts); a bad one is a ConfigError naming `key`. */
+export function managementUrlAt(raw: string, key: string): ManagementUrl {
   try {
-    return decodeURIComponent(value);
-  } catch {
-    throw new ConfigError(`${key}: the ${part} in the URL is not valid percent-encoding (write % as %25)`);
+    return parseManagementUrl(raw, key);
+  } catch (err) {
+    if (err instanceof ManagementUrlError) throw new ConfigError(err.message);
+    throw err;
   }
-}
-
-/** Splits userinfo off a management URL; the URL returned has no credentials and no trailing slash. */
-export function splitManagementUrl(raw: string, key: string): { url: string; username?: string; password?: string } {
-  let u: URL;
-  try {
-    u = new URL(raw);
-  } catch {
-    throw new ConfigError(`${key}: not a valid URL (expected http(s)://[user:password@]host:port)`);
-  }
-  if (u.protocol !== 'http:' && u.protocol !== 'https:') {
-    throw new ConfigError(`${key}: scheme must be http or https, not ${u.protocol.replace(':', '')}`);
-  }
-  const username = u.username ? decodeUserinfo(u.username, 'username', key) : undefined;
-  const password = u.password ? decodeUserinfo(u.password, 'password', key) : undefined;
-  u.username = '';
-  u.password = '';
-  const path = u.pathname.replace(/\/+$/, '').replace(/\/api$/, '');
-  return { url: `${u.protocol}//${u.host}${path}`, username, password };
 }

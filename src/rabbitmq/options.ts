@@ -1,6 +1,7 @@
 // Options of the management client, their defaults, and the parsing of node URLs into
 // credential-free origins plus a pre-built Authorization header.
 import type { ConnectionOptions as TlsOptions } from 'node:tls';
+import { ManagementUrlError, parseManagementUrl } from './management-url.ts';
 
 /** pino-compatible: a pino Logger fits; only debug/info/warn are used. */
 export interface LoggerLike {
@@ -179,10 +180,6 @@ export interface NodeTarget {
   readonly authorization: string;
 }
 
-/**
- * Parses the configured URLs. Errors name a URL by its position only: the string itself may
- * hold a password (Node's own URL TypeError even copies it into `.input`).
- */
 const basic = (username: string, password: string): string => 'Basic ' + Buffer.from(`${username}:${password}`, 'utf8').toString('base64');
 
 /** An Authorization header that follows live credentials, re-encoded only when they change. */
@@ -199,37 +196,21 @@ function liveAuthorization(credentials: () => { username: string; password: stri
   };
 }
 
+/** The configured URLs as nodes; errors name a URL by its position only (management-url.ts). */
 export function parseNodes(o: Pick<ManagementClientOptions, 'urls' | 'username' | 'password' | 'credentials'>): NodeTarget[] {
   const urls = typeof o.urls === 'string' ? [o.urls] : o.urls;
   if (!Array.isArray(urls) || urls.length === 0) throw new TypeError('management client needs at least one URL');
   return urls.map((raw, i) => {
-    let u: URL;
-    try {
-      u = new URL(raw);
-    } catch {
-      throw new TypeError(`management URL #${i + 1} is not a valid URL`);
-    }
-    if (u.protocol !== 'http:' && u.protocol !== 'https:') {
-      throw new TypeError(`management URL #${i + 1} must be http: or https:`);
-    }
-    const pathPrefix = u.pathname.replace(/\/+$/, '');
-    const where = { origin: u.origin, pathPrefix, name: u.origin + pathPrefix };
-    if (!u.username && !u.password && o.credentials) {
+    const u = parseManagementUrl(raw, `management URL #${i + 1}`);
+    const where = { origin: u.origin, pathPrefix: u.pathPrefix, name: u.base };
+    if (u.username === undefined && o.credentials) {
       const live = liveAuthorization(o.credentials);
       return { ...where, get authorization() { return live(); } };
     }
-    let username = o.username;
-    let password = o.password;
-    if (u.username || u.password) {
-      try {
-        username = decodeURIComponent(u.username);
-        password = decodeURIComponent(u.password);
-      } catch {
-        throw new TypeError(`management URL #${i + 1} has badly percent-encoded credentials`);
-      }
-    }
+    const username = u.username ?? o.username;
+    const password = u.password ?? o.password;
     if (username === undefined || password === undefined) {
-      throw new TypeError(`management URL #${i + 1} has no credentials and no username/password option was given`);
+      throw new ManagementUrlError(`management URL #${i + 1} has no credentials and no username/password option was given`);
     }
     return { ...where, authorization: basic(username, password) };
   });
