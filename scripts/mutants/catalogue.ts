@@ -248,7 +248,7 @@ export const MUTANTS: Mutant[] = [
       {
         search: '    const open = await deps.rabbit.listUserConnections(username);\n    if (open.length === 0) return;',
         replace:
-          '    const open = await createManagementClient({ urls: deps.rabbitConfig.management_urls, ...deps.rabbitConfig.administrator }).listUserConnections(username);\n    if (open.length === 0) return;',
+          '    const open = await createManagementClient({ urls: deps.rabbitSettings.managementUrls, ...deps.rabbitSettings.administrator }).listUserConnections(username);\n    if (open.length === 0) return;',
       },
     ],
     tests: [BOUND],
@@ -263,7 +263,7 @@ export const MUTANTS: Mutant[] = [
       {
         search: 'Promise<void> {\n  const open = await deps.rabbit.listUserConnections(username);',
         replace:
-          'Promise<void> {\n  const open = await createManagementClient({ urls: deps.rabbitConfig.management_urls, ...deps.rabbitConfig.administrator }).listUserConnections(username);',
+          'Promise<void> {\n  const open = await createManagementClient({ urls: deps.rabbitSettings.managementUrls, ...deps.rabbitSettings.administrator }).listUserConnections(username);',
       },
     ],
     tests: [BOUND],

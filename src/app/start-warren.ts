@@ -4,7 +4,6 @@ import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import { ClusterProtocols } from '../broker/cluster-protocols.ts';
-import { coordinationFrom } from '../broker/broker-deps.ts';
 import { recoverAbandoned, runDueFollowups } from '../broker/operation-recovery.ts';
 import { catalogProblems, type PolicyProblem } from '../broker/policy-compatibility.ts';
 import { VhostProtection } from '../broker/vhost-protection.ts';
@@ -22,7 +21,9 @@ import { createManagementClient, type ManagementClient, type RabbitManagement } 
 import { FINDING_KINDS } from '../reconcile/findings.ts';
 import { PeriodicReconcile } from '../reconcile/periodic.ts';
 import { createStore } from '../store/create-store.ts';
+import { parseManagementUrl } from '../rabbitmq/management-url.ts';
 import { managementTls } from './management-tls.ts';
+import { brokerSettings, listenerLimits, managementPoolOptions } from './to-settings.ts';
 import { loadEncryptionKeys } from '../store/encryption-key.ts';
 import type { Server as TlsServer } from 'node:tls';
 import { BackgroundJobs } from './background-jobs.ts';
@@ -65,11 +66,11 @@ export async function startWarren(config: WarrenConfig, log: Logger, overrides: 
 
   const rabbitCfg = config.rabbitmq;
   // /ready and /metrics need no auth: there a management node is its position in management_urls.
+  const nodes = rabbitCfg.management_urls.map((raw, i) => parseManagementUrl(raw, `rabbitmq.management_urls[${i}]`));
   const nodeIndex = new Map<string, string>();
-  rabbitCfg.management_urls.forEach((raw, i) => {
-    const u = new URL(raw);
+  nodes.forEach((u, i) => {
     nodeIndex.set(u.origin, String(i));
-    nodeIndex.set(u.origin + u.pathname.replace(/\/+$/, ''), String(i));
+    nodeIndex.set(u.base, String(i));
   });
   const byIndex = <T extends { node: string }>(x: T): T => ({ ...x, node: nodeIndex.get(x.node) ?? '?' });
   // Assigned below; the client's call hook needs it first.
@@ -77,23 +78,14 @@ export async function startWarren(config: WarrenConfig, log: Logger, overrides: 
   const realRabbit = createManagementClient({
     urls: rabbitCfg.management_urls,
     credentials: () => live.admin,
-    connectionsPerNode: rabbitCfg.pool.connections,
-    connectTimeoutMs: rabbitCfg.pool.connect_timeout_ms,
-    headersTimeoutMs: rabbitCfg.pool.headers_timeout_ms,
-    bodyTimeoutMs: rabbitCfg.pool.body_timeout_ms,
-    attemptTimeoutMs: rabbitCfg.pool.attempt_timeout_ms,
-    health: { probeIntervalMs: rabbitCfg.health.probe_interval_ms, probeMaxDelayMs: rabbitCfg.health.probe_backoff_max_ms },
+    ...managementPoolOptions(rabbitCfg),
     ...(rabbitCfg.management_tls ? { tls: managementTls(rabbitCfg.management_tls) } : {}),
     logger: log.child({ component: 'rabbitmq' }),
     onCall: (e) => metrics?.managementCall(byIndex(e)),
   });
   const rabbit: AppManagementClient = overrides.wrapRabbit ? overrides.wrapRabbit(realRabbit) : realRabbit;
 
-  const nodePorts = rabbitCfg.management_urls.map((u) => {
-    const url = new URL(u);
-    return { host: url.hostname, port: Number(url.port || (url.protocol === 'https:' ? 443 : 80)) };
-  });
-  const sockets = ownSocketGauges(nodePorts);
+  const sockets = ownSocketGauges(nodes.map((u) => ({ host: u.host, port: u.port })));
   metrics = new BrokerMetrics({
     // Nodes by their position in management_urls: /metrics is unauthenticated.
     pool: () => rabbit.stats().nodes.map((n, i) => ({ ...n, node: String(i) })),
@@ -125,13 +117,12 @@ export async function startWarren(config: WarrenConfig, log: Logger, overrides: 
   const vhostProtection = new VhostProtection(rabbit, protocols, rabbitCfg.vhost_deletion_protection, log.child({ component: 'broker' }));
 
   const catalog = new ServiceCatalog(config.catalog.services);
-  const coordination = coordinationFrom(config.operations, rabbitCfg.pool.attempt_timeout_ms);
   // Stamped on every vhost and user this deployment makes: reconcile touches nothing else.
   const deploymentId = config.deployment_id ?? (await store.deploymentId());
-  // The broker reads the administrator (whom it grants each new vhost) from here: the live account.
-  const rabbitConfig = Object.defineProperty({ ...rabbitCfg }, 'administrator', { get: () => live.admin, enumerable: true });
+  // The broker reads the administrator (whom it grants each new vhost) through this: the live account.
+  const { rabbitSettings, coordination } = brokerSettings(config, () => live.admin);
   const deps = {
-    rabbit, store, deploymentId, catalog, protocols, vhostProtection, rabbitConfig, coordination, log: log.child({ component: 'broker' }),
+    rabbit, store, deploymentId, catalog, protocols, vhostProtection, rabbitSettings, coordination, log: log.child({ component: 'broker' }),
   };
   const broker = new RabbitServiceBroker(deps);
 
@@ -145,13 +136,7 @@ export async function startWarren(config: WarrenConfig, log: Logger, overrides: 
     onAuthFailure: (outcome) => metrics?.authFailure(outcome),
     onAnswered: (op, status, seconds) => metrics?.osbapiAnswered(op, status, seconds),
     onInternalError: () => metrics?.internalError(),
-    limits: {
-      headersTimeoutMs: config.listener.headers_timeout_ms,
-      requestTimeoutMs: config.listener.request_timeout_ms,
-      idleTimeoutMs: config.listener.idle_timeout_ms,
-      maxHeaderBytes: config.listener.max_header_bytes,
-      maxConnections: config.listener.max_connections,
-    },
+    limits: listenerLimits(config.listener),
   });
   const readiness = new Readiness({
     nodes: () => rabbit.nodeHealth().map(byIndex),
@@ -174,7 +159,7 @@ export async function startWarren(config: WarrenConfig, log: Logger, overrides: 
       rabbit, store, catalog, deploymentId, log: log.child({ component: 'reconcile' }),
       // The live account: a reload may change it.
       get adminUsername() {
-        return rabbitConfig.administrator.username;
+        return live.admin.username;
       },
     },
     {

@@ -6,6 +6,7 @@
 // addresses, tls_*): Korifi and Crossplane's OSB provider project each key into a file under
 // $SERVICE_BINDING_ROOT/<name>/, where nested values are awkward to read.
 import type { ProtocolName } from '../config/config-types.ts';
+import { type ManagementUrl, parseManagementUrl } from '../rabbitmq/management-url.ts';
 import type { ProtocolPorts } from './cluster-protocols.ts';
 
 export interface CredentialInputs {
@@ -40,28 +41,13 @@ function block(hosts: string[], port: number, ssl: boolean, username: string, pa
   return { host: hosts[0]!, hosts, port, ssl, username, password, uri: uris[0]!, uris, ...extra };
 }
 
-interface ManagementTarget {
-  scheme: string;
-  hostPort: string;
-  path: string;
-  ssl: boolean;
-  port: number;
-}
-
 // The configured URLs do not change: parse them once, not on every bind.
-const parsedTargets = new Map<string, { targets: ManagementTarget[]; hosts: string[] }>();
-function managementTargets(urls: string[]): { targets: ManagementTarget[]; hosts: string[] } {
+const parsedTargets = new Map<string, ManagementUrl[]>();
+function managementTargets(urls: string[]): ManagementUrl[] {
   const key = urls.join('\n');
   let parsed = parsedTargets.get(key);
   if (!parsed) {
-    const list = urls.map((raw) => new URL(raw));
-    parsed = {
-      targets: list.map((u) => {
-        const ssl = u.protocol === 'https:';
-        return { scheme: u.protocol, hostPort: u.host, path: u.pathname.replace(/\/$/, ''), ssl, port: Number(u.port || (ssl ? 443 : 80)) };
-      }),
-      hosts: list.map((u) => u.hostname.replace(/^\[|\]$/g, '')),
-    };
+    parsed = urls.map((raw, i) => parseManagementUrl(raw, `public management URL #${i + 1}`));
     parsedTargets.set(key, parsed);
   }
   return parsed;
@@ -105,12 +91,13 @@ export function bindingCredentials(c: CredentialInputs): Record<string, unknown>
   }
 
   // Management: the public management URLs decide scheme, host and port.
-  const mgmt = managementTargets(c.managementUrls);
-  const apiUris = mgmt.targets.map((t) => `${t.scheme}//${userinfo}@${t.hostPort}${t.path}/api/`);
-  const first = mgmt.targets[0];
+  const targets = managementTargets(c.managementUrls);
+  const apiUris = targets.map((t) => `${t.protocol}//${userinfo}@${t.hostPort}${t.pathPrefix}/api/`);
+  const first = targets[0];
   if (first) {
-    protocols[first.ssl ? 'management+ssl' : 'management'] = {
-      host: mgmt.hosts[0]!, hosts: mgmt.hosts, port: first.port, ssl: first.ssl, username: c.username, password: c.password,
+    const hosts = targets.map((t) => t.host);
+    protocols[first.tls ? 'management+ssl' : 'management'] = {
+      host: hosts[0]!, hosts, port: first.port, ssl: first.tls, username: c.username, password: c.password,
       path: '/api/', uri: apiUris[0]!, uris: apiUris,
     };
   }
@@ -118,7 +105,7 @@ export function bindingCredentials(c: CredentialInputs): Record<string, unknown>
   const main = (c.preferTls && protocols['amqp+ssl']) || protocols.amqp || protocols['amqp+ssl'];
   return {
     ...serviceBindingKeys(main, protocols['amqp+ssl']),
-    ...(first ? { dashboard_url: `${first.scheme}//${first.hostPort}${first.path}/` } : {}),
+    ...(first ? { dashboard_url: `${first.base}/` } : {}),
     hostname: c.hosts[0],
     hostnames: c.hosts,
     username: c.username,

@@ -113,8 +113,8 @@ async function prepareBind(deps: BrokerDeps, instanceId: string, bindingId: stri
   const stored = existing?.credentials?.['password'];
   const password = typeof stored === 'string' ? stored : newPassword();
   const credentials = bindingCredentials({
-    username, password, vhost: instance.vhost, hosts: deps.rabbitConfig.hosts, managementUrls: deps.rabbitConfig.management_public_urls,
-    ports: deps.protocols.current(), preferTls: deps.rabbitConfig.prefer_tls,
+    username, password, vhost: instance.vhost, hosts: deps.rabbitSettings.hosts, managementUrls: deps.rabbitSettings.managementPublicUrls,
+    ports: deps.protocols.current(), preferTls: deps.rabbitSettings.preferTls,
   });
   // The row exists before the user does, so a crash or a failure leaves a record to clean up.
   if (!existing) {

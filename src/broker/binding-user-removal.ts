@@ -28,13 +28,13 @@ const closeConnections = (deps: BrokerDeps, username: string) =>
 export async function removeBindingUser(deps: BrokerDeps, username: string): Promise<void> {
   await deps.rabbit.deleteUser(username);
   // Deleting the user already closes its connections; what tracking still lists is closed by name.
-  const deadline = Date.now() + deps.rabbitConfig.unbind_confirm_timeout_ms;
+  const deadline = Date.now() + deps.rabbitSettings.unbindConfirmTimeoutMs;
   let wait = 10;
   for (;;) {
     const open = await deps.rabbit.listUserConnections(username);
     if (open.length === 0) return;
     if (Date.now() >= deadline) {
-      throw unavailable(`${open.length} connection(s) of user ${username} still open after ${deps.rabbitConfig.unbind_confirm_timeout_ms} ms; repeat the request`);
+      throw unavailable(`${open.length} connection(s) of user ${username} still open after ${deps.rabbitSettings.unbindConfirmTimeoutMs} ms; repeat the request`);
     }
     await closeConnections(deps, username);
     await new Promise((r) => setTimeout(r, wait));

@@ -3,7 +3,6 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
-import type { OperationsConfig, RabbitConfig } from '../config/config-types.ts';
 import type { RequestContext } from '../osbapi/service-broker.ts';
 import type { RabbitManagement } from '../rabbitmq/management-api.ts';
 import type { Store } from '../store/store.ts';
@@ -31,6 +30,33 @@ export interface Coordination {
   inDoubtLookMs: number;
 }
 
+/** What the broker needs of the RabbitMQ settings, in its own names (mapped from the configuration in src/app/to-settings.ts). */
+export interface RabbitSettings {
+  /** Management base URLs of the nodes, without credentials. */
+  managementUrls: string[];
+  /** The administrator account, granted each new vhost; read at use, as a reload may change it. */
+  readonly administrator: { username: string; password: string };
+  /** Hosts apps connect to (AMQP, MQTT, STOMP). */
+  hosts: string[];
+  /** Management base URLs apps and people reach (http_api_uri, dashboards): no credentials, no trailing slash. */
+  managementPublicUrls: string[];
+  /** The top-level uri uses TLS (amqps) when the cluster offers it. */
+  preferTls: boolean;
+  /** How long unbind waits for RabbitMQ to report zero connections for the deleted user. */
+  unbindConfirmTimeoutMs: number;
+}
+
+/** The budgets and leases of operations, as configured (see docs/replicas.md). */
+export interface OperationSettings {
+  requestBudgetMs: number;
+  asyncBudgetMs: number;
+  leaseMs: number;
+  busyWaitMs: number;
+  rollbackReserveMs: number;
+  /** When to look again for writes that landed late; default: one request budget plus one attempt deadline. */
+  inDoubtLookMs?: number;
+}
+
 export interface BrokerDeps {
   rabbit: RabbitManagement;
   store: Store;
@@ -41,7 +67,7 @@ export interface BrokerDeps {
   protocols: ClusterProtocols;
   /** Deletion protection of warren's vhosts (RabbitMQ 4.1+); absent in tests that do not need it. */
   vhostProtection?: VhostProtection;
-  rabbitConfig: RabbitConfig;
+  rabbitSettings: RabbitSettings;
   coordination: Coordination;
   log: Logger;
 }
@@ -52,16 +78,16 @@ export interface BrokerDeps {
  * can hold a given-up request about as long again. So unless configured, writes in doubt are
  * looked for one budget plus one attempt deadline after the operation ended.
  */
-export function coordinationFrom(o: OperationsConfig, attemptTimeoutMs = 5_000): Coordination {
+export function coordinationFrom(o: OperationSettings, attemptTimeoutMs = 5_000): Coordination {
   return {
     owner: `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`,
-    leaseMs: o.lease_ms,
-    busyWaitMs: o.busy_wait_ms,
-    rollbackReserveMs: o.rollback_reserve_ms,
-    asyncBudgetMs: o.async_budget_ms,
-    answerMarginMs: Math.min(1_000, Math.floor(o.request_budget_ms / 10)),
+    leaseMs: o.leaseMs,
+    busyWaitMs: o.busyWaitMs,
+    rollbackReserveMs: o.rollbackReserveMs,
+    asyncBudgetMs: o.asyncBudgetMs,
+    answerMarginMs: Math.min(1_000, Math.floor(o.requestBudgetMs / 10)),
     pollAfterSeconds: 2,
-    inDoubtLookMs: o.in_doubt_look_ms ?? o.request_budget_ms + attemptTimeoutMs,
+    inDoubtLookMs: o.inDoubtLookMs ?? o.requestBudgetMs + attemptTimeoutMs,
   };
 }
 

@@ -18,7 +18,7 @@ export interface UpdateIntent {
 }
 
 export function dashboardUrl(deps: BrokerDeps, vhost: string): string | undefined {
-  const base = deps.rabbitConfig.management_public_urls[0];
+  const base = deps.rabbitSettings.managementPublicUrls[0];
   return base ? `${base}/#/vhosts/${encodeURIComponent(vhost)}` : undefined;
 }
 
@@ -43,7 +43,7 @@ export async function buildInstance(deps: BrokerDeps, instanceId: string, vhost:
   await deps.vhostProtection?.protect(vhost);
   // RabbitMQ grants a vhost's creator full permissions on it; stating them keeps that true for
   // every version and survives a retry that found the vhost already there.
-  const admin = deps.rabbit.putPermissions(vhost, deps.rabbitConfig.administrator.username, { configure: '.*', write: '.*', read: '.*' });
+  const admin = deps.rabbit.putPermissions(vhost, deps.rabbitSettings.administrator.username, { configure: '.*', write: '.*', read: '.*' });
   const [a, b] = await Promise.allSettled([admin, applyVhostPlan(deps.rabbit, vhost, plan)]);
   if (a.status === 'rejected') throw a.reason;
   if (b.status === 'rejected') throw b.reason;

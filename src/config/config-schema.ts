@@ -194,6 +194,5 @@ export type PlanConfig = Static<typeof PlanSchema>;
 export type ServiceConfig = Static<typeof ServiceSchema>;
 export type RabbitConfig = Static<typeof RabbitSchema>;
 export type OperationsConfig = Static<typeof OperationsSchema>;
-export type ListenerLimits = Static<typeof ListenerSchema>;
 export type StoreConfig = Static<typeof StoreSchema>;
 export type ProtocolName = keyof RabbitConfig['protocols'];

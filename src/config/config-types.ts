@@ -3,7 +3,7 @@
 import type { LoadedConfig } from './config-schema.ts';
 
 export type {
-  ListenerLimits, LoadedConfig, OperationsConfig, PlanConfig, PlanRabbitConfig, PolicyConfig, ProtocolName, RabbitConfig, ServiceConfig,
+  LoadedConfig, OperationsConfig, PlanConfig, PlanRabbitConfig, PolicyConfig, ProtocolName, RabbitConfig, ServiceConfig,
   StoreConfig,
 } from './config-schema.ts';
 

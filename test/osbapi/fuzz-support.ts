@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { pino } from 'pino';
-import { coordinationFrom } from '../../src/broker/broker-deps.ts';
+import { brokerSettings } from '../../src/app/to-settings.ts';
 import { ClusterProtocols } from '../../src/broker/cluster-protocols.ts';
 import { RabbitServiceBroker } from '../../src/broker/rabbitmq-service-broker.ts';
 import { ServiceCatalog } from '../../src/broker/service-catalog.ts';
@@ -60,7 +60,7 @@ export async function buildFuzzTarget(): Promise<FuzzTarget> {
   const protocols = new ClusterProtocols(rabbit, { amqp: 5672 }, log);
   const broker = new RabbitServiceBroker({
     rabbit, store, deploymentId: await store.deploymentId(), catalog: new ServiceCatalog(config.catalog.services), protocols,
-    rabbitConfig: config.rabbitmq, coordination: coordinationFrom(config.operations), log,
+    ...brokerSettings(config), log,
   });
   const app = await createOsbApiServer({
     broker, credentials: { username: USER, password: PASS }, logger: log, requestBudgetMs: config.operations.request_budget_ms,

@@ -9,7 +9,7 @@ import { VhostProtection } from '../../src/broker/vhost-protection.ts';
 import { randomBytes } from 'node:crypto';
 import { pino } from 'pino';
 import { ClusterProtocols } from '../../src/broker/cluster-protocols.ts';
-import { coordinationFrom } from '../../src/broker/broker-deps.ts';
+import { brokerSettings } from '../../src/app/to-settings.ts';
 import { RabbitServiceBroker } from '../../src/broker/rabbitmq-service-broker.ts';
 import { ServiceCatalog } from '../../src/broker/service-catalog.ts';
 import type { RabbitManagement } from '../../src/rabbitmq/management-api.ts';
@@ -116,7 +116,7 @@ describe('a provision on a plan the cluster version rejects', () => {
     await store.open();
     const broker = new RabbitServiceBroker({
       rabbit, store, deploymentId: await store.deploymentId(), catalog: new ServiceCatalog(config.catalog.services), protocols,
-      rabbitConfig: config.rabbitmq, coordination: coordinationFrom(config.operations), log,
+      ...brokerSettings(config), log,
     });
     const ctx = { acceptsIncomplete: false };
     calls.length = 0;

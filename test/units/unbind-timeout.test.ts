@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { pino } from 'pino';
 import { ClusterProtocols } from '../../src/broker/cluster-protocols.ts';
-import { coordinationFrom } from '../../src/broker/broker-deps.ts';
+import { brokerSettings } from '../../src/app/to-settings.ts';
 import { RabbitServiceBroker } from '../../src/broker/rabbitmq-service-broker.ts';
 import { ServiceCatalog } from '../../src/broker/service-catalog.ts';
 import { loadConfig } from '../../src/config/load-config.ts';
@@ -59,7 +59,7 @@ describe('unbind whose connections outlive the deadline', () => {
     const log = pino({ level: 'silent' });
     const broker = new RabbitServiceBroker({
       rabbit, store, deploymentId: await store.deploymentId(), catalog: new ServiceCatalog(config.catalog.services), protocols: new ClusterProtocols(rabbit, { amqp: 5672 }, log),
-      rabbitConfig: config.rabbitmq, coordination: coordinationFrom(config.operations), log,
+      ...brokerSettings(config), log,
     });
     const ctx = { acceptsIncomplete: false };
     await broker.provision('i1', { serviceId: SERVICE, planId: SMALL, organizationGuid: 'o', spaceGuid: 's' }, ctx);
