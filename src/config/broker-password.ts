@@ -1,8 +1,9 @@
 // The password platforms use to call warren. When none is configured, one is generated once
 // into the data directory (mode 0600) so a first start works; its path is logged, never its value.
 import { randomBytes } from 'node:crypto';
-import { closeSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { ensurePrivateDir, publishSecretFile } from '../store/private-files.ts';
 import { ConfigError } from './config-error.ts';
 
 export const PASSWORD_FILE = 'broker-password';
@@ -26,25 +27,11 @@ export function resolveBrokerPassword(configured: string | undefined, dataDir: s
   const file = join(dataDir, PASSWORD_FILE);
   const stored = readStored(file);
   if (stored) return { password: stored, file };
-  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  ensurePrivateDir(dataDir);
   const password = randomBytes(24).toString('base64url');
-  // Written whole to a temporary file, then linked into place: the password file is never seen
-  // half-written, and if another process published one first, theirs is used.
-  const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-  const fd = openSync(tmp, 'wx', 0o600);
-  try {
-    writeSync(fd, password + '\n');
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  try {
-    linkSync(tmp, file);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-    return { password: readStored(file)!, file };
-  } finally {
-    unlinkSync(tmp);
-  }
-  return { password, file };
+  if (publishSecretFile(file, `${password}\n`)) return { password, file };
+  // Another process published one first: use theirs, so both agree.
+  const theirs = readStored(file);
+  if (theirs === undefined) throw new ConfigError(`${file} vanished while it was being created`);
+  return { password: theirs, file };
 }

@@ -4,11 +4,9 @@
 // generate a new one.
 
 import { randomBytes } from 'node:crypto';
-import {
-  closeSync, fsyncSync, linkSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync,
-} from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { ensurePrivateDir } from './private-files.ts';
+import { ensurePrivateDir, publishSecretFile } from './private-files.ts';
 import { DEFAULT_KEY_LABEL, KEY_BYTES, type LabelledKey } from './keyring.ts';
 
 export const KEY_FILE_NAME = 'encryption.key';
@@ -54,7 +52,7 @@ export function loadEncryptionKey(options: { key?: string; dataDir: string }): L
   if (existing !== undefined) return existing;
 
   const generated = randomBytes(KEY_BYTES);
-  if (!publishKeyFile(path, generated)) {
+  if (!publishSecretFile(path, `${generated.toString('base64')}\n`)) {
     // Another process published its key first: use that one, so both agree.
     const theirs = readKeyFile(path);
     if (theirs === undefined) throw new Error(`${path} vanished while it was being created`);
@@ -128,57 +126,4 @@ function readKeyFile(path: string): LoadedEncryptionKey | undefined {
   const key = parseEncryptionKey(text, path);
   const looseFilePermissions = process.platform !== 'win32' && (statSync(path).mode & 0o077) !== 0;
   return { key, source: 'file', path, looseFilePermissions };
-}
-
-/**
- * Writes the key to a private temp file (O_EXCL, mode 0600), then moves it into place without
- * ever replacing an existing file: link() fails with EEXIST when another process won the race.
- * Returns false in that case.
- */
-function publishKeyFile(path: string, key: Buffer): boolean {
-  const tmp = `${path}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
-  const fd = openSync(tmp, 'wx', 0o600);
-  try {
-    writeSync(fd, `${key.toString('base64')}\n`);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  try {
-    try {
-      linkSync(tmp, path);
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'EEXIST') return false;
-      // File systems without hard links: rename, which is still atomic but last-writer-wins.
-      if (code === 'EPERM' || code === 'ENOTSUP' || code === 'EOPNOTSUPP' || code === 'ENOSYS') {
-        renameSync(tmp, path);
-        syncDirectory(path);
-        return true;
-      }
-      throw err;
-    }
-    syncDirectory(path);
-    return true;
-  } finally {
-    try {
-      unlinkSync(tmp);
-    } catch {
-      // Already renamed away, or gone: nothing to clean up.
-    }
-  }
-}
-
-/** Makes the new directory entry durable; best effort (not every platform can fsync a directory). */
-function syncDirectory(path: string): void {
-  try {
-    const fd = openSync(join(path, '..'), 'r');
-    try {
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-  } catch {
-    // ignore
-  }
 }
