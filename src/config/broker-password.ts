@@ -1,21 +1,15 @@
 // The password platforms use to call warren. When none is configured, one is generated once
 // into the data directory (mode 0600) so a first start works; its path is logged, never its value.
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ensurePrivateDir, publishSecretFile } from '../store/private-files.ts';
+import { ensurePrivateDir, publishSecretFile, readIfPresent } from '../store/private-files.ts';
 import { ConfigError } from './config-error.ts';
 
 export const PASSWORD_FILE = 'broker-password';
 
 function readStored(file: string): string | undefined {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
-  }
+  const text = readIfPresent(file);
+  if (text === undefined) return undefined;
   const password = text.trim();
   // An empty file must never mean "no password": refuse to start instead.
   if (!password) throw new ConfigError(`${file} is empty: delete it to generate a new broker password, or set WARREN_PASSWORD`);

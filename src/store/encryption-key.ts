@@ -4,9 +4,9 @@
 // generate a new one.
 
 import { randomBytes } from 'node:crypto';
-import { readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
-import { ensurePrivateDir, publishSecretFile } from './private-files.ts';
+import { ensurePrivateDir, publishSecretFile, readIfPresent } from './private-files.ts';
 import { DEFAULT_KEY_LABEL, KEY_BYTES, type LabelledKey } from './keyring.ts';
 
 export const KEY_FILE_NAME = 'encryption.key';
@@ -116,13 +116,8 @@ export function loadEncryptionKeys(options: { key?: string; keys?: readonly Conf
 }
 
 function readKeyFile(path: string): LoadedEncryptionKey | undefined {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
-  }
+  const text = readIfPresent(path);
+  if (text === undefined) return undefined;
   const key = parseEncryptionKey(text, path);
   const looseFilePermissions = process.platform !== 'win32' && (statSync(path).mode & 0o077) !== 0;
   return { key, source: 'file', path, looseFilePermissions };

@@ -1,7 +1,7 @@
 // Everything warren writes under data_dir (SQLite database, its WAL and SHM, generated key and
 // password files) is for warren's eyes only: files 0600 in a 0700 directory, whatever the umask.
 import { randomBytes } from 'node:crypto';
-import { chmodSync, closeSync, fsyncSync, linkSync, mkdirSync, openSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { chmodSync, closeSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 
 const ownedByUs = (uid: number): boolean => process.getuid === undefined || process.getuid() === uid;
@@ -30,6 +30,16 @@ export function tightenIfPresent(path: string): void {
     return;
   }
   if ((s.mode & 0o077) !== 0 && ownedByUs(s.uid)) chmodSync(path, 0o600);
+}
+
+/** The file's text, or undefined when there is no such file; any other failure is thrown. */
+export function readIfPresent(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
 }
 
 /** Writes the whole text to a new file, exclusive (O_EXCL), 0600, and makes it durable. */
