@@ -1,7 +1,7 @@
 // `warren <command> [options]` → a typed command, without side effects (tests call it directly).
 import type { CommandSpec } from './command-spec.ts';
 import { COMMANDS, type CommandName } from './commands.ts';
-import { didYouMean } from './did-you-mean.ts';
+import { didYouMean } from '../config/did-you-mean.ts';
 import { topLevelHelp } from './help-text.ts';
 import { CliUsageError, parseOptions } from './parse-options.ts';
 

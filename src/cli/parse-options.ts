@@ -2,7 +2,7 @@
 // the tokens finds the first mistake and names it in words a user can act on (with "did you
 // mean"); the strict pass then is the one whose result is used.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { didYouMean } from './did-you-mean.ts';
+import { didYouMean } from '../config/did-you-mean.ts';
 
 export type OptionTable = NonNullable<ParseArgsConfig['options']>;
 export type OptionValues = Record<string, string | boolean | Array<string | boolean> | undefined>;

@@ -7,6 +7,7 @@ import { parse as parseYaml } from 'yaml';
 import { ConfigSchema, DEFAULT_USER_TAGS, type LoadedConfig } from './config-schema.ts';
 import { ConfigError } from './config-error.ts';
 import { defaultConfigDocument } from './default-config.ts';
+import { didYouMean } from './did-you-mean.ts';
 import { managementUrlAt, parseListen } from './parse-values.ts';
 
 export { ConfigError };
@@ -160,6 +161,12 @@ function keyPath(instancePath: string): string {
 
 const STORE_KINDS = ['sqlite', 'postgres'];
 
+/** The keys an object schema accepts (ajv's verbose errors carry the schema that refused a key). */
+function knownKeys(schema: unknown): string[] {
+  const properties = isObject(schema) ? schema.properties : undefined;
+  return isObject(properties) ? Object.keys(properties) : [];
+}
+
 /** Errors of the store branch the file did not choose say nothing useful: only the chosen kind's are kept. */
 function otherStoreKind(e: ErrorObject, doc: Doc): boolean {
   if (!e.schemaPath.startsWith('#/properties/store/anyOf/')) return false;
@@ -176,7 +183,8 @@ function formatErrors(errors: ErrorObject[], doc: Doc): string {
     const at = keyPath(e.instancePath);
     const under = at === '(top level)' ? '' : `${at}.`;
     if (e.keyword === 'additionalProperties') {
-      lines.add(`- ${under}${String(e.params.additionalProperty)}: unknown key`);
+      const key = String(e.params.additionalProperty);
+      lines.add(`- ${under}${key}: unknown key${didYouMean(key, knownKeys(e.parentSchema))}`);
     } else if (e.keyword === 'required') {
       lines.add(`- ${under}${String(e.params.missingProperty)}: is required`);
     } else if (e.keyword === 'enum') {

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { closestWord } from '../../src/cli/did-you-mean.ts';
+import { closestWord } from '../../src/config/did-you-mean.ts';
 import { parseCli } from '../../src/cli/parse-cli.ts';
 
 const ROOT = new URL('../../', import.meta.url).pathname;

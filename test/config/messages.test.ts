@@ -29,7 +29,9 @@ describe('configuration error messages', () => {
   });
 
   it('names the key of an unknown, empty, out-of-range or mistyped value', () => {
-    assert.match(rejected('rabbitmq:\n  pool:\n    conections: 3\n'), /^- rabbitmq\.pool\.conections: unknown key$/m);
+    assert.match(rejected('rabbitmq:\n  pool:\n    conections: 3\n'), /^- rabbitmq\.pool\.conections: unknown key \(did you mean connections\?\)$/m);
+    assert.match(rejected('lissen: 1\n'), /^- lissen: unknown key \(did you mean listen\?\)$/m);
+    assert.match(rejected('rabbitmq: { zzz: 1 }\n'), /^- rabbitmq\.zzz: unknown key$/m);
     assert.match(rejected('auth: { username: "" }\n'), /^- auth\.username: must not be empty$/m);
     assert.match(rejected('operations: { request_budget_ms: 10 }\n'), /^- operations\.request_budget_ms: must be >= 1000$/m);
     assert.match(rejected('log_level: loud\n'), /^- log_level: must be one of fatal, error, warn, info, debug, trace, silent$/m);

@@ -1,4 +1,4 @@
-// "did you mean ...?" for a mistyped command or option: the closest known word within a
+// "did you mean ...?" for a mistyped command, option or configuration key: the closest known word within a
 // small edit distance, or the only known word the typed one is a prefix of.
 
 /** Edits (insert, delete, substitute, swap two neighbours) that turn a into b. */
