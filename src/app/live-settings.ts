@@ -24,7 +24,7 @@ function restartOnly(c: WarrenConfig): Map<string, string> {
   const out = new Map<string, string>();
   for (const [k, v] of Object.entries(c)) {
     if (RELOADABLE.has(k)) continue;
-    out.set(k, JSON.stringify(k === 'rabbitmq' ? { ...(v as object), administrator: undefined } : v));
+    out.set(k, JSON.stringify(k === 'rabbitmq' ? { ...c.rabbitmq, administrator: undefined } : v));
   }
   return out;
 }
@@ -64,7 +64,7 @@ export class LiveSettings {
     const before = restartOnly(this.#config);
     const after = restartOnly(next);
     const needsRestart = [...new Set([...before.keys(), ...after.keys()])].filter((k) => before.get(k) !== after.get(k));
-    this.#config = { ...this.#config, auth: next.auth, encryption_key: next.encryption_key, encryption_keys: next.encryption_keys, rabbitmq: { ...this.#config.rabbitmq, administrator: next.rabbitmq.administrator } } as WarrenConfig;
+    this.#config = { ...this.#config, auth: next.auth, encryption_key: next.encryption_key, encryption_keys: next.encryption_keys, rabbitmq: { ...this.#config.rabbitmq, administrator: next.rabbitmq.administrator } };
     return { applied, needsRestart };
   }
 }

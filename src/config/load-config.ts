@@ -108,8 +108,13 @@ function parseKeyList(text: string): Doc[] {
 function normalize(doc: Doc): void {
   if (typeof doc.listen === 'string') doc.listen = parseListen(doc.listen, 'listen');
   if (typeof doc.listen === 'number') doc.listen = { host: '127.0.0.1', port: doc.listen };
-  const rabbit = doc.rabbitmq;
-  if (!isObject(rabbit) || !Array.isArray(rabbit.management_urls)) return;
+  if (isObject(doc.rabbitmq)) takeAdministratorFromUrls(doc.rabbitmq);
+  fillPlanUserTags(doc);
+}
+
+/** Management URLs lose their userinfo; the account in it becomes rabbitmq.administrator unless one is given. */
+function takeAdministratorFromUrls(rabbit: Doc): void {
+  if (!Array.isArray(rabbit.management_urls)) return;
   let admin: { username: string; password: string } | undefined;
   rabbit.management_urls = rabbit.management_urls.map((raw, i) => {
     if (typeof raw !== 'string') return raw;
@@ -124,12 +129,13 @@ function normalize(doc: Doc): void {
   });
   if (admin && !isObject(rabbit.administrator)) rabbit.administrator = admin;
   if (!isObject(rabbit.administrator)) rabbit.administrator = { username: 'guest', password: 'guest' };
-  fillPlanUserTags(doc, rabbit);
 }
 
 /** A plan without user_tags gets rabbitmq.user_tags (or its default), so the type says it always has them. */
-function fillPlanUserTags(doc: Doc, rabbit: Doc): void {
-  const tags = rabbit.user_tags ?? DEFAULT_USER_TAGS;
+function fillPlanUserTags(doc: Doc): void {
+  const configured = isObject(doc.rabbitmq) ? doc.rabbitmq.user_tags : undefined;
+  // A bad rabbitmq.user_tags is reported there, once, not again in every plan.
+  const tags = Array.isArray(configured) ? configured : DEFAULT_USER_TAGS;
   const services = isObject(doc.catalog) && Array.isArray(doc.catalog.services) ? doc.catalog.services : [];
   for (const service of services) {
     if (!isObject(service) || !Array.isArray(service.plans)) continue;
