@@ -1,7 +1,7 @@
 // The configuration file, written once: TypeBox builds the JSON schema ajv validates (it fills
 // defaults and rejects unknown keys, so a typo is reported with its path instead of being
 // ignored), and the TypeScript types in config-types.ts are derived from the same values.
-// Keys keep the YAML file's snake_case; src/config/to-settings.ts maps them to the domain's names.
+// Keys keep the YAML file's snake_case; src/app/to-settings.ts maps them to each room's own names.
 import { type Static, type TUnsafe, Type } from '@sinclair/typebox';
 
 const str = (description?: string) => Type.String({ minLength: 1, ...(description ? { description } : {}) });
