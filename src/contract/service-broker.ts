@@ -115,9 +115,37 @@ export interface BindingView {
   metadata?: { expires_at?: string; renew_before?: string };
 }
 
+export interface CatalogPlan {
+  id: string;
+  name: string;
+  description: string;
+  free: boolean;
+  /** Unset: the service's value holds. */
+  bindable?: boolean;
+  planUpdateable?: boolean;
+  bindingRotatable?: boolean;
+  metadata?: Record<string, unknown>;
+  maintenanceInfo?: MaintenanceInfo;
+}
+
+export interface CatalogService {
+  id: string;
+  name: string;
+  description: string;
+  bindable: boolean;
+  planUpdateable: boolean;
+  instancesRetrievable: boolean;
+  bindingsRetrievable: boolean;
+  allowContextUpdates: boolean;
+  tags: string[];
+  requires: string[];
+  metadata?: Record<string, unknown>;
+  plans: CatalogPlan[];
+}
+
 export interface ServiceBroker {
-  /** The catalog object ({ services: [...] }) as served by GET /v2/catalog. */
-  catalog(): { services: unknown[] };
+  /** The services and plans offered (GET /v2/catalog); the same for the life of the process. */
+  catalog(): CatalogService[];
   provision(instanceId: string, details: ProvisionDetails, ctx: RequestContext): Promise<ProvisionResult>;
   update(instanceId: string, details: UpdateDetails, ctx: RequestContext): Promise<UpdateResult>;
   deprovision(instanceId: string, details: DeprovisionDetails, ctx: RequestContext): Promise<DeprovisionResult>;
