@@ -8,12 +8,11 @@ const text = Type.String();
 const optionalText = Type.Optional(text);
 /** Open to fields this broker does not produce today but a platform may read (schemas, dashboard_client, ...). */
 const open = { additionalProperties: true } as const;
+const named = { id: text, name: text, description: text };
 
 const plan = Type.Object(
   {
-    id: text,
-    name: text,
-    description: text,
+    ...named,
     free: Type.Optional(Type.Boolean()),
     bindable: Type.Optional(Type.Boolean()),
     plan_updateable: Type.Optional(Type.Boolean()),
@@ -26,9 +25,7 @@ const plan = Type.Object(
 
 const service = Type.Object(
   {
-    id: text,
-    name: text,
-    description: text,
+    ...named,
     bindable: Type.Boolean(),
     tags: Type.Optional(Type.Array(text)),
     requires: Type.Optional(Type.Array(text)),
@@ -42,6 +39,7 @@ const service = Type.Object(
   open,
 );
 
+/** The type of GET /v2/catalog's answer; that route serializes it once at start (catalog-route.ts). */
 export const catalogAnswer = Type.Object({ services: Type.Array(service) });
 
 const instanceMetadata = Type.Object({
