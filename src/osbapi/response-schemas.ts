@@ -1,6 +1,7 @@
-// OSBAPI success answers on the wire (snake_case). Fastify serializes them with fast-json-stringify,
-// which drops every property a schema does not name: whatever the spec leaves free-form
-// (credentials, parameters, metadata, catalog entries' extra fields) stays open here.
+// OSBAPI success answers on the wire (snake_case). Routes that declare them have Fastify serialize
+// with fast-json-stringify, which drops every property a schema does not name: whatever the spec
+// leaves free-form (credentials, parameters, metadata, catalog entries' extra fields) stays open
+// here. The catalog and the answers with credentials give their type only (see below).
 import { type Static, Type } from '@sinclair/typebox';
 import { freeObject, maintenanceInfo } from './request-schemas.ts';
 

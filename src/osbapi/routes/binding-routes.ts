@@ -1,9 +1,11 @@
-import type { ServiceBroker } from '../../contract/service-broker.ts';
+import type { BindingMetadata, ServiceBroker } from '../../contract/service-broker.ts';
 import { bindBody, bindingParams, deleteQuery, fetchQuery, pollQuery } from '../request-schemas.ts';
 import { type BindAnswer, type BindingAnswer, lastOperationAnswer, type OperationAnswer, operationAnswer } from '../response-schemas.ts';
 import type { TypedRoutes } from './typed-routes.ts';
 
 const PATH = '/service_instances/:instance_id/service_bindings/:binding_id';
+
+const wireMetadata = (m: BindingMetadata | undefined): BindAnswer['metadata'] => m && { expires_at: m.expiresAt, renew_before: m.renewBefore };
 
 export function registerBindingRoutes(v2: TypedRoutes, broker: ServiceBroker): void {
   v2.put(
@@ -23,7 +25,7 @@ export function registerBindingRoutes(v2: TypedRoutes, broker: ServiceBroker): v
         request.osb,
       );
       if (result.operation) return reply.code(202).send({ operation: result.operation } satisfies OperationAnswer);
-      return reply.code(result.alreadyExists ? 200 : 201).send({ credentials: result.credentials, metadata: result.metadata } satisfies BindAnswer);
+      return reply.code(result.alreadyExists ? 200 : 201).send({ credentials: result.credentials, metadata: wireMetadata(result.metadata) } satisfies BindAnswer);
     },
   );
 
@@ -49,7 +51,7 @@ export function registerBindingRoutes(v2: TypedRoutes, broker: ServiceBroker): v
       const { instance_id, binding_id } = request.params;
       const q = request.query;
       const view = await broker.getBinding(instance_id, binding_id, { serviceId: q.service_id, planId: q.plan_id }, request.osb);
-      return reply.code(200).send({ credentials: view.credentials, parameters: view.parameters, metadata: view.metadata } satisfies BindingAnswer);
+      return reply.code(200).send({ credentials: view.credentials, parameters: view.parameters, metadata: wireMetadata(view.metadata) } satisfies BindingAnswer);
     },
   );
 
