@@ -244,7 +244,7 @@ export const MUTANTS: Mutant[] = [
     what: "unbind counts the user's connections through a management client of its own, never closed",
     file: UNBIND,
     edits: [
-      { search: "import { unavailable } from '../osbapi/errors.ts';", replace: "import { unavailable } from '../osbapi/errors.ts';\nimport { createManagementClient } from '../rabbitmq/index.ts';" },
+      { search: "import { unavailable } from '../contract/broker-errors.ts';", replace: "import { unavailable } from '../contract/broker-errors.ts';\nimport { createManagementClient } from '../rabbitmq/index.ts';" },
       {
         search: '    const open = await deps.rabbit.listUserConnections(username);\n    if (open.length === 0) return;',
         replace:
@@ -259,7 +259,7 @@ export const MUTANTS: Mutant[] = [
     what: "the late look after an unbind asks through a management client of its own, never closed",
     file: UNBIND,
     edits: [
-      { search: "import { unavailable } from '../osbapi/errors.ts';", replace: "import { unavailable } from '../osbapi/errors.ts';\nimport { createManagementClient } from '../rabbitmq/index.ts';" },
+      { search: "import { unavailable } from '../contract/broker-errors.ts';", replace: "import { unavailable } from '../contract/broker-errors.ts';\nimport { createManagementClient } from '../rabbitmq/index.ts';" },
       {
         search: 'Promise<void> {\n  const open = await deps.rabbit.listUserConnections(username);',
         replace:

@@ -2,10 +2,10 @@
 // the plan's permissions on the instance's vhost only. Bind and unbind are durable operations
 // (durable-operation.ts): serialized per binding across replicas, sharing the instance with
 // other binding operations but never overlapping an operation on the instance itself.
-import { badRequest, concurrencyError, conflict, gone, notFound } from '../osbapi/errors.ts';
+import { badRequest, concurrencyError, conflict, gone, notFound } from '../contract/broker-errors.ts';
 import type {
   BindDetails, BindResult, BindingView, DeprovisionDetails, FetchDetails, LastOperation, PollDetails, RequestContext, UnbindResult,
-} from '../osbapi/service-broker.ts';
+} from '../contract/service-broker.ts';
 import type { BindingRecord, InstanceRecord } from '../store/store.ts';
 import { bindingCredentials } from './binding-credentials.ts';
 import { lateLookAt, removeBindingUser } from './binding-user-removal.ts';

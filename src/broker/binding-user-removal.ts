@@ -1,7 +1,7 @@
 // The unbind guarantee: the user is deleted AND none of its connections survive. RabbitMQ closes
 // a deleted user's connections itself; connection tracking (by username, never a cluster-wide
 // list) must then report none, and whatever it still lists is closed by username until it does.
-import { unavailable } from '../osbapi/errors.ts';
+import { unavailable } from '../contract/broker-errors.ts';
 import type { BrokerDeps } from './broker-deps.ts';
 
 const REASON = 'binding deleted by the service broker';

@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
-import type { RequestContext } from '../osbapi/service-broker.ts';
+import type { RequestContext } from '../contract/service-broker.ts';
 import type { RabbitManagement } from '../rabbitmq/management-api.ts';
 import type { Store } from '../store/store.ts';
 import type { ClusterProtocols } from './cluster-protocols.ts';

@@ -3,7 +3,7 @@
 // process sharing the store, and tells a live replica what to finish if this one dies.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { timeLeft } from '../deadline/budget.ts';
-import { concurrencyError } from '../osbapi/errors.ts';
+import { concurrencyError } from '../contract/broker-errors.ts';
 import type { OperationKind, OperationRecord } from '../store/store.ts';
 import type { BrokerDeps } from './broker-deps.ts';
 import { newOperationId } from './generated-secrets.ts';

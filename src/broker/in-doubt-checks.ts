@@ -6,7 +6,7 @@
 // may have been handed out), a vhost of ours that no instance owns, and the target plan of an
 // update that was rolled back. The looks are follow-ups recorded with the operation
 // (followup_at), so whichever replica runs the background jobs makes them.
-import { BrokerError } from '../osbapi/errors.ts';
+import { BrokerError } from '../contract/broker-errors.ts';
 import type { OperationRecord } from '../store/store.ts';
 import { lateLook, removeBindingUser } from './binding-user-removal.ts';
 import type { BrokerDeps } from './broker-deps.ts';

@@ -2,11 +2,11 @@
 // named after the instance id, marked as warren's by its description. Every change is a durable
 // operation (durable-operation.ts): recorded before RabbitMQ is touched and serialized with
 // every other operation on the instance, in whichever replica it arrives.
-import { badRequest, concurrencyError, conflict, gone, notFound, unprocessable } from '../osbapi/errors.ts';
+import { badRequest, concurrencyError, conflict, gone, notFound, unprocessable } from '../contract/broker-errors.ts';
 import type {
   DeprovisionDetails, DeprovisionResult, FetchDetails, InstanceView, LastOperation, PollDetails, ProvisionDetails,
   ProvisionResult, RequestContext, UpdateDetails, UpdateResult,
-} from '../osbapi/service-broker.ts';
+} from '../contract/service-broker.ts';
 import type { InstanceRecord } from '../store/store.ts';
 import { audit, type BrokerDeps, now } from './broker-deps.ts';
 import { beginOperation, type DurableOperation } from './durable-operation.ts';

@@ -1,6 +1,6 @@
 // The RabbitMQ and store steps of instance operations, each idempotent, so that the request that
 // starts an operation and the recovery job that finishes a dead replica's run the same code.
-import { conflict } from '../osbapi/errors.ts';
+import { conflict } from '../contract/broker-errors.ts';
 import type { InstanceRecord, InstanceState } from '../store/store.ts';
 import { lateLookAt, removeBindingUser } from './binding-user-removal.ts';
 import { type BrokerDeps, now } from './broker-deps.ts';

@@ -1,7 +1,7 @@
 // Request checks that depend on the catalog: known ids, maintenance_info agreement.
 import type { PlanConfig } from '../config/config-types.ts';
-import { badRequest, maintenanceInfoConflict } from '../osbapi/errors.ts';
-import type { MaintenanceInfo } from '../osbapi/service-broker.ts';
+import { badRequest, maintenanceInfoConflict } from '../contract/broker-errors.ts';
+import type { MaintenanceInfo } from '../contract/service-broker.ts';
 import type { PlanRef, ServiceCatalog } from './service-catalog.ts';
 
 export function requirePlan(catalog: ServiceCatalog, serviceId: string, planId: string): PlanRef {

@@ -3,7 +3,7 @@
 // each problem, /ready turns 503 naming plan, policy and key, and a provision or update on such
 // a plan is refused with a message saying what to use instead, before anything is created.
 import type { PlanConfig, PolicyConfig, ServiceConfig } from '../config/config-types.ts';
-import { unprocessable } from '../osbapi/errors.ts';
+import { unprocessable } from '../contract/broker-errors.ts';
 
 export interface PolicyProblem {
   service: string;

@@ -5,7 +5,7 @@
 // it. The failure rides along as `cause`, which the protocol layer writes to the broker log.
 import { ManagementClientError, ManagementError, ManagementProtocolError, ManagementTransportError, ManagementUnavailableError } from '../rabbitmq/errors.ts';
 import { DeadlineExceededError } from '../deadline/budget.ts';
-import { BrokerError, unavailable, upstreamFailure } from '../osbapi/errors.ts';
+import { BrokerError, unavailable, upstreamFailure } from '../contract/broker-errors.ts';
 import { StoreUnavailableError } from '../store/store-errors.ts';
 
 export function isEmfile(err: unknown): boolean {

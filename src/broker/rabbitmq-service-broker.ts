@@ -1,7 +1,7 @@
 // The ServiceBroker that the OSBAPI layer calls: instances are vhosts, bindings are users.
 import type {
   BindDetails, DeprovisionDetails, FetchDetails, PollDetails, ProvisionDetails, RequestContext, ServiceBroker, UpdateDetails,
-} from '../osbapi/service-broker.ts';
+} from '../contract/service-broker.ts';
 import * as bindings from './binding-operations.ts';
 import type { BrokerDeps } from './broker-deps.ts';
 import * as instances from './instance-operations.ts';
@@ -17,7 +17,7 @@ export class RabbitServiceBroker implements ServiceBroker {
   constructor(private readonly deps: BrokerDeps) {}
 
   catalog() {
-    return this.deps.catalog.toOsbapi();
+    return this.deps.catalog.offered();
   }
   provision(id: string, d: ProvisionDetails, ctx: RequestContext) {
     return answer('provision', instances.provision(this.deps, id, d, ctx));

@@ -5,7 +5,7 @@
 // own, and the platform gets 202 when the request's budget runs out first.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { currentBudget, detached, withBudget } from '../deadline/budget.ts';
-import type { RequestContext } from '../osbapi/service-broker.ts';
+import type { RequestContext } from '../contract/service-broker.ts';
 import type { BrokerDeps } from './broker-deps.ts';
 import type { DurableOperation } from './durable-operation.ts';
 import { toBrokerError } from './rabbit-failure.ts';

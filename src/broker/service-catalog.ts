@@ -1,5 +1,6 @@
 // The configured services and plans: served as the OSBAPI catalog, and looked up by id.
 import type { PlanConfig, ServiceConfig } from '../config/config-types.ts';
+import type { CatalogService } from '../contract/service-broker.ts';
 
 export interface PlanRef {
   service: ServiceConfig;
@@ -42,33 +43,31 @@ export class ServiceCatalog {
     return ref.plan.bindable ?? ref.service.bindable;
   }
 
-  /** The body of GET /v2/catalog. */
-  toOsbapi(): { services: unknown[] } {
-    return {
-      services: this.configured.map((s) => ({
-        id: s.id,
-        name: s.name,
-        description: s.description,
-        tags: s.tags,
-        requires: s.requires,
-        bindable: s.bindable,
-        instances_retrievable: s.instances_retrievable,
-        bindings_retrievable: s.bindings_retrievable,
-        allow_context_updates: s.allow_context_updates,
-        plan_updateable: s.plan_updateable,
-        ...(s.metadata ? { metadata: s.metadata } : {}),
-        plans: s.plans.map((p) => ({
-          id: p.id,
-          name: p.name,
-          description: p.description,
-          free: p.free,
-          ...(p.bindable !== undefined ? { bindable: p.bindable } : {}),
-          ...(p.plan_updateable !== undefined ? { plan_updateable: p.plan_updateable } : {}),
-          ...(p.binding_rotatable !== undefined ? { binding_rotatable: p.binding_rotatable } : {}),
-          ...(p.metadata ? { metadata: p.metadata } : {}),
-          ...(p.maintenance_info ? { maintenance_info: p.maintenance_info } : {}),
-        })),
+  /** The catalog as the contract states it (GET /v2/catalog). */
+  offered(): CatalogService[] {
+    return this.configured.map((s) => ({
+      id: s.id,
+      name: s.name,
+      description: s.description,
+      bindable: s.bindable,
+      planUpdateable: s.plan_updateable,
+      instancesRetrievable: s.instances_retrievable,
+      bindingsRetrievable: s.bindings_retrievable,
+      allowContextUpdates: s.allow_context_updates,
+      tags: s.tags,
+      requires: s.requires,
+      metadata: s.metadata,
+      plans: s.plans.map((p) => ({
+        id: p.id,
+        name: p.name,
+        description: p.description,
+        free: p.free,
+        bindable: p.bindable,
+        planUpdateable: p.plan_updateable,
+        bindingRotatable: p.binding_rotatable,
+        metadata: p.metadata,
+        maintenanceInfo: p.maintenance_info,
       })),
-    };
+    }));
   }
 }

@@ -1,5 +1,5 @@
 // The OSBAPI request headers: API version, request identity, originating identity.
-import type { OriginatingIdentity } from './service-broker.ts';
+import type { OriginatingIdentity } from '../contract/service-broker.ts';
 
 /** Accepts any 2.x version ("2.17", "2.13", "2"); the spec's major version is what matters. */
 export function isSupportedApiVersion(header: string | undefined): boolean {

@@ -5,8 +5,8 @@
 // A platform that disconnects cancels nothing.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { withBudget } from '../deadline/budget.ts';
-import { unavailable } from './errors.ts';
-import type { ServiceBroker } from './service-broker.ts';
+import { unavailable } from '../contract/broker-errors.ts';
+import type { ServiceBroker } from '../contract/service-broker.ts';
 
 /** Extra time after the budget for the work's own deadline error to arrive before we answer for it. */
 const GRACE_MS = 250;

@@ -1,5 +1,6 @@
 // Builds the Fastify application that speaks OSBAPI v2.17. It knows the protocol only: status
 // codes, headers, bodies. What the operations mean is the ServiceBroker's business.
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { ServerOptions as HttpsOptions } from 'node:https';
@@ -7,12 +8,12 @@ import { basicAuthChecker, triedUsername, type BasicCredentials } from './basic-
 import { budgetedBroker } from './budgeted-broker.ts';
 import { LoginThrottle } from './login-throttle.ts';
 import { isSupportedApiVersion, parseOriginatingIdentity } from './broker-headers.ts';
-import { BrokerError } from './errors.ts';
-import { ID_RULE } from './request-schemas.ts';
+import { BrokerError } from '../contract/broker-errors.ts';
+import { ID_RULE } from '../contract/resource-ids.ts';
 import { registerBindingRoutes } from './routes/binding-routes.ts';
 import { registerCatalogRoute } from './routes/catalog-route.ts';
 import { registerInstanceRoutes } from './routes/instance-routes.ts';
-import type { RequestContext, ServiceBroker } from './service-broker.ts';
+import type { RequestContext, ServiceBroker } from '../contract/service-broker.ts';
 
 /** Limits against slow and abusive clients (slowloris, trickled bodies, header floods, connection floods). */
 export interface ListenerLimits {
@@ -93,7 +94,7 @@ export async function createOsbApiServer(opts: OsbApiOptions): Promise<FastifyIn
     requestIdHeader: 'x-broker-api-request-identity',
     // Answered by our own hook below, in the protocol's error shape.
     return503OnClosing: false,
-    // Ids may be up to 255 characters (request-schemas.ts): the router must not cut them at 100.
+    // Ids may be up to 255 characters (contract/resource-ids.ts): the router must not cut them at 100.
     routerOptions: { maxParamLength: 1024 },
     // Malformed URLs and the like get the protocol's error shape too.
     frameworkErrors: (err, _request, reply) => {
@@ -215,9 +216,10 @@ export async function createOsbApiServer(opts: OsbApiOptions): Promise<FastifyIn
           onAnswered(request.routeOptions.config.operation ?? 'unknown', reply.statusCode, reply.elapsedTime / 1000);
         });
       }
-      registerCatalogRoute(v2, broker);
-      registerInstanceRoutes(v2, broker);
-      registerBindingRoutes(v2, broker);
+      const routes = v2.withTypeProvider<TypeBoxTypeProvider>();
+      registerCatalogRoute(routes, broker);
+      registerInstanceRoutes(routes, broker);
+      registerBindingRoutes(routes, broker);
     },
     { prefix: '/v2' },
   );

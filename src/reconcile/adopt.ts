@@ -7,7 +7,7 @@
 // credentials keep working. `warren reconcile --fix` afterwards applies the plan's settings.
 import { deploymentOfUser, deploymentTag, parseVhostMarker, vhostMarker } from '../broker/plan-in-rabbitmq.ts';
 import type { PlanRef } from '../broker/service-catalog.ts';
-import { ID_PATTERN } from '../osbapi/request-schemas.ts';
+import { ID_PATTERN } from '../contract/resource-ids.ts';
 import type { InstanceRecord } from '../store/store.ts';
 import type { ReconcileDeps } from './findings.ts';
 

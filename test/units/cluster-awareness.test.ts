@@ -16,7 +16,7 @@ import type { RabbitManagement } from '../../src/rabbitmq/management-api.ts';
 import { SqliteStore } from '../../src/store/sqlite-store.ts';
 import type { PlanConfig } from '../../src/config/config-types.ts';
 import { loadConfig } from '../../src/config/load-config.ts';
-import { BrokerError } from '../../src/osbapi/errors.ts';
+import { BrokerError } from '../../src/contract/broker-errors.ts';
 import { createManagementClient, ManagementError, type ManagementClient } from '../../src/rabbitmq/index.ts';
 import { startFake, type FakeServer } from '../rabbitmq/helpers/fake-http.ts';
 

@@ -10,7 +10,7 @@ import { brokerSettings } from '../../src/app/to-settings.ts';
 import { RabbitServiceBroker } from '../../src/broker/rabbitmq-service-broker.ts';
 import { ServiceCatalog } from '../../src/broker/service-catalog.ts';
 import { loadConfig } from '../../src/config/load-config.ts';
-import { BrokerError } from '../../src/osbapi/errors.ts';
+import { BrokerError } from '../../src/contract/broker-errors.ts';
 import type { RabbitManagement } from '../../src/rabbitmq/management-api.ts';
 import { SqliteStore } from '../../src/store/sqlite-store.ts';
 

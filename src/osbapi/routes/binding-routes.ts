@@ -1,22 +1,16 @@
-import type { FastifyInstance } from 'fastify';
+import type { BindingMetadata, ServiceBroker } from '../../contract/service-broker.ts';
 import { bindBody, bindingParams, deleteQuery, fetchQuery, pollQuery } from '../request-schemas.ts';
-import type { ServiceBroker } from '../service-broker.ts';
-import { compact } from './compact.ts';
-
-type Obj = Record<string, unknown>;
-interface BindingParams { instance_id: string; binding_id: string }
-interface BindBody {
-  service_id: string; plan_id: string; app_guid?: string; bind_resource?: Obj; context?: Obj; parameters?: Obj;
-  predecessor_binding_id?: string;
-}
-interface IdsQuery { service_id: string; plan_id: string }
-interface PollQuery { service_id?: string; plan_id?: string; operation?: string }
+import { type BindAnswer, type BindingAnswer, lastOperationAnswer, type OperationAnswer, operationAnswer } from '../response-schemas.ts';
+import type { TypedRoutes } from './typed-routes.ts';
 
 const PATH = '/service_instances/:instance_id/service_bindings/:binding_id';
 
-export function registerBindingRoutes(v2: FastifyInstance, broker: ServiceBroker): void {
-  v2.put<{ Params: BindingParams; Body: BindBody }>(
+const wireMetadata = (m: BindingMetadata | undefined): BindAnswer['metadata'] => m && { expires_at: m.expiresAt, renew_before: m.renewBefore };
+
+export function registerBindingRoutes(v2: TypedRoutes, broker: ServiceBroker): void {
+  v2.put(
     PATH,
+    // No response schema: credentials are free-form, and JSON.stringify writes them faster (response-schemas.ts).
     { schema: { params: bindingParams, body: bindBody }, config: { operation: 'bind' } },
     async (request, reply) => {
       const b = request.body;
@@ -30,36 +24,40 @@ export function registerBindingRoutes(v2: FastifyInstance, broker: ServiceBroker
         },
         request.osb,
       );
-      if (result.operation) return reply.code(202).send({ operation: result.operation });
-      return reply.code(result.alreadyExists ? 200 : 201).send(compact({ credentials: result.credentials, metadata: result.metadata }));
+      if (result.operation) return reply.code(202).send({ operation: result.operation } satisfies OperationAnswer);
+      return reply.code(result.alreadyExists ? 200 : 201).send({ credentials: result.credentials, metadata: wireMetadata(result.metadata) } satisfies BindAnswer);
     },
   );
 
-  v2.delete<{ Params: BindingParams; Querystring: IdsQuery }>(
+  v2.delete(
     PATH,
-    { schema: { params: bindingParams, querystring: deleteQuery }, config: { operation: 'unbind' } },
+    {
+      schema: { params: bindingParams, querystring: deleteQuery, response: { 200: operationAnswer, 202: operationAnswer } },
+      config: { operation: 'unbind' },
+    },
     async (request, reply) => {
       const { instance_id, binding_id } = request.params;
       const q = request.query;
       const result = await broker.unbind(instance_id, binding_id, { serviceId: q.service_id, planId: q.plan_id }, request.osb);
-      return reply.code(result.operation ? 202 : 200).send(compact({ operation: result.operation }));
+      return reply.code(result.operation ? 202 : 200).send({ operation: result.operation });
     },
   );
 
-  v2.get<{ Params: BindingParams; Querystring: PollQuery }>(
+  v2.get(
     PATH,
+    // No response schema, as for bind.
     { schema: { params: bindingParams, querystring: fetchQuery }, config: { operation: 'get_binding' } },
     async (request, reply) => {
       const { instance_id, binding_id } = request.params;
       const q = request.query;
       const view = await broker.getBinding(instance_id, binding_id, { serviceId: q.service_id, planId: q.plan_id }, request.osb);
-      return reply.code(200).send(compact({ credentials: view.credentials, parameters: view.parameters, metadata: view.metadata }));
+      return reply.code(200).send({ credentials: view.credentials, parameters: view.parameters, metadata: wireMetadata(view.metadata) } satisfies BindingAnswer);
     },
   );
 
-  v2.get<{ Params: BindingParams; Querystring: PollQuery }>(
+  v2.get(
     `${PATH}/last_operation`,
-    { schema: { params: bindingParams, querystring: pollQuery }, config: { operation: 'binding_last_operation' } },
+    { schema: { params: bindingParams, querystring: pollQuery, response: { 200: lastOperationAnswer } }, config: { operation: 'binding_last_operation' } },
     async (request, reply) => {
       const { instance_id, binding_id } = request.params;
       const q = request.query;
@@ -69,7 +67,7 @@ export function registerBindingRoutes(v2: FastifyInstance, broker: ServiceBroker
         { serviceId: q.service_id, planId: q.plan_id, operation: q.operation },
         request.osb,
       );
-      return reply.code(200).send(compact({ state: op.state, description: op.description }));
+      return reply.code(200).send({ state: op.state, description: op.description });
     },
   );
 }

@@ -19,6 +19,12 @@ export interface MaintenanceInfo {
   description?: string;
 }
 
+/** OSBAPI 2.17 instance metadata: labels for the platform, attributes for anyone. */
+export interface InstanceMetadata {
+  labels?: Record<string, string>;
+  attributes?: Record<string, unknown>;
+}
+
 export interface ProvisionDetails {
   serviceId: string;
   planId: string;
@@ -35,7 +41,7 @@ export interface ProvisionResult {
   dashboardUrl?: string;
   /** Set when the work goes on after the answer (202). */
   operation?: string;
-  metadata?: { labels?: Record<string, string>; attributes?: Record<string, unknown> };
+  metadata?: InstanceMetadata;
 }
 
 export interface UpdateDetails {
@@ -72,7 +78,7 @@ export interface InstanceView {
   dashboardUrl?: string;
   parameters?: Record<string, unknown>;
   maintenanceInfo?: MaintenanceInfo;
-  metadata?: { labels?: Record<string, string>; attributes?: Record<string, unknown> };
+  metadata?: InstanceMetadata;
 }
 
 export interface PollDetails extends FetchDetails {
@@ -98,11 +104,17 @@ export interface BindDetails {
   predecessorBindingId?: string;
 }
 
+/** When a binding's credentials expire and when to renew them (ISO 8601). */
+export interface BindingMetadata {
+  expiresAt?: string;
+  renewBefore?: string;
+}
+
 export interface BindResult {
   alreadyExists: boolean;
   credentials: Record<string, unknown>;
   operation?: string;
-  metadata?: { expires_at?: string; renew_before?: string };
+  metadata?: BindingMetadata;
 }
 
 export interface UnbindResult {
@@ -112,12 +124,40 @@ export interface UnbindResult {
 export interface BindingView {
   credentials: Record<string, unknown>;
   parameters?: Record<string, unknown>;
-  metadata?: { expires_at?: string; renew_before?: string };
+  metadata?: BindingMetadata;
+}
+
+export interface CatalogPlan {
+  id: string;
+  name: string;
+  description: string;
+  free: boolean;
+  /** Unset: the service's value holds. */
+  bindable?: boolean;
+  planUpdateable?: boolean;
+  bindingRotatable?: boolean;
+  metadata?: Record<string, unknown>;
+  maintenanceInfo?: MaintenanceInfo;
+}
+
+export interface CatalogService {
+  id: string;
+  name: string;
+  description: string;
+  bindable: boolean;
+  planUpdateable: boolean;
+  instancesRetrievable: boolean;
+  bindingsRetrievable: boolean;
+  allowContextUpdates: boolean;
+  tags: string[];
+  requires: string[];
+  metadata?: Record<string, unknown>;
+  plans: CatalogPlan[];
 }
 
 export interface ServiceBroker {
-  /** The catalog object ({ services: [...] }) as served by GET /v2/catalog. */
-  catalog(): { services: unknown[] };
+  /** The services and plans offered (GET /v2/catalog); the same for the life of the process. */
+  catalog(): CatalogService[];
   provision(instanceId: string, details: ProvisionDetails, ctx: RequestContext): Promise<ProvisionResult>;
   update(instanceId: string, details: UpdateDetails, ctx: RequestContext): Promise<UpdateResult>;
   deprovision(instanceId: string, details: DeprovisionDetails, ctx: RequestContext): Promise<DeprovisionResult>;
