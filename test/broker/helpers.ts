@@ -7,9 +7,9 @@ import { rmSync } from 'node:fs';
 import type { ChannelModel } from 'amqplib';
 import { Agent } from 'undici';
 import { openAmqp, within, type LiveConnection } from '../support/amqp-connection.ts';
-import { managementCall } from '../support/json-answer.ts';
-import { DEFAULT_SERVICE_ID, OsbClient, SMALL_PLAN_ID, STANDARD_PLAN_ID, type OsbAnswer } from '../support/osb-client.ts';
-import { startWarrenProcess, type StartOptions, type WarrenProcess } from '../support/warren-process.ts';
+import { managementCall } from '../../testkit/json-answer.ts';
+import { DEFAULT_SERVICE_ID, OsbClient, SMALL_PLAN_ID, STANDARD_PLAN_ID, type OsbAnswer } from '../../testkit/osb-client.ts';
+import { startWarrenProcess, type StartOptions, type WarrenProcess } from '../../testkit/warren-process.ts';
 
 export { DEFAULT_SERVICE_ID, SMALL_PLAN_ID, STANDARD_PLAN_ID };
 

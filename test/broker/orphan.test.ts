@@ -6,8 +6,8 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { OsbClient } from '../support/osb-client.ts';
-import { startWarrenProcess, type WarrenProcess } from '../support/warren-process.ts';
+import { OsbClient } from '../../testkit/osb-client.ts';
+import { startWarrenProcess, type WarrenProcess } from '../../testkit/warren-process.ts';
 import {
   amqpConnect, amqpRefused, bindBody, bindingPath, closeAllConnections, enc, expectError, expectStatus, ids, instancePath,
   provisionBody, RabbitAdmin, roundTrip, safeClose, SMALL_PLAN_ID, STANDARD_PLAN_ID, startEnv, uid, within, type Env, type Tracked,

@@ -5,8 +5,8 @@ import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { takeSnapshot } from '../../packages/leakguard/src/index.ts';
-import { DEFAULT_SERVICE_ID, OsbClient, STANDARD_PLAN_ID } from '../support/osb-client.ts';
-import { startWarrenProcess, type WarrenProcess } from '../support/warren-process.ts';
+import { DEFAULT_SERVICE_ID, OsbClient, STANDARD_PLAN_ID } from '../../testkit/osb-client.ts';
+import { startWarrenProcess, type WarrenProcess } from '../../testkit/warren-process.ts';
 
 const FD_LIMIT = 96;
 const suffix = Math.random().toString(36).slice(2, 8);

@@ -27,8 +27,8 @@ import {
   type Snapshot,
   type SocketSummary,
 } from '../../packages/leakguard/src/index.ts';
-import { DEFAULT_SERVICE_ID, OsbClient, STANDARD_PLAN_ID, type OsbAnswer } from '../support/osb-client.ts';
-import { startWarrenProcess, type WarrenProcess } from '../support/warren-process.ts';
+import { DEFAULT_SERVICE_ID, OsbClient, STANDARD_PLAN_ID, type OsbAnswer } from '../../testkit/osb-client.ts';
+import { startWarrenProcess, type WarrenProcess } from '../../testkit/warren-process.ts';
 import { renderChartSvg, renderHtml, type ChartSpec } from './soak-chart.ts';
 import {
   Latencies,
