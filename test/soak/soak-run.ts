@@ -29,7 +29,8 @@ import {
 } from '../../packages/leakguard/src/index.ts';
 import { DEFAULT_SERVICE_ID, OsbClient, STANDARD_PLAN_ID, type OsbAnswer } from '../../testkit/osb-client.ts';
 import { startWarrenProcess, type WarrenProcess } from '../../testkit/warren-process.ts';
-import { renderChartSvg, renderHtml, type ChartSpec } from './soak-chart.ts';
+import { renderChartSvg, type ChartSpec } from '../../testkit/svg-charts.ts';
+import { renderHtml } from './soak-page.ts';
 import {
   Latencies,
   RabbitAdmin,
