@@ -183,8 +183,6 @@ export async function roundTrip(conn: ChannelModel, queue = `q-${randomBytes(3).
   }
 }
 
-/** Resolves true if p settles within ms, false otherwise. */
-
 // ---------------------------------------------------------------------------------------------
 // OSBAPI requests.
 
@@ -218,6 +216,28 @@ export function expectError(r: OsbAnswer, status: number, code?: string, what = 
   assert.equal(typeof r.body.description, 'string', `${what} no "description" field: ${r.text}`);
   assert.ok(r.body.description.length > 0, `${what} empty description`);
   if (code) assert.equal(r.body.error, code, `${what} error code: ${r.text}`);
+}
+
+/** Provisions a fresh instance `env.id(tag)` (201 asserted): what a test that needs an instance starts with. */
+export async function provisioned(env: Env, tag: string, planId = SMALL_PLAN_ID): Promise<{ id: string; body: any }> {
+  const id = env.id(tag);
+  const r = await env.osb.call('PUT', instancePath(id), { body: provisionBody(planId) });
+  expectStatus(r, 201, `provision ${id}`);
+  return { id, body: r.body };
+}
+
+/** Binds a fresh binding `env.id(tag)` to the instance (201 asserted); returns its id and credentials. */
+export async function bound(
+  env: Env,
+  instance: string,
+  tag: string,
+  planId = SMALL_PLAN_ID,
+  extra: Record<string, unknown> = {},
+): Promise<{ id: string; credentials: Record<string, any> }> {
+  const id = env.id(tag);
+  const r = await env.osb.call('PUT', bindingPath(instance, id), { body: bindBody(planId, extra) });
+  expectStatus(r, 201, `bind ${id}`);
+  return { id, credentials: r.body.credentials };
 }
 
 // ---------------------------------------------------------------------------------------------
