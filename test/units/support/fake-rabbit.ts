@@ -4,21 +4,13 @@
 // limits and connections with it), and lets a test make any call answer what a real RabbitMQ
 // only answers in rare moments: an error status with RabbitMQ's error and reason, a lost answer.
 import { ManagementError, ManagementUnavailableError, type HttpMethod } from '../../../src/rabbitmq/errors.ts';
+import { CallFaults } from './call-faults.ts';
 import type {
   ConnectionRef, Created, Overview, Permissions, Policy, RabbitManagement, TopicPermissions, UserHash, UserInfo, UserLimit, UserListing,
   VhostInfo, VhostLimit,
 } from '../../../src/rabbitmq/management-api.ts';
 
 export type RabbitCall = keyof RabbitManagement;
-
-/** What a fault sees: the call and its arguments, and the fake itself (to change state as RabbitMQ would). */
-export interface CallSeen {
-  method: RabbitCall;
-  args: readonly unknown[];
-}
-
-/** Returns the error the call fails with, or undefined to let it through. */
-export type Fault = (call: CallSeen) => Error | undefined;
 
 const NODE = 'http://fake-rabbitmq:15672';
 
@@ -44,7 +36,7 @@ const splitKey = (k: string): [string, string] => {
   return [k.slice(0, at), k.slice(at + 1)];
 };
 
-export class FakeRabbit implements RabbitManagement {
+export class FakeRabbit extends CallFaults<RabbitCall> implements RabbitManagement {
   readonly vhosts = new Map<string, VhostInfo & { protected: boolean }>();
   readonly users = new Map<string, FakeUser>();
   readonly permissions = new Map<string, Permissions>();
@@ -57,29 +49,14 @@ export class FakeRabbit implements RabbitManagement {
   readonly connections = new Map<string, ConnectionRef[]>();
   /** Users whose connections tracking keeps listing after they were deleted or closed (its lag). */
   readonly trackingLag = new Set<string>();
-  /** Every call made, in order. */
-  readonly calls: CallSeen[] = [];
-  private readonly faults: Array<{ method: RabbitCall; fault: Fault; times: number }> = [];
 
   /** Starts as a fresh RabbitMQ does: the administrator warren logs in with, and nothing else. */
   constructor(
     readonly version = '3.13.7',
     adminUser = 'guest',
   ) {
+    super();
     this.users.set(adminUser, { tags: ['administrator'], password: adminUser, hash: null });
-  }
-
-  /**
-   * Makes the next `times` calls of `method` for which `fault` returns an error fail with it
-   * (Infinity: every such call). The fault runs before the call changes anything.
-   */
-  failWhen(method: RabbitCall, fault: Fault, times = 1): void {
-    this.faults.push({ method, fault, times });
-  }
-
-  /** The arguments of every call of one method made so far. */
-  callsOf(method: RabbitCall): Array<readonly unknown[]> {
-    return this.calls.filter((c) => c.method === method).map((c) => c.args);
   }
 
   /** A user that someone other than warren made (or another deployment's), as it would sit in RabbitMQ. */
@@ -94,17 +71,9 @@ export class FakeRabbit implements RabbitManagement {
     this.connections.set(user, list);
   }
 
-  private enter(method: RabbitCall, ...args: unknown[]): void {
-    const call = { method, args };
-    this.calls.push(call);
-    for (const f of this.faults) {
-      if (f.method !== method || f.times <= 0) continue;
-      const err = f.fault(call);
-      if (err) {
-        f.times--;
-        throw err;
-      }
-    }
+  private call(method: RabbitCall, ...args: unknown[]): void {
+    const err = this.enter(method, args);
+    if (err) throw err;
   }
 
   private requireVhost(vhost: string, method: HttpMethod, path: string): void {
@@ -112,30 +81,30 @@ export class FakeRabbit implements RabbitManagement {
   }
 
   async overview(): Promise<Overview> {
-    this.enter('overview');
+    this.call('overview');
     return { rabbitmq_version: this.version, listeners: [{ protocol: 'amqp', port: 5672, node: 'rabbit@fake', ip_address: '::' }] };
   }
 
   async getVhost(vhost: string): Promise<VhostInfo | null> {
-    this.enter('getVhost', vhost);
+    this.call('getVhost', vhost);
     const v = this.vhosts.get(vhost);
     return v ? { name: v.name, ...(v.description === undefined ? {} : { description: v.description }), tags: v.tags ?? [] } : null;
   }
 
   async listVhosts(): Promise<VhostInfo[]> {
-    this.enter('listVhosts');
+    this.call('listVhosts');
     return [...this.vhosts.values()].map((v) => ({ name: v.name, ...(v.description === undefined ? {} : { description: v.description }), tags: v.tags ?? [] }));
   }
 
   async putVhost(vhost: string, opts: { description?: string; tags?: string[]; defaultQueueType?: string } = {}): Promise<Created> {
-    this.enter('putVhost', vhost, opts);
+    this.call('putVhost', vhost, opts);
     const existed = this.vhosts.get(vhost);
     this.vhosts.set(vhost, { name: vhost, description: opts.description, tags: opts.tags ?? [], protected: existed?.protected ?? false });
     return existed ? 'existed' : 'created';
   }
 
   async deleteVhost(vhost: string): Promise<boolean> {
-    this.enter('deleteVhost', vhost);
+    this.call('deleteVhost', vhost);
     const v = this.vhosts.get(vhost);
     if (!v) return false;
     if (v.protected) throw rabbitAnswered(412, 'precondition_failed', 'vhost is protected from deletion', 'DELETE', `/api/vhosts/${vhost}`);
@@ -149,7 +118,7 @@ export class FakeRabbit implements RabbitManagement {
   }
 
   async protectVhostFromDeletion(vhost: string): Promise<boolean> {
-    this.enter('protectVhostFromDeletion', vhost);
+    this.call('protectVhostFromDeletion', vhost);
     const v = this.vhosts.get(vhost);
     if (!v) return false;
     v.protected = true;
@@ -157,7 +126,7 @@ export class FakeRabbit implements RabbitManagement {
   }
 
   async unprotectVhostFromDeletion(vhost: string): Promise<boolean> {
-    this.enter('unprotectVhostFromDeletion', vhost);
+    this.call('unprotectVhostFromDeletion', vhost);
     const v = this.vhosts.get(vhost);
     if (!v) return false;
     v.protected = false;
@@ -165,38 +134,38 @@ export class FakeRabbit implements RabbitManagement {
   }
 
   async getUser(user: string): Promise<UserInfo | null> {
-    this.enter('getUser', user);
+    this.call('getUser', user);
     const u = this.users.get(user);
     return u ? { name: user, tags: [...u.tags] } : null;
   }
 
   async listUsers(): Promise<UserListing[]> {
-    this.enter('listUsers');
+    this.call('listUsers');
     return [...this.users].map(([name, u]) => ({ name, tags: [...u.tags], ...(u.hash ?? {}) }));
   }
 
   async getUserHash(user: string): Promise<UserHash | null> {
-    this.enter('getUserHash', user);
+    this.call('getUserHash', user);
     const u = this.users.get(user);
     return u?.hash ? { ...u.hash, tags: [...u.tags] } : null;
   }
 
   async putUserHash(user: string, hash: UserHash): Promise<Created> {
-    this.enter('putUserHash', user, hash);
+    this.call('putUserHash', user, hash);
     const existed = this.users.get(user);
     this.users.set(user, { tags: [...hash.tags], password: existed?.password ?? null, hash: { passwordHash: hash.passwordHash, hashingAlgorithm: hash.hashingAlgorithm } });
     return existed ? 'existed' : 'created';
   }
 
   async putUser(user: string, opts: { password: string; tags?: string[] }): Promise<Created> {
-    this.enter('putUser', user, { tags: opts.tags });
+    this.call('putUser', user, { tags: opts.tags });
     const existed = this.users.has(user);
     this.users.set(user, { tags: [...(opts.tags ?? [])], password: opts.password, hash: { passwordHash: `hash-of-${opts.password}`, hashingAlgorithm: 'fake' } });
     return existed ? 'existed' : 'created';
   }
 
   async deleteUser(user: string): Promise<boolean> {
-    this.enter('deleteUser', user);
+    this.call('deleteUser', user);
     if (!this.users.delete(user)) return false;
     for (const map of [this.permissions, this.topicPermissions]) for (const k of [...map.keys()]) if (splitKey(k)[1] === user) map.delete(k);
     this.userLimits.delete(user);
@@ -205,7 +174,7 @@ export class FakeRabbit implements RabbitManagement {
   }
 
   async putPermissions(vhost: string, user: string, perms: Permissions): Promise<Created> {
-    this.enter('putPermissions', vhost, user, perms);
+    this.call('putPermissions', vhost, user, perms);
     this.requireVhost(vhost, 'PUT', `/api/permissions/${vhost}/${user}`);
     if (!this.users.has(user)) throw rabbitAnswered(400, 'bad_request', 'user_not_found', 'PUT', `/api/permissions/${vhost}/${user}`);
     const existed = this.permissions.has(key(vhost, user));
@@ -214,12 +183,12 @@ export class FakeRabbit implements RabbitManagement {
   }
 
   async deletePermissions(vhost: string, user: string): Promise<boolean> {
-    this.enter('deletePermissions', vhost, user);
+    this.call('deletePermissions', vhost, user);
     return this.permissions.delete(key(vhost, user));
   }
 
   async putTopicPermissions(vhost: string, user: string, perms: TopicPermissions): Promise<Created> {
-    this.enter('putTopicPermissions', vhost, user, perms);
+    this.call('putTopicPermissions', vhost, user, perms);
     this.requireVhost(vhost, 'PUT', `/api/topic-permissions/${vhost}/${user}`);
     const list = this.topicPermissions.get(key(vhost, user)) ?? [];
     const existed = list.some((t) => t.exchange === perms.exchange);
@@ -228,110 +197,110 @@ export class FakeRabbit implements RabbitManagement {
   }
 
   async deleteTopicPermissions(vhost: string, user: string): Promise<boolean> {
-    this.enter('deleteTopicPermissions', vhost, user);
+    this.call('deleteTopicPermissions', vhost, user);
     return this.topicPermissions.delete(key(vhost, user));
   }
 
   async listUserPermissions(user: string): Promise<Array<{ vhost: string } & Permissions>> {
-    this.enter('listUserPermissions', user);
+    this.call('listUserPermissions', user);
     return [...this.permissions].filter(([k]) => splitKey(k)[1] === user).map(([k, p]) => ({ vhost: splitKey(k)[0], ...p }));
   }
 
   async listVhostPermissions(vhost: string): Promise<Array<{ user: string } & Permissions>> {
-    this.enter('listVhostPermissions', vhost);
+    this.call('listVhostPermissions', vhost);
     return [...this.permissions].filter(([k]) => splitKey(k)[0] === vhost).map(([k, p]) => ({ user: splitKey(k)[1], ...p }));
   }
 
   async putVhostLimit(vhost: string, name: VhostLimit, value: number): Promise<void> {
-    this.enter('putVhostLimit', vhost, name, value);
+    this.call('putVhostLimit', vhost, name, value);
     this.requireVhost(vhost, 'PUT', `/api/vhost-limits/${vhost}/${name}`);
     this.vhostLimits.set(vhost, { ...this.vhostLimits.get(vhost), [name]: value });
   }
 
   async deleteVhostLimit(vhost: string, name: VhostLimit): Promise<void> {
-    this.enter('deleteVhostLimit', vhost, name);
+    this.call('deleteVhostLimit', vhost, name);
     const limits = this.vhostLimits.get(vhost);
     if (limits) delete limits[name];
   }
 
   async putUserLimit(user: string, name: UserLimit, value: number): Promise<void> {
-    this.enter('putUserLimit', user, name, value);
+    this.call('putUserLimit', user, name, value);
     this.userLimits.set(user, { ...this.userLimits.get(user), [name]: value });
   }
 
   async deleteUserLimit(user: string, name: UserLimit): Promise<void> {
-    this.enter('deleteUserLimit', user, name);
+    this.call('deleteUserLimit', user, name);
     const limits = this.userLimits.get(user);
     if (limits) delete limits[name];
   }
 
   async listAllPermissions(): Promise<Array<{ user: string; vhost: string } & Permissions>> {
-    this.enter('listAllPermissions');
+    this.call('listAllPermissions');
     return [...this.permissions].map(([k, p]) => ({ vhost: splitKey(k)[0], user: splitKey(k)[1], ...p }));
   }
 
   async listAllTopicPermissions(): Promise<Array<{ user: string; vhost: string } & TopicPermissions>> {
-    this.enter('listAllTopicPermissions');
+    this.call('listAllTopicPermissions');
     return [...this.topicPermissions].flatMap(([k, list]) => list.map((t) => ({ vhost: splitKey(k)[0], user: splitKey(k)[1], ...t })));
   }
 
   async listAllVhostLimits(): Promise<Map<string, Record<string, number>>> {
-    this.enter('listAllVhostLimits');
+    this.call('listAllVhostLimits');
     return new Map([...this.vhostLimits].map(([v, l]) => [v, { ...l }]));
   }
 
   async listAllUserLimits(): Promise<Map<string, Record<string, number>>> {
-    this.enter('listAllUserLimits');
+    this.call('listAllUserLimits');
     return new Map([...this.userLimits].map(([u, l]) => [u, { ...l }]));
   }
 
   async listAllPolicies(): Promise<Array<{ vhost: string; name: string } & Policy>> {
-    this.enter('listAllPolicies');
+    this.call('listAllPolicies');
     return [...this.policies].flatMap(([vhost, m]) => [...m].map(([name, p]) => ({ vhost, name, ...p })));
   }
 
   async listAllOperatorPolicies(): Promise<Array<{ vhost: string; name: string } & Policy>> {
-    this.enter('listAllOperatorPolicies');
+    this.call('listAllOperatorPolicies');
     return [...this.operatorPolicies].flatMap(([vhost, m]) => [...m].map(([name, p]) => ({ vhost, name, ...p })));
   }
 
   async putPolicy(vhost: string, name: string, policy: Policy): Promise<Created> {
-    this.enter('putPolicy', vhost, name, policy);
+    this.call('putPolicy', vhost, name, policy);
     return this.putIn(this.policies, vhost, name, policy, 'policies');
   }
 
   async deletePolicy(vhost: string, name: string): Promise<boolean> {
-    this.enter('deletePolicy', vhost, name);
+    this.call('deletePolicy', vhost, name);
     return this.policies.get(vhost)?.delete(name) ?? false;
   }
 
   async listPolicies(vhost: string): Promise<Array<{ name: string } & Policy>> {
-    this.enter('listPolicies', vhost);
+    this.call('listPolicies', vhost);
     return [...(this.policies.get(vhost) ?? [])].map(([name, p]) => ({ name, ...p }));
   }
 
   async putOperatorPolicy(vhost: string, name: string, policy: Policy): Promise<Created> {
-    this.enter('putOperatorPolicy', vhost, name, policy);
+    this.call('putOperatorPolicy', vhost, name, policy);
     return this.putIn(this.operatorPolicies, vhost, name, policy, 'operator-policies');
   }
 
   async deleteOperatorPolicy(vhost: string, name: string): Promise<boolean> {
-    this.enter('deleteOperatorPolicy', vhost, name);
+    this.call('deleteOperatorPolicy', vhost, name);
     return this.operatorPolicies.get(vhost)?.delete(name) ?? false;
   }
 
   async listOperatorPolicies(vhost: string): Promise<Array<{ name: string } & Policy>> {
-    this.enter('listOperatorPolicies', vhost);
+    this.call('listOperatorPolicies', vhost);
     return [...(this.operatorPolicies.get(vhost) ?? [])].map(([name, p]) => ({ name, ...p }));
   }
 
   async listUserConnections(user: string): Promise<ConnectionRef[]> {
-    this.enter('listUserConnections', user);
+    this.call('listUserConnections', user);
     return [...(this.connections.get(user) ?? [])];
   }
 
   async closeUserConnections(user: string, reason?: string): Promise<void> {
-    this.enter('closeUserConnections', user, reason);
+    this.call('closeUserConnections', user, reason);
     if (!this.trackingLag.has(user)) this.connections.delete(user);
   }
 

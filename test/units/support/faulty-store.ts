@@ -8,40 +8,18 @@ import type {
   BeginResult, BindingPatch, BindingRecord, InstancePatch, InstanceRecord, OperationPatch, OperationRecord, OperationStart, Store,
 } from '../../../src/store/store.ts';
 import { StoreUnavailableError } from '../../../src/store/store-errors.ts';
+import { CallFaults } from './call-faults.ts';
 
 export type StoreCall = keyof Store;
 
-export interface StoreCallSeen {
-  method: StoreCall;
-  args: readonly unknown[];
-}
-
-/** Returns the error the call fails with, or undefined to let it through. */
-export type StoreFault = (call: StoreCallSeen) => Error | undefined;
-
-export class FaultyStore implements Store {
-  readonly calls: StoreCallSeen[] = [];
-  private readonly faults: Array<{ method: StoreCall; fault: StoreFault; times: number }> = [];
-
-  constructor(readonly inner: Store = new SqliteStore({ dataDir: ':memory:', key: randomBytes(32) })) {}
-
-  /** Makes the next `times` calls of `method` for which `fault` returns an error fail with it, before they reach the database. */
-  failWhen(method: StoreCall, fault: StoreFault, times = 1): void {
-    this.faults.push({ method, fault, times });
+export class FaultyStore extends CallFaults<StoreCall> implements Store {
+  constructor(readonly inner: Store = new SqliteStore({ dataDir: ':memory:', key: randomBytes(32) })) {
+    super();
   }
 
   private pass<T>(method: StoreCall, args: readonly unknown[], run: () => Promise<T>): Promise<T> {
-    const call = { method, args };
-    this.calls.push(call);
-    for (const f of this.faults) {
-      if (f.method !== method || f.times <= 0) continue;
-      const err = f.fault(call);
-      if (err) {
-        f.times--;
-        return Promise.reject(err);
-      }
-    }
-    return run();
+    const err = this.enter(method, args);
+    return err ? Promise.reject(err) : run();
   }
 
   reencryptCredentials(opts?: ReencryptOptions): Promise<ReencryptResult> {
