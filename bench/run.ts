@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, release, tmpdir, totalmem, type } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { STANDARD_PLAN_ID } from '../test/support/osb-client.ts';
+import { STANDARD_PLAN_ID } from '../testkit/osb-client.ts';
 import { renderHtml } from './lib/html-report.ts';
 import { POOL_CONNECTIONS } from './lib/http.ts';
 import { HELP, parseOptions, type Options } from './lib/options.ts';

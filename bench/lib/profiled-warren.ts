@@ -2,7 +2,7 @@
 // shared harness. The profile is written when it exits (stop()).
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { startWarrenProcess, type WarrenProcess } from '../../test/support/warren-process.ts';
+import { startWarrenProcess, type WarrenProcess } from '../../testkit/warren-process.ts';
 
 export function startProfiledWarren(profileDir: string): Promise<WarrenProcess> {
   return startWarrenProcess({ nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profileDir}`], env: { WARREN_LOG_LEVEL: 'warn' } });

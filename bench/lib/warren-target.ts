@@ -1,7 +1,7 @@
-// Warren as its own process (test/support/warren-process.ts), plus what the bench needs from
+// Warren as its own process (testkit/warren-process.ts), plus what the bench needs from
 // it: OSBAPI calls through the shared client setup, /metrics, and /proc figures.
-import { startWarrenProcess, type WarrenProcess } from '../../test/support/warren-process.ts';
-import { DEFAULT_SERVICE_ID } from '../../test/support/osb-client.ts';
+import { startWarrenProcess, type WarrenProcess } from '../../testkit/warren-process.ts';
+import { DEFAULT_SERVICE_ID } from '../../testkit/osb-client.ts';
 import { HttpTarget, basic } from './http.ts';
 import { performance } from 'node:perf_hooks';
 import { cpuSeconds, cpuTimes, rssMb } from './proc.ts';

@@ -13,7 +13,7 @@ import { audit, type BrokerDeps, now } from './broker-deps.ts';
 import { beginOperation } from './durable-operation.ts';
 import { inDoubtLookAt } from './in-doubt-checks.ts';
 import { newPassword, newUsername } from './generated-secrets.ts';
-import { applyUserPlan } from './plan-in-rabbitmq.ts';
+import { applyUserPlan, deploymentOfUser } from './plan-in-rabbitmq.ts';
 import { requirePlan } from './plan-checks.ts';
 import { runOperation } from './run-operation.ts';
 import { sameOptionalObject } from './same-json.ts';
@@ -130,9 +130,14 @@ async function prepareBind(deps: BrokerDeps, instanceId: string, bindingId: stri
   return { username, password, vhost: instance.vhost, credentials };
 }
 
-/** Undoes a bind: the user (deleting an absent user is fine) and the row. */
+/**
+ * Undoes a bind: the user (deleting an absent user is fine) and the row. A user of that name
+ * whose tags do not name this deployment is not ours (RabbitMQ refused our PUT of it): it stays.
+ */
 export async function unbuildBinding(deps: BrokerDeps, bindingId: string, username: string): Promise<void> {
-  await deps.rabbit.deleteUser(username);
+  const user = await deps.rabbit.getUser(username);
+  if (user && deploymentOfUser(user.tags) === deps.deploymentId) await deps.rabbit.deleteUser(username);
+  else if (user) deps.log.warn({ binding_id: bindingId, username }, "rolling back a bind: the user of that name is not this deployment's; left alone");
   await deps.store.deleteBinding(bindingId);
 }
 

@@ -2,6 +2,7 @@
 // a deleted user's connections itself; connection tracking (by username, never a cluster-wide
 // list) must then report none, and whatever it still lists is closed by username until it does.
 import { unavailable } from '../contract/broker-errors.ts';
+import { ManagementError } from '../rabbitmq/errors.ts';
 import type { BrokerDeps } from './broker-deps.ts';
 
 const REASON = 'binding deleted by the service broker';
@@ -25,8 +26,21 @@ const closeConnections = (deps: BrokerDeps, username: string) =>
     deps.log.debug({ username, err: err.message }, 'closing connections by username failed; checking what is left');
   });
 
+/**
+ * RabbitMQ can answer 500 to deleting a user that is already gone (an earlier attempt, or a
+ * concurrent one, deleted it): the user's absence afterwards is the proof, not the status.
+ */
+async function deleteUser(deps: BrokerDeps, username: string): Promise<void> {
+  try {
+    await deps.rabbit.deleteUser(username);
+  } catch (err) {
+    if (!(err instanceof ManagementError && err.status >= 500) || (await deps.rabbit.getUser(username)) !== null) throw err;
+    deps.log.debug({ username, err: err.message }, 'deleting the user failed, but it is gone');
+  }
+}
+
 export async function removeBindingUser(deps: BrokerDeps, username: string): Promise<void> {
-  await deps.rabbit.deleteUser(username);
+  await deleteUser(deps, username);
   // Deleting the user already closes its connections; what tracking still lists is closed by name.
   const deadline = Date.now() + deps.rabbitSettings.unbindConfirmTimeoutMs;
   let wait = 10;

@@ -9,8 +9,8 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, describe, it } from 'node:test';
 import { FaultProxy } from '../rabbitmq/helpers/fault-proxy.ts';
-import { startWarrenProcess, type WarrenProcess } from '../support/warren-process.ts';
-import { OsbClient } from '../support/osb-client.ts';
+import { startWarrenProcess, type WarrenProcess } from '../../testkit/warren-process.ts';
+import { OsbClient } from '../../testkit/osb-client.ts';
 import { DEFAULT_SERVICE_ID, RabbitAdmin, SMALL_PLAN_ID, enc, uid } from './helpers.ts';
 
 const BUDGET_MS = 3_000;

@@ -3,7 +3,7 @@
 // and RabbitMQ must end up with exactly what the answers say: no extra users, no leftovers.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { OsbAnswer } from '../support/osb-client.ts';
+import type { OsbAnswer } from '../../testkit/osb-client.ts';
 import {
   amqpConnect, amqpRefused, bindBody, bindingPath, expectError, expectStatus, ids, instancePath, provisionBody, roundTrip,
   safeClose, SMALL_PLAN_ID, STANDARD_PLAN_ID, startEnv, within, type Env,

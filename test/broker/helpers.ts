@@ -7,9 +7,9 @@ import { rmSync } from 'node:fs';
 import type { ChannelModel } from 'amqplib';
 import { Agent } from 'undici';
 import { openAmqp, within, type LiveConnection } from '../support/amqp-connection.ts';
-import { managementCall } from '../support/json-answer.ts';
-import { DEFAULT_SERVICE_ID, OsbClient, SMALL_PLAN_ID, STANDARD_PLAN_ID, type OsbAnswer } from '../support/osb-client.ts';
-import { startWarrenProcess, type StartOptions, type WarrenProcess } from '../support/warren-process.ts';
+import { managementCall } from '../../testkit/json-answer.ts';
+import { DEFAULT_SERVICE_ID, OsbClient, SMALL_PLAN_ID, STANDARD_PLAN_ID, type OsbAnswer } from '../../testkit/osb-client.ts';
+import { startWarrenProcess, type StartOptions, type WarrenProcess } from '../../testkit/warren-process.ts';
 
 export { DEFAULT_SERVICE_ID, SMALL_PLAN_ID, STANDARD_PLAN_ID };
 
@@ -183,8 +183,6 @@ export async function roundTrip(conn: ChannelModel, queue = `q-${randomBytes(3).
   }
 }
 
-/** Resolves true if p settles within ms, false otherwise. */
-
 // ---------------------------------------------------------------------------------------------
 // OSBAPI requests.
 
@@ -218,6 +216,28 @@ export function expectError(r: OsbAnswer, status: number, code?: string, what = 
   assert.equal(typeof r.body.description, 'string', `${what} no "description" field: ${r.text}`);
   assert.ok(r.body.description.length > 0, `${what} empty description`);
   if (code) assert.equal(r.body.error, code, `${what} error code: ${r.text}`);
+}
+
+/** Provisions a fresh instance `env.id(tag)` (201 asserted): what a test that needs an instance starts with. */
+export async function provisioned(env: Env, tag: string, planId = SMALL_PLAN_ID): Promise<{ id: string; body: any }> {
+  const id = env.id(tag);
+  const r = await env.osb.call('PUT', instancePath(id), { body: provisionBody(planId) });
+  expectStatus(r, 201, `provision ${id}`);
+  return { id, body: r.body };
+}
+
+/** Binds a fresh binding `env.id(tag)` to the instance (201 asserted); returns its id and credentials. */
+export async function bound(
+  env: Env,
+  instance: string,
+  tag: string,
+  planId = SMALL_PLAN_ID,
+  extra: Record<string, unknown> = {},
+): Promise<{ id: string; credentials: Record<string, any> }> {
+  const id = env.id(tag);
+  const r = await env.osb.call('PUT', bindingPath(instance, id), { body: bindBody(planId, extra) });
+  expectStatus(r, 201, `bind ${id}`);
+  return { id, credentials: r.body.credentials };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -6,11 +6,11 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { OsbClient } from '../support/osb-client.ts';
-import { startWarrenProcess, type WarrenProcess } from '../support/warren-process.ts';
+import { OsbClient } from '../../testkit/osb-client.ts';
+import { startWarrenProcess, type WarrenProcess } from '../../testkit/warren-process.ts';
 import {
   amqpConnect, amqpRefused, bindBody, bindingPath, closeAllConnections, enc, expectError, expectStatus, ids, instancePath,
-  provisionBody, RabbitAdmin, roundTrip, safeClose, SMALL_PLAN_ID, STANDARD_PLAN_ID, startEnv, uid, within, type Env, type Tracked,
+  provisionBody, RabbitAdmin, roundTrip, safeClose, SMALL_PLAN_ID, STANDARD_PLAN_ID, startEnv, uid, within, type Env,
 } from './helpers.ts';
 
 /** SIGTERM, then wait at most limitMs for the exit (SIGKILL after that, code null): keeps the suite bounded. */
@@ -34,57 +34,82 @@ async function stopTimed(w: WarrenProcess, limitMs = 6000): Promise<{ code: numb
 describe('restart on the same data directory', () => {
   const rmq = new RabbitAdmin();
   const prefix = `${uid('orph')}-`;
-  const inst = `${prefix}inst`;
-  const bid = `${prefix}b`;
-  let dataDir: string;
-  let warren: WarrenProcess | undefined;
-  let osb: OsbClient | undefined;
-  let creds: Record<string, any>;
-  let live: Tracked;
+  const made: Restartable[] = [];
 
-  async function start(): Promise<void> {
-    warren = await startWarrenProcess({ dataDir });
-    osb = new OsbClient({ url: warren.url, username: warren.username, password: warren.password });
-  }
-  /** Stops warren while the client still holds its (idle, keep-alive) connections, as a platform does. */
-  async function stop(): Promise<{ code: number | null; ms: number }> {
-    const r = await stopTimed(warren!);
-    warren = undefined;
-    await osb?.close();
-    osb = undefined;
-    return r;
+  /** One warren on its own data directory, stopped and started again by a test. */
+  class Restartable {
+    readonly dataDir = mkdtempSync(join(tmpdir(), 'warren-orphan-'));
+    warren: WarrenProcess | undefined;
+    osb: OsbClient | undefined;
+    readonly instances: string[] = [];
+
+    constructor() {
+      made.push(this);
+    }
+
+    async start(): Promise<OsbClient> {
+      this.warren = await startWarrenProcess({ dataDir: this.dataDir });
+      this.osb = new OsbClient({ url: this.warren.url, username: this.warren.username, password: this.warren.password });
+      return this.osb;
+    }
+
+    /** Stops warren while the client still holds its (idle, keep-alive) connections, as a platform does. */
+    async stop(): Promise<{ code: number | null; ms: number }> {
+      const r = await stopTimed(this.warren!);
+      this.warren = undefined;
+      await this.osb?.close();
+      this.osb = undefined;
+      return r;
+    }
+
+    async dispose(): Promise<void> {
+      if (this.osb && this.warren) {
+        for (const inst of this.instances) await this.osb.call('DELETE', `${instancePath(inst)}?${ids()}`).catch(() => undefined);
+      }
+      await this.osb?.close();
+      if (this.warren) await stopTimed(this.warren);
+      rmSync(this.dataDir, { recursive: true, force: true });
+    }
   }
 
-  before(async () => {
-    dataDir = mkdtempSync(join(tmpdir(), 'warren-orphan-'));
-    await start();
-  });
+  /**
+   * What the restart tests start from: an instance with a binding and an app connected with its
+   * credentials, then warren stopped by SIGTERM (the app stays connected).
+   */
+  async function boundThenStopped(tag: string) {
+    const w = new Restartable();
+    const inst = `${prefix}${tag}`;
+    const bid = `${inst}-b`;
+    w.instances.push(inst);
+    const osb = await w.start();
+    expectStatus(await osb.call('PUT', instancePath(inst), { body: provisionBody() }), 201, 'provision');
+    const b = await osb.call('PUT', bindingPath(inst, bid), { body: bindBody() });
+    expectStatus(b, 201, 'bind');
+    const creds: Record<string, any> = b.body.credentials;
+    const live = await amqpConnect(creds.uri);
+    await roundTrip(live.conn);
+    const stopped = await w.stop();
+    return { w, inst, bid, creds, live, stopped };
+  }
+
   after(async () => {
     await closeAllConnections();
-    if (osb && warren) await osb.call('DELETE', `${instancePath(inst)}?${ids()}`).catch(() => undefined);
-    await osb?.close();
-    if (warren) await stopTimed(warren);
+    for (const w of made) await w.dispose();
     await rmq.purgePrefix(prefix);
     await rmq.close();
-    rmSync(dataDir, { recursive: true, force: true });
   });
 
   it('provision, bind, connect; SIGTERM stops warren with exit code 0 within a few seconds', async () => {
-    expectStatus(await osb!.call('PUT', instancePath(inst), { body: provisionBody() }), 201, 'provision');
-    const b = await osb!.call('PUT', bindingPath(inst, bid), { body: bindBody() });
-    expectStatus(b, 201, 'bind');
-    creds = b.body.credentials;
-    live = await amqpConnect(creds.uri);
-    await roundTrip(live.conn);
-    const { code, ms } = await stop();
-    assert.equal(code, 0, 'exit code after SIGTERM');
-    assert.ok(ms < 5000, `stopping took ${ms} ms`);
+    const { live, stopped } = await boundThenStopped('sigterm');
+    assert.equal(stopped.code, 0, 'exit code after SIGTERM');
+    assert.ok(stopped.ms < 5000, `stopping took ${stopped.ms} ms`);
     // Warren is not in the data path: the app's connection does not notice.
     assert.equal(live.isClosed(), false);
     await roundTrip(live.conn);
   });
 
-  it('the store keeps credentials encrypted: no file of the data directory holds the password', () => {
+  it('the store keeps credentials encrypted: no file of the data directory holds the password', async () => {
+    const { w, creds } = await boundThenStopped('encrypted');
     const files: string[] = [];
     const walk = (dir: string) => {
       for (const name of readdirSync(dir)) {
@@ -93,7 +118,7 @@ describe('restart on the same data directory', () => {
         else files.push(p);
       }
     };
-    walk(dataDir);
+    walk(w.dataDir);
     assert.ok(files.length > 0);
     for (const f of files) {
       const bytes = readFileSync(f);
@@ -103,17 +128,18 @@ describe('restart on the same data directory', () => {
   });
 
   it('after a restart: the instance and binding are there, a repeat bind returns the SAME credentials', async () => {
-    await start();
-    const gi = await osb!.call('GET', instancePath(inst));
+    const { w, inst, bid, creds, live } = await boundThenStopped('kept');
+    const osb = await w.start();
+    const gi = await osb.call('GET', instancePath(inst));
     expectStatus(gi, 200, 'GET instance after restart');
     assert.equal(gi.body.plan_id, SMALL_PLAN_ID);
-    const gb = await osb!.call('GET', bindingPath(inst, bid));
+    const gb = await osb.call('GET', bindingPath(inst, bid));
     expectStatus(gb, 200, 'GET binding after restart');
     assert.deepEqual(gb.body.credentials, creds);
-    const again = await osb!.call('PUT', bindingPath(inst, bid), { body: bindBody() });
+    const again = await osb.call('PUT', bindingPath(inst, bid), { body: bindBody() });
     expectStatus(again, 200, 'repeat bind after restart');
     assert.deepEqual(again.body.credentials, creds);
-    expectStatus(await osb!.call('PUT', instancePath(inst), { body: provisionBody() }), 200, 'repeat provision after restart');
+    expectStatus(await osb.call('PUT', instancePath(inst), { body: provisionBody() }), 200, 'repeat provision after restart');
     // The password did not change: the old connection lives, a new one logs in.
     assert.equal(live.isClosed(), false);
     const fresh = await amqpConnect(creds.uri);
@@ -122,39 +148,43 @@ describe('restart on the same data directory', () => {
   });
 
   it('after a restart: unbind still closes the app\'s connection, deprovision removes everything', async () => {
-    expectStatus(await osb!.call('DELETE', `${bindingPath(inst, bid)}?${ids()}`), 200, 'unbind');
+    const { w, inst, bid, creds, live } = await boundThenStopped('unbound');
+    const osb = await w.start();
+    expectStatus(await osb.call('DELETE', `${bindingPath(inst, bid)}?${ids()}`), 200, 'unbind');
     assert.ok(await within(live.closed, 2000), 'connection closed after unbind');
     assert.equal(await rmq.userExists(creds.username), false);
-    expectStatus(await osb!.call('DELETE', `${instancePath(inst)}?${ids()}`), 200, 'deprovision');
+    expectStatus(await osb.call('DELETE', `${instancePath(inst)}?${ids()}`), 200, 'deprovision');
     assert.equal(await rmq.vhostExists(inst), false);
-    const lo = await osb!.call('GET', `${instancePath(inst)}/last_operation`);
+    const lo = await osb.call('GET', `${instancePath(inst)}/last_operation`);
     expectStatus(lo, 200, 'last_operation');
     assert.equal(lo.body.state, 'succeeded');
   });
 
   it('SIGTERM while requests are in flight: they are answered, exit code 0, and the store matches RabbitMQ after restart', async () => {
+    const w = new Restartable();
     const id = `${prefix}drain`;
-    expectStatus(await osb!.call('PUT', instancePath(id), { body: provisionBody(STANDARD_PLAN_ID) }), 201, 'provision');
+    w.instances.push(id);
+    const first = await w.start();
+    expectStatus(await first.call('PUT', instancePath(id), { body: provisionBody(STANDARD_PLAN_ID) }), 201, 'provision');
     const bids = Array.from({ length: 10 }, (_, i) => `${id}-b${i}`);
-    const pending = bids.map((b) => osb!.call('PUT', bindingPath(id, b), { body: bindBody(STANDARD_PLAN_ID) }).catch((err: Error) => err));
+    const pending = bids.map((b) => first.call('PUT', bindingPath(id, b), { body: bindBody(STANDARD_PLAN_ID) }).catch((err: Error) => err));
     await new Promise((res) => setTimeout(res, 3));
-    const w = warren!;
-    const stopping = stopTimed(w);
+    const stopping = stopTimed(w.warren!);
     const answers = await Promise.all(pending);
     const { code, ms } = await stopping;
-    await osb!.close();
-    osb = undefined;
-    warren = undefined;
+    await first.close();
+    w.osb = undefined;
+    w.warren = undefined;
     for (const a of answers) {
       // Accepted requests are answered in full; others may be refused or see 503 while closing.
       if (a instanceof Error) continue;
       assert.ok(a.status === 201 || a.status === 503, `in-flight bind: ${a.status} ${a.text}`);
     }
-    await start();
+    const osb = await w.start();
     for (const [i, b] of bids.entries()) {
       const a = answers[i]!;
       const users = await rmq.usersStartingWith(`${b}-`);
-      const g = await osb!.call('GET', bindingPath(id, b));
+      const g = await osb.call('GET', bindingPath(id, b));
       if (!(a instanceof Error) && a.status === 201) {
         expectStatus(g, 200, `binding ${b} answered 201 before the stop`);
         assert.deepEqual(g.body.credentials, a.body.credentials);
@@ -162,12 +192,12 @@ describe('restart on the same data directory', () => {
       } else {
         // Never answered: the platform's orphan mitigation is a DELETE, which must leave no user behind.
         assert.ok(g.status === 200 || g.status === 404, `${b}: ${g.status} ${g.text}`);
-        const d = await osb!.call('DELETE', `${bindingPath(id, b)}?${ids(STANDARD_PLAN_ID)}`);
+        const d = await osb.call('DELETE', `${bindingPath(id, b)}?${ids(STANDARD_PLAN_ID)}`);
         assert.ok(d.status === 200 || d.status === 410, `orphan unbind ${b}: ${d.status} ${d.text}`);
         assert.deepEqual(await rmq.usersStartingWith(`${b}-`), [], `${b}: a user survived the orphan unbind`);
       }
     }
-    expectStatus(await osb!.call('DELETE', `${instancePath(id)}?${ids(STANDARD_PLAN_ID)}`), 200, 'deprovision');
+    expectStatus(await osb.call('DELETE', `${instancePath(id)}?${ids(STANDARD_PLAN_ID)}`), 200, 'deprovision');
     assert.deepEqual(await rmq.usersStartingWith(`${id}-`), []);
     // A platform's client keeps its connections alive: a request answered during the drain must not
     // hold the stop hostage, and the exit code must still be 0.

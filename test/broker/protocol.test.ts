@@ -7,8 +7,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { OsbClient, type OsbAnswer } from '../support/osb-client.ts';
-import { startWarrenProcess, type WarrenProcess } from '../support/warren-process.ts';
+import { OsbClient, type OsbAnswer } from '../../testkit/osb-client.ts';
+import { startWarrenProcess, type WarrenProcess } from '../../testkit/warren-process.ts';
 import {
   amqpConnect, bindBody, bindingPath, DEFAULT_SERVICE_ID, expectError, expectJson, expectStatus, ids, instancePath,
   provisionBody, RabbitAdmin, roundTrip, safeClose, SMALL_PLAN_ID, STANDARD_PLAN_ID, startEnv, type Env,

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import { type FaultRule, RequestFaultProxy, type RequestFault } from '../rabbitmq/helpers/request-fault-proxy.ts';
-import { DEFAULT_SERVICE_ID, SMALL_PLAN_ID, STANDARD_PLAN_ID } from '../support/osb-client.ts';
+import { DEFAULT_SERVICE_ID, SMALL_PLAN_ID, STANDARD_PLAN_ID } from '../../testkit/osb-client.ts';
 import { ChaosWarren } from './support/chaos-warren.ts';
 import { RabbitView } from './support/invariants.ts';
 import { randomBytes } from 'node:crypto';

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, describe, it } from 'node:test';
 import { RequestFaultProxy } from '../rabbitmq/helpers/request-fault-proxy.ts';
-import { SMALL_PLAN_ID, STANDARD_PLAN_ID } from '../support/osb-client.ts';
+import { SMALL_PLAN_ID, STANDARD_PLAN_ID } from '../../testkit/osb-client.ts';
 import { ChaosWarren } from './support/chaos-warren.ts';
 import { RabbitView } from './support/invariants.ts';
 import { newPrefix, runScenario } from './support/scenario.ts';

@@ -1,6 +1,6 @@
 // Bind/unbind load against one instance, and its median: shared by the cluster tests.
-import type { OsbClient } from '../support/osb-client.ts';
-import { DEFAULT_SERVICE_ID, SMALL_PLAN_ID } from '../support/osb-client.ts';
+import type { OsbClient } from '../../testkit/osb-client.ts';
+import { DEFAULT_SERVICE_ID, SMALL_PLAN_ID } from '../../testkit/osb-client.ts';
 
 export interface LoadResult {
   /** "bind 409 ..." for every answer that was not 201/200. */

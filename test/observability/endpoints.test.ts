@@ -2,9 +2,9 @@
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { DEFAULT_SERVICE_ID, OsbClient, STANDARD_PLAN_ID } from '../support/osb-client.ts';
+import { DEFAULT_SERVICE_ID, OsbClient, STANDARD_PLAN_ID } from '../../testkit/osb-client.ts';
 import { metricValue } from '../support/metric-value.ts';
-import { startWarrenProcess, type WarrenProcess } from '../support/warren-process.ts';
+import { startWarrenProcess, type WarrenProcess } from '../../testkit/warren-process.ts';
 
 const suffix = Math.random().toString(36).slice(2, 8);
 

@@ -10,8 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { amqpConnect, bindingPath, closeAllConnections, enc, expectStatus, ids, instancePath, RabbitAdmin, roundTrip, within } from '../broker/helpers.ts';
-import { OsbClient } from '../support/osb-client.ts';
-import { startWarrenProcess, type WarrenProcess } from '../support/warren-process.ts';
+import { OsbClient } from '../../testkit/osb-client.ts';
+import { startWarrenProcess, type WarrenProcess } from '../../testkit/warren-process.ts';
 import { runReconcile } from './helpers.ts';
 
 describe('adopting the Go broker\'s instances and bindings', () => {

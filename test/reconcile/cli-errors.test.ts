@@ -6,7 +6,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { startWarrenProcess } from '../support/warren-process.ts';
+import { startWarrenProcess } from '../../testkit/warren-process.ts';
 import { runReconcile } from './helpers.ts';
 
 describe('warren reconcile errors', () => {

@@ -14,7 +14,7 @@ import {
   amqpConnect, amqpRefused, bindBody, bindingPath, closeAllConnections, enc, expectStatus, instancePath, provisionBody, RabbitAdmin, roundTrip, safeClose,
   STANDARD_PLAN_ID, uid,
 } from '../broker/helpers.ts';
-import { OsbClient } from '../support/osb-client.ts';
+import { OsbClient } from '../../testkit/osb-client.ts';
 
 function captureLog() {
   const lines: Array<Record<string, unknown>> = [];

@@ -7,8 +7,8 @@ import { after, describe, it } from 'node:test';
 import pg from 'pg';
 import { redactConnectionString } from '../../src/store/postgres-url.ts';
 import { amqpConnect, bindBody, bindingPath, closeAllConnections, enc, expectStatus, instancePath, provisionBody, RabbitAdmin, roundTrip, safeClose, uid } from '../broker/helpers.ts';
-import { OsbClient } from '../support/osb-client.ts';
-import { startWarrenProcess, type WarrenProcess } from '../support/warren-process.ts';
+import { OsbClient } from '../../testkit/osb-client.ts';
+import { startWarrenProcess, type WarrenProcess } from '../../testkit/warren-process.ts';
 import { runReconcile } from './helpers.ts';
 
 const BASE_URL = process.env['WARREN_TEST_PG_URL'] || 'postgres://postgres@127.0.0.1:5432/warren_test';

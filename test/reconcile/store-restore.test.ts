@@ -11,8 +11,8 @@ import { after, describe, it } from 'node:test';
 import {
   amqpConnect, bindBody, closeAllConnections, enc, expectStatus, instancePath, bindingPath, provisionBody, RabbitAdmin, roundTrip, safeClose, uid,
 } from '../broker/helpers.ts';
-import { OsbClient } from '../support/osb-client.ts';
-import { startWarrenProcess, type WarrenProcess } from '../support/warren-process.ts';
+import { OsbClient } from '../../testkit/osb-client.ts';
+import { startWarrenProcess, type WarrenProcess } from '../../testkit/warren-process.ts';
 import { backupDir, restoreDir, runReconcile } from './helpers.ts';
 
 describe('warren reconcile after a store restore and a hand-deleted user', () => {

@@ -7,8 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { bindBody, bindingPath, expectStatus, instancePath, provisionBody, RabbitAdmin, uid } from '../broker/helpers.ts';
-import { OsbClient } from '../support/osb-client.ts';
-import { startWarrenProcess, type WarrenProcess } from '../support/warren-process.ts';
+import { OsbClient } from '../../testkit/osb-client.ts';
+import { startWarrenProcess, type WarrenProcess } from '../../testkit/warren-process.ts';
 import { runReconcile } from './helpers.ts';
 
 describe('two deployments on one cluster', () => {

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import { bindBody, bindingPath, ids, instancePath, provisionBody, SMALL_PLAN_ID } from '../broker/helpers.ts';
-import type { OsbAnswer } from '../support/osb-client.ts';
+import type { OsbAnswer } from '../../testkit/osb-client.ts';
 import { startReplicaFixture, type ReplicaFixture } from './helpers/fixture.ts';
 import { REPLICA_ENV } from './helpers/lease-timing.ts';
 import { waitForNoOrphans } from './helpers/orphans.ts';

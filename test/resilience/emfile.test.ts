@@ -5,11 +5,27 @@ import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { takeSnapshot } from '../../packages/leakguard/src/index.ts';
-import { DEFAULT_SERVICE_ID, OsbClient, STANDARD_PLAN_ID } from '../support/osb-client.ts';
-import { startWarrenProcess, type WarrenProcess } from '../support/warren-process.ts';
+import { DEFAULT_SERVICE_ID, OsbClient, STANDARD_PLAN_ID } from '../../testkit/osb-client.ts';
+import { startWarrenProcess, type WarrenProcess } from '../../testkit/warren-process.ts';
 
 const FD_LIMIT = 96;
 const suffix = Math.random().toString(36).slice(2, 8);
+
+/** warren's JSON log lines (pino: level 50 is error, 40 warn, 30 info). */
+function logEntries(w: WarrenProcess): Array<Record<string, any>> {
+  const out: Array<Record<string, any>> = [];
+  for (const line of w.logs) {
+    try {
+      out.push(JSON.parse(line));
+    } catch {
+      // not JSON: not one of warren's log lines
+    }
+  }
+  return out;
+}
+
+/** What a platform reads in a 503 whose RabbitMQ call could not get a socket (src/broker/rabbit-failure.ts). */
+const OUT_OF_FDS_ANSWER = /: the broker is out of file descriptors; try again shortly$/;
 
 function openIdleSocket(port: number): Promise<Socket | null> {
   return new Promise((resolve) => {
@@ -65,6 +81,7 @@ describe('file descriptor exhaustion', () => {
     const ready = await clients[0]!.call('GET', '/ready');
     assert.equal(ready.status, 503, `${ready.text} fds=${during.fds!.total}`);
     assert.equal(ready.body.checks.file_descriptors.ok, false);
+    assert.match(ready.body.checks.file_descriptors.detail, new RegExp(`^\\d+ of ${FD_LIMIT} open \\((8\\d|9\\d|1\\d\\d) %\\)`), ready.text);
 
     // Provisions in parallel need more management sockets than the pool has idle: those get 503.
     const answers = await Promise.all(
@@ -74,13 +91,14 @@ describe('file descriptor exhaustion', () => {
         }),
       ),
     );
+    for (const a of answers) assert.ok([201, 503].includes(a.status), `unexpected ${a.status}: ${a.text}`);
     const unavailable = answers.filter((a) => a.status === 503);
     assert.ok(unavailable.length > 0, `some provisions should hit EMFILE: ${answers.map((a) => a.status).join(',')}`);
+    // Each 503 says the broker itself is out of fds (not that RabbitMQ is unreachable or slow).
     for (const a of unavailable) {
-      assert.equal(a.body.error, 'ServiceUnavailable');
-      assert.match(a.body.description, /file descriptors|unreachable/);
+      assert.equal(a.body.error, 'ServiceUnavailable', a.text);
+      assert.match(a.body.description, OUT_OF_FDS_ANSWER, a.text);
     }
-    for (const a of answers) assert.ok([201, 503].includes(a.status), `unexpected ${a.status}: ${a.text}`);
     assert.equal(warren.child.exitCode, null, 'warren is still running');
 
     // Free the fds: warren recovers without a restart.
@@ -92,15 +110,28 @@ describe('file descriptor exhaustion', () => {
       readyAgain = await clients[0]!.call('GET', '/ready');
     }
     assert.equal(readyAgain.status, 200, readyAgain.text);
+    assert.equal(readyAgain.body.checks.file_descriptors.ok, true, readyAgain.text);
     for (const [i, id] of instanceIds.entries()) {
       const again = await clients[i]!.call('PUT', `/v2/service_instances/${id}`, {
         body: { service_id: DEFAULT_SERVICE_ID, plan_id: STANDARD_PLAN_ID, organization_guid: 'o', space_guid: 's' },
       });
       assert.ok([200, 201].includes(again.status), `after recovery: ${again.status} ${again.text}`);
     }
-    assert.ok(
-      warren.logs.some((l) => l.includes('out of file descriptors') || l.includes('EMFILE')),
-      'the exhaustion is logged',
-    );
+    // The operator's view: each 503 in the log with the answer it gave and the errno behind it
+    // (not just any line that mentions EMFILE, as RabbitMQ client retries do), and the readiness
+    // check going red, then green again, without a restart.
+    const logs = logEntries(warren);
+    const served503 = logs.filter((l) => l.msg === 'answered with a server error' && l.status === 503 && l.operation === 'provision');
+    for (const a of unavailable) {
+      assert.ok(
+        served503.some((l) => l.cause === a.body.description && /last: EMFILE on /.test(String(l.err))),
+        `no log line for the answer "${a.body.description}" naming EMFILE:\n${served503.map((l) => JSON.stringify(l)).join('\n')}`,
+      );
+    }
+    const failing = logs.findIndex((l) => l.msg === 'readiness check failing' && l.check === 'file_descriptors');
+    const passing = logs.findIndex((l) => l.msg === 'readiness check passing again' && l.check === 'file_descriptors');
+    assert.ok(failing >= 0, 'the failing file_descriptors check is logged');
+    assert.ok(passing > failing, 'its recovery is logged after it');
+    assert.equal(warren.child.exitCode, null, 'warren never restarted');
   });
 });

@@ -25,8 +25,8 @@ import {
   uid,
   within,
 } from '../broker/helpers.ts';
-import { OsbClient } from '../support/osb-client.ts';
-import { startWarrenProcess, type WarrenProcess } from '../support/warren-process.ts';
+import { OsbClient } from '../../testkit/osb-client.ts';
+import { startWarrenProcess, type WarrenProcess } from '../../testkit/warren-process.ts';
 
 const POOL = 3;
 const CALLERS = 4;

@@ -9,9 +9,9 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { request } from 'undici';
 import { RabbitAdmin, amqpConnect, bindBody, closeAllConnections, provisionBody, roundTrip, uid } from '../broker/helpers.ts';
-import { OsbClient } from '../support/osb-client.ts';
+import { OsbClient } from '../../testkit/osb-client.ts';
 import { createTestCa, pem } from '../support/test-ca.ts';
-import { startWarrenProcess, type WarrenProcess } from '../support/warren-process.ts';
+import { startWarrenProcess, type WarrenProcess } from '../../testkit/warren-process.ts';
 
 const MGMT = (process.env.RABBITMQ_MGMT_URL ?? 'http://127.0.0.1:15672').replace(/\/+$/, '');
 

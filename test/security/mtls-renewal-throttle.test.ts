@@ -7,9 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect } from 'node:tls';
 import { after, before, describe, it } from 'node:test';
-import { OsbClient } from '../support/osb-client.ts';
+import { OsbClient } from '../../testkit/osb-client.ts';
 import { createTestCa, pem } from '../support/test-ca.ts';
-import { startWarrenProcess, type WarrenProcess } from '../support/warren-process.ts';
+import { startWarrenProcess, type WarrenProcess } from '../../testkit/warren-process.ts';
 
 /** The serial number of the certificate the server presents now. */
 function servedSerial(url: string, ca: Buffer, client?: { cert: Buffer; key: Buffer }): Promise<string> {

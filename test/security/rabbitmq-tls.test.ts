@@ -8,10 +8,10 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import amqp from 'amqplib';
 import { bindBody, provisionBody, uid } from '../broker/helpers.ts';
-import { OsbClient } from '../support/osb-client.ts';
+import { OsbClient } from '../../testkit/osb-client.ts';
 import { pem } from '../support/test-ca.ts';
 import { TLS_NODE, rabbitMissing, startTlsRabbitNode, type TlsRabbitNode } from '../support/tls-rabbitmq-node.ts';
-import { startWarrenProcess, type WarrenProcess } from '../support/warren-process.ts';
+import { startWarrenProcess, type WarrenProcess } from '../../testkit/warren-process.ts';
 
 const missing = rabbitMissing();
 

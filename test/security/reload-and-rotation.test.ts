@@ -11,8 +11,8 @@ import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import { RabbitAdmin, bindBody, provisionBody, uid } from '../broker/helpers.ts';
-import { OsbClient } from '../support/osb-client.ts';
-import { startWarrenProcess, type WarrenProcess } from '../support/warren-process.ts';
+import { OsbClient } from '../../testkit/osb-client.ts';
+import { startWarrenProcess, type WarrenProcess } from '../../testkit/warren-process.ts';
 
 const run = promisify(execFile);
 const ROOT = new URL('../../', import.meta.url).pathname;

@@ -3,7 +3,8 @@
 // class and the peer, 127.0.0.1:15672.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { formatTable, runSoak, type SoakOptions } from './soak-run.ts';
+import { formatTable } from './soak-report.ts';
+import { runSoak, type SoakOptions } from './soak.ts';
 
 const LEAKY = 'test/soak/leaky-warren.ts';
 const base: Partial<SoakOptions> = {

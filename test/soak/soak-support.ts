@@ -4,7 +4,7 @@
 // Every HTTP response body is read to its end here too: the soak must not leak what it hunts.
 import { readFileSync } from 'node:fs';
 import { Agent } from 'undici';
-import { managementCall } from '../support/json-answer.ts';
+import { managementCall } from '../../testkit/json-answer.ts';
 
 // ---------------------------------------------------------------------------------------------
 // RabbitMQ management API, with the administrator account.

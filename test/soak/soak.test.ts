@@ -1,11 +1,12 @@
-// The real soak (see soak-run.ts and docs/soak.md): warren under `ulimit -n 256`, 20,000
+// The real soak (see soak.ts and docs/soak.md): warren under `ulimit -n 256`, 20,000
 // bind/unbind cycles at concurrency 32 plus provision/deprovision cycles, live AMQP connections
 // that unbind must kill, expected failures, and the leak guard sampling the process throughout.
 // About 2-3 minutes on a 2-core machine. SOAK_REPORT=dir writes soak-report.html/.svg/.json there.
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
-import { formatTable, runSoak, writeReports, type SoakResult } from './soak-run.ts';
+import { formatTable, writeReports } from './soak-report.ts';
+import { runSoak, type SoakResult } from './soak.ts';
 import { readOpenFilesLimit } from './soak-support.ts';
 
 const CYCLES = 20_000;

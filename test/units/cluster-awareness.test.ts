@@ -136,19 +136,20 @@ describe('a provision on a plan the cluster version rejects', () => {
 });
 
 describe('vhost deletion protection', () => {
-  let fake: FakeServer;
+  const fakes: FakeServer[] = [];
   const protectedVhosts = new Set<string>();
   const vhosts = new Set<string>(['app']);
   const seen: string[] = [];
   const clients: ManagementClient[] = [];
   after(async () => {
     for (const c of clients) await c.close();
-    await fake?.close();
+    for (const f of fakes) await f.close();
   });
 
   // RabbitMQ 4.1's answers (rabbit_mgmt_wm_vhost_deletion_protection, rabbit_mgmt_wm_vhost).
+  // Each test starts its own client on its own fake server (the vhosts they share are named apart).
   const start = async () => {
-    fake = await startFake((req, res) => {
+    const fake = await startFake((req, res) => {
       let body = '';
       req.on('data', (c: Buffer) => (body += c.toString()));
       req.on('end', () => {
@@ -174,6 +175,7 @@ describe('vhost deletion protection', () => {
         answer(404, { error: 'Object Not Found', reason: 'Not Found' });
       });
     });
+    fakes.push(fake);
     const c = createManagementClient({ urls: [fake.url], username: 'admin', password: 'admin' });
     clients.push(c);
     return c;
@@ -193,8 +195,8 @@ describe('vhost deletion protection', () => {
   });
 
   it('before 4.1 nothing is sent; disabled in the configuration, nothing is protected but release still runs', async () => {
+    const rabbit = await start();
     const before = seen.length;
-    const rabbit = clients[0]!;
     const old = new VhostProtection(rabbit, { facts: () => ({ version: '3.13.7', readAt: '' }) }, true, quiet);
     assert.equal(await old.protect('app'), 'unsupported');
     assert.equal(await old.release('app'), 'unsupported');

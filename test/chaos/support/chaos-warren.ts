@@ -6,8 +6,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { OsbClient } from '../../support/osb-client.ts';
-import { startWarrenProcess, type WarrenProcess } from '../../support/warren-process.ts';
+import { OsbClient } from '../../../testkit/osb-client.ts';
+import { startWarrenProcess, type WarrenProcess } from '../../../testkit/warren-process.ts';
 
 export const BUDGET_MS = 5_000;
 export const ATTEMPT_MS = 1_000;

@@ -12,7 +12,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import Database from 'better-sqlite3';
 import { Agent } from 'undici';
 import { SQLITE_FILE_NAME } from '../../../src/store/sqlite-store.ts';
-import { managementCall } from '../../support/json-answer.ts';
+import { managementCall } from '../../../testkit/json-answer.ts';
 
 const AUTH = 'Basic ' + Buffer.from('guest:guest').toString('base64');
 

@@ -4,7 +4,7 @@
 // and does not mitigate a failed update. Every answer is recorded with its latency, so a
 // scenario can assert that none came past the budget and report what it saw.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { DEFAULT_SERVICE_ID, type OsbAnswer, type OsbClient } from '../../support/osb-client.ts';
+import { DEFAULT_SERVICE_ID, type OsbAnswer, type OsbClient } from '../../../testkit/osb-client.ts';
 
 export interface AnswerRecord {
   op: string;

@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { describeSettleFailure, settle } from '../../../packages/leakguard/src/settle.ts';
 import { takeSnapshot, type Snapshot } from '../../../packages/leakguard/src/snapshot.ts';
 import type { RequestFaultProxy } from '../../rabbitmq/helpers/request-fault-proxy.ts';
-import { SMALL_PLAN_ID, STANDARD_PLAN_ID } from '../../support/osb-client.ts';
+import { SMALL_PLAN_ID, STANDARD_PLAN_ID } from '../../../testkit/osb-client.ts';
 import { BUDGET_MS, type ChaosWarren } from './chaos-warren.ts';
 import { assertConsistent, type RabbitView } from './invariants.ts';
 import { lifecycle, Platform } from './platform.ts';

@@ -9,7 +9,7 @@
 // Every exchange is logged with the replica that answered, so a test can tell what the live
 // replicas said from what the dead one did.
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { OsbClient } from '../../support/osb-client.ts';
+import type { OsbClient } from '../../../testkit/osb-client.ts';
 import { histogram, type ReplicaAnswer } from './replica-set.ts';
 
 export interface Route {

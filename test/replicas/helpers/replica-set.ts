@@ -4,8 +4,8 @@
 // leak-guard baseline so a test can prove that none of them leaked a socket.
 import { randomBytes } from 'node:crypto';
 import { assertNoLeaks, takeSnapshot, type SettleResult, type Snapshot } from '../../../packages/leakguard/src/index.ts';
-import { OsbClient, type OsbAnswer } from '../../support/osb-client.ts';
-import { startWarrenProcess, type WarrenProcess } from '../../support/warren-process.ts';
+import { OsbClient, type OsbAnswer } from '../../../testkit/osb-client.ts';
+import { startWarrenProcess, type WarrenProcess } from '../../../testkit/warren-process.ts';
 import { RoundRobinProxy } from './round-robin-proxy.ts';
 
 export interface Replica {
