@@ -3,7 +3,7 @@
 import type { BenchResult, ArmName } from './results.ts';
 import { environmentLine, sections } from './tables.ts';
 
-const COLORS: Record<string, string> = { warren: '#d9480f', raw: '#1c7ed6', 'raw+confirm': '#74c0fc', 'null-broker': '#37b24d', 'warren-info': '#f59f00', c1: '#5c940d', c8: '#1c7ed6', c32: '#862e9c' };
+const COLORS: Record<string, string> = { warren: '#d9480f', raw: '#1c7ed6', 'raw+confirm': '#74c0fc', 'null-broker': '#37b24d', 'warren-info': '#f59f00', baseline: '#868e96', c1: '#5c940d', c8: '#1c7ed6', c32: '#862e9c' };
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 const fmt = (x: number) => (x === 0 ? '0' : x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x >= 1 ? x.toFixed(2) : x.toPrecision(2));
 

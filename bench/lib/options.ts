@@ -25,6 +25,10 @@ export interface Options {
   updateBenchmarks?: string;
   from: string[];
   managementUrl: string;
+  /** PostgreSQL server URL: each warren arm gets a fresh database of its own there (default: SQLite). */
+  postgres?: string;
+  /** Another warren checkout (with node_modules) run as the 'baseline' arm of bind/unbind. */
+  baseline?: string;
   help: boolean;
 }
 
@@ -68,6 +72,11 @@ Shape of the run:
                                          calls, no store/validation/locks/metrics): the floor of the design
                             warren-info  a second warren at WARREN_LOG_LEVEL=info (logging cost)
   --no-info               drop the warren-info arm
+  --postgres URL          store warren's state in PostgreSQL: a fresh database per warren process
+                          on that server (e.g. postgres://postgres@127.0.0.1:5432/postgres), dropped after
+  --baseline DIR          add a 'baseline' arm to bind/unbind: the warren checked out in DIR (its own
+                          node_modules), e.g. an older commit (git worktree add --detach DIR REV), run
+                          like warren (same store kind, log level, plan) and interleaved with it
   --management-url URL    RabbitMQ management with credentials (default http://guest:guest@127.0.0.1:15672)
 
 Output:
@@ -190,6 +199,12 @@ export function parseOptions(argv: string[]): Options {
       }
       case '--management-url':
         o.managementUrl = value();
+        break;
+      case '--postgres':
+        o.postgres = value();
+        break;
+      case '--baseline':
+        o.baseline = value();
         break;
       case '--json':
         o.json = value();

@@ -79,7 +79,11 @@ async function recoverOne(deps: BrokerDeps, op: DurableOperation, rec: Operation
     }
     case 'bind': {
       const binding = await deps.store.getBinding(rec.resourceId, { withCredentials: false });
-      if (binding?.state === 'ready') return { state: 'succeeded', description: null };
+      if (binding?.state === 'ready') {
+        // Its replica stopped with the user made: a PUT of it may still be on its way.
+        await op.setIntent({ ...(rec.intent ?? {}), username: binding.username });
+        return { state: 'succeeded', description: null, followupAt: later };
+      }
       if (!binding) return { state: 'failed', description: 'binding was interrupted and has been rolled back; bind again' };
       await unbuildBinding(deps, binding.id, binding.username);
       await op.setIntent({ ...(rec.intent ?? {}), username: binding.username });
@@ -88,6 +92,8 @@ async function recoverOne(deps: BrokerDeps, op: DurableOperation, rec: Operation
     case 'unbind': {
       const binding = await deps.store.getBinding(rec.resourceId, { withCredentials: false });
       if (binding) await teardownBinding(deps, binding.id, binding.username);
+      // Its replica stopped mid-way: what it sent is in doubt, so the late look is followed by one for late writes.
+      await op.setIntent({ ...(rec.intent ?? {}), ...(binding ? { username: binding.username } : {}), writesInDoubt: true });
       return { state: 'succeeded', description: 'binding deleted', followupAt: later };
     }
   }

@@ -16,11 +16,12 @@ export class DeadlineExceededError extends Error {
 export class Budget {
   private readonly controller = new AbortController();
   private readonly timer: NodeJS.Timeout | undefined;
+  #writesInDoubt = false;
 
   /** @param deadline epoch milliseconds (Date.now() scale) */
   constructor(
     readonly deadline: number,
-    parent?: Budget,
+    private readonly parent?: Budget,
   ) {
     const left = deadline - Date.now();
     if (left <= 0) this.controller.abort(new DeadlineExceededError());
@@ -50,6 +51,18 @@ export class Budget {
   /** Throws DeadlineExceededError (or the abort reason) when the budget is spent. */
   check(): void {
     if (this.signal.aborted) throw this.signal.reason instanceof Error ? this.signal.reason : new DeadlineExceededError();
+  }
+
+  /**
+   * A write was sent under this budget whose outcome is unknown (no answer, or one too late): it
+   * may still land. Marked up the chain, so whoever started the work learns of it.
+   */
+  noteWriteInDoubt(): void {
+    for (let b: Budget | undefined = this; b && !b.#writesInDoubt; b = b.parent) b.#writesInDoubt = true;
+  }
+
+  get writesInDoubt(): boolean {
+    return this.#writesInDoubt;
   }
 
   /** Ends the budget early (e.g. the work it covered is finished); frees the timer. */

@@ -221,7 +221,7 @@ export class RequestFunnel {
         // A node that stalled meanwhile (for another call or a probe) is not worth a deadline.
         if (this.health.stalledDown(idx)) continue;
         const node = this.nodes[idx]!;
-        const result = await this.attempt(node, idx, req, ++attempt, budget, parse);
+        const result = await this.attemptNoting(node, idx, req, ++attempt, budget, parse);
         if (result.ok) {
           if (this.preferred !== idx) {
             this.preferred = idx;
@@ -273,6 +273,26 @@ export class RequestFunnel {
       this.names,
       last ?? new DeadlineExceededError(),
     );
+  }
+
+  /**
+   * An attempt that tells the budget when a write's outcome is unknown: sent (not refused while
+   * connecting) and never answered, it may still land (see broker/in-doubt-checks.ts).
+   */
+  private async attemptNoting<T>(
+    node: Node, idx: number, req: FunnelRequest, attemptNo: number, budget: Budget | undefined, parse?: (res: FunnelResponse) => T,
+  ): Promise<Attempt<T | FunnelResponse>> {
+    if (req.method === 'GET' || !budget) return this.attempt(node, idx, req, attemptNo, budget, parse);
+    try {
+      const result = await this.attempt(node, idx, req, attemptNo, budget, parse);
+      if (!result.ok && !isConnectPhaseCode(result.error.code)) budget.noteWriteInDoubt();
+      return result;
+    } catch (err) {
+      const answered = err instanceof ManagementError || err instanceof ManagementProtocolError;
+      const refused = err instanceof ManagementTransportError && isConnectPhaseCode(err.code);
+      if (!answered && !refused) budget.noteWriteInDoubt();
+      throw err;
+    }
   }
 
   /**

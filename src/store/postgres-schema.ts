@@ -117,4 +117,33 @@ export const POSTGRES_MIGRATIONS: readonly { version: number; sql: string }[] = 
     version: 4,
     sql: `CREATE TABLE warren_meta (key text PRIMARY KEY, value text NOT NULL);`,
   },
+  {
+    // Begin, plus what the operation works on, in one round trip and one commit: the blocking
+    // operation, or the instance and binding rows read after the lock (as JSON: one row of three
+    // tables), with the binding's state set first where asked (an unbind's 'deleting').
+    version: 5,
+    sql: `
+      CREATE FUNCTION warren_begin_operation_rows(
+        p_id text, p_type text, p_resource text, p_instance text, p_kind text, p_owner text, p_lease_ms integer, p_intent jsonb,
+        p_binding_state text
+      ) RETURNS TABLE (blocking json, instance json, binding json) LANGUAGE plpgsql AS $fn$
+      DECLARE
+        b warren_operations;
+      BEGIN
+        SELECT * INTO b FROM warren_begin_operation(p_id, p_type, p_resource, p_instance, p_kind, p_owner, p_lease_ms, p_intent) LIMIT 1;
+        IF FOUND THEN
+          RETURN QUERY SELECT row_to_json(b), NULL::json, NULL::json;
+          RETURN;
+        END IF;
+        IF p_type = 'binding' AND p_binding_state IS NOT NULL THEN
+          UPDATE warren_bindings SET state = p_binding_state, updated_at = clock_timestamp()
+           WHERE id = p_resource AND instance_id = p_instance AND state <> p_binding_state;
+        END IF;
+        RETURN QUERY SELECT NULL::json,
+          (SELECT row_to_json(i) FROM warren_instances i WHERE i.id = p_instance),
+          (SELECT row_to_json(x) FROM warren_bindings x WHERE p_type = 'binding' AND x.id = p_resource);
+      END
+      $fn$;
+    `,
+  },
 ];

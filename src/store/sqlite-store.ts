@@ -14,7 +14,7 @@ import { ensurePrivateDir, ensurePrivateFile, tightenIfPresent } from './private
 import { SQLITE_MIGRATIONS } from './sqlite-schema.ts';
 import { insertSql, selectList, sqlitePlaceholder as ph, updateSql } from './statement-text.ts';
 import type {
-  BeginResult, BindingPatch, BindingRecord, InstancePatch, InstanceRecord, OperationPatch, OperationRecord, OperationStart, Store,
+  BeginResult, BindingEffect, BindingPatch, BindingRecord, InstancePatch, InstanceRecord, OperationPatch, OperationRecord, OperationStart, Store,
 } from './store.ts';
 
 export const SQLITE_FILE_NAME = 'warren.db';
@@ -46,6 +46,7 @@ export class SqliteStore implements Store {
   #db: Database.Database | undefined;
   #s: Statements | undefined;
   #begin: Database.Transaction<(o: OperationStart) => BeginResult> | undefined;
+  #finish: Database.Transaction<(e: BindingEffect, args: unknown[]) => boolean> | undefined;
   readonly #exclusive: boolean;
   #lock: { release(): void } | undefined;
 
@@ -223,7 +224,15 @@ export class SqliteStore implements Store {
         state: 'in progress', description: null, owner: o.owner, leaseUntil: later(o.leaseMs), intent: o.intent,
         followupAt: null, createdAt: t, updatedAt: t,
       }));
-      return { started: true };
+      if (o.resourceType === 'binding' && o.bindingState) s.setBindingState.run(o.bindingState, t, o.resourceId, o.instanceId, o.bindingState);
+      const instance = s.getInstance.get(o.instanceId);
+      const binding = o.resourceType === 'binding' ? s.getBinding.get(o.resourceId) : undefined;
+      if (binding && !o.withCredentials) binding['credentials'] = null;
+      return {
+        started: true,
+        instance: instance === undefined ? undefined : this.#instances.fromRow(instance),
+        binding: binding === undefined ? undefined : this.#bindings.fromRow(binding),
+      };
     });
     return begin.immediate(op);
   }
@@ -233,10 +242,19 @@ export class SqliteStore implements Store {
   }
 
   async finishOperation(
-    id: string, owner: string, state: 'succeeded' | 'failed', description: string | null, followupAt: string | null = null,
+    id: string, owner: string, state: 'succeeded' | 'failed', description: string | null, followupAt: string | null = null, effect?: BindingEffect,
   ): Promise<boolean> {
+    const s = this.stmts;
     const followup = followupAt === null ? null : toIsoInstant(followupAt);
-    return this.stmts.finishOperation.run(state, description, followup, new Date().toISOString(), id, owner).changes === 1;
+    const t = new Date().toISOString();
+    if (!effect) return s.finishOperation.run(state, description, followup, t, id, owner).changes === 1;
+    const finish = this.#finish ??= this.db.transaction((e: BindingEffect, args: unknown[]): boolean => {
+      if (s.finishOperation.run(...args).changes !== 1) return false;
+      if ('remove' in e) s.deleteBinding.run(e.bindingId);
+      else s.setBindingState.run(e.state, args[3], e.bindingId, null, e.state);
+      return true;
+    });
+    return finish.immediate(effect, [state, description, followup, t, id, owner]);
   }
 
   async discardOperation(id: string, owner: string): Promise<void> {
@@ -323,6 +341,9 @@ function prepareStatements(
     insertBinding: p(insertSql('warren_bindings', bind, ph, true)),
     updateBinding: p(updateSql('warren_bindings', bindings.patchColumns, ph)),
     deleteBinding: p('DELETE FROM warren_bindings WHERE id = ?'),
+    // Parameters: state, updated_at, id, instance id (or null: any), state again.
+    setBindingState: p(`UPDATE warren_bindings SET state = ?, updated_at = ?
+      WHERE id = ? AND instance_id = coalesce(?, instance_id) AND state <> ?`),
     listBindings: p(`SELECT ${selectList(bind)} FROM warren_bindings WHERE instance_id = ? ORDER BY created_at, id`),
     insertOperation: p(insertSql('warren_operations', op, ph, false)),
     updateOperation: p(updateSql('warren_operations', operations.patchColumns, ph)),

@@ -74,14 +74,33 @@ export interface OperationStart {
   owner: string;
   leaseMs: number;
   intent: Record<string, unknown> | null;
+  /**
+   * A binding operation may set its binding's state in the same transaction (an unbind:
+   * 'deleting'), where that binding exists in the instance.
+   */
+  bindingState?: BindingState;
+  /** Open the binding's credentials in what begin reads (default false: null). */
+  withCredentials?: boolean;
 }
+
+/**
+ * What a started operation works on, read in the same transaction, after the lock: the instance
+ * and, for a binding operation, the binding (each undefined where there is no row).
+ */
+export interface BeginRows {
+  instance: InstanceRecord | undefined;
+  binding: BindingRecord | undefined;
+}
+
+/** A change to the operation's binding made with the operation's outcome, in one transaction. */
+export type BindingEffect = { bindingId: string; state: BindingState } | { bindingId: string; remove: true };
 
 /**
  * started: the operation is recorded and ours. Otherwise `blocking` is the live operation that
  * holds the resource (an instance operation holds the instance and all its bindings; a binding
  * operation holds its binding and shares the instance with other binding operations).
  */
-export type BeginResult = { started: true } | { started: false; blocking: OperationRecord };
+export type BeginResult = ({ started: true } & BeginRows) | { started: false; blocking: OperationRecord };
 
 export type InstancePatch = Partial<Omit<InstanceRecord, 'id' | 'createdAt'>>;
 export type BindingPatch = Partial<Omit<BindingRecord, 'id' | 'instanceId' | 'createdAt'>>;
@@ -144,9 +163,12 @@ export interface Store {
   beginOperation(op: OperationStart): Promise<BeginResult>;
   /** Extends the lease; false when the operation is no longer ours (finished or taken over). */
   renewOperation(id: string, owner: string, leaseMs: number): Promise<boolean>;
-  /** Ends an operation we own; false when it was no longer ours (nothing written then). */
+  /**
+   * Ends an operation we own, and applies `effect` to its binding in the same transaction; false
+   * when it was no longer ours (nothing written then).
+   */
   finishOperation(
-    id: string, owner: string, state: 'succeeded' | 'failed', description: string | null, followupAt?: string | null,
+    id: string, owner: string, state: 'succeeded' | 'failed', description: string | null, followupAt?: string | null, effect?: BindingEffect,
   ): Promise<boolean>;
   /** Removes an operation we own that turned out to change nothing (an identical repeat, a refusal). */
   discardOperation(id: string, owner: string): Promise<void>;
