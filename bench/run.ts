@@ -291,11 +291,13 @@ async function soak(opts: Options, names: Names, targets: WarrenTarget[], env: R
   return mem;
 }
 
-async function profile(opts: Options, names: Names, targets: WarrenTarget[], ctx: RoundContext): Promise<BenchResult['profile']> {
+async function profile(
+  opts: Options, names: Names, targets: WarrenTarget[], ctx: RoundContext, env: Record<string, string>,
+): Promise<BenchResult['profile']> {
   const dir = opts.profileDir ?? mkdtempSync(join(tmpdir(), 'warren-bench-cpuprof-'));
-  progress(`profile: warren under node --cpu-prof (profiles in ${dir}), bind/unbind at concurrency ${opts.profileConcurrency} for ${opts.profileSeconds} s`);
+  progress(`profile: ${opts.profileBaseline ? `the baseline warren (${opts.baseline})` : 'warren'} under node --cpu-prof (profiles in ${dir}), bind/unbind at concurrency ${opts.profileConcurrency} for ${opts.profileSeconds} s`);
   const spawnedAt = performance.now();
-  const proc = await startProfiledWarren(dir);
+  const proc = await startProfiledWarren(dir, env, opts.profileBaseline ? opts.baseline : undefined);
   const w = new WarrenTarget(proc, 'profiled', 'warn', PLAN);
   targets.push(w);
   const instance = names.next('pi');
@@ -528,7 +530,7 @@ async function measure(opts: Options): Promise<BenchResult> {
       const m = await soak(opts, names, targets, warrenEnv, abort);
       if (m) result.memory.push(m);
     }
-    if (opts.profile) result.profile = await profile(opts, names, targets, ctx);
+    if (opts.profile) result.profile = await profile(opts, names, targets, ctx, await envFor('profile'));
   } catch (err) {
     result.aborted = err instanceof AbortedError ? err.message : (err as Error).stack ?? String(err);
     progress(`run failed or interrupted: ${err instanceof AbortedError ? err.message : (err as Error).message}`);

@@ -29,6 +29,8 @@ export interface Options {
   postgres?: string;
   /** Another warren checkout (with node_modules) run as the 'baseline' arm of bind/unbind. */
   baseline?: string;
+  /** --profile profiles the --baseline warren instead of this one. */
+  profileBaseline: boolean;
   help: boolean;
 }
 
@@ -55,6 +57,7 @@ Extras (not in the default run):
                           summarize its self time (see also bench/profile-summary.ts)
   --profile-seconds S     (default 15)   --profile-concurrency N (default 8)
   --profile-dir DIR       where the .cpuprofile goes (default: a new temp dir; kept)
+  --profile-baseline      profile the --baseline warren instead (same load), to compare the two
 
 Shape of the run:
   --concurrency LIST      comma-separated (default 1,8,32)
@@ -118,6 +121,7 @@ export function parseOptions(argv: string[]): Options {
     markdown: false,
     from: [],
     managementUrl: 'http://guest:guest@127.0.0.1:15672',
+    profileBaseline: false,
     help: false,
   };
   for (let i = 0; i < argv.length; i++) {
@@ -206,6 +210,9 @@ export function parseOptions(argv: string[]): Options {
       case '--baseline':
         o.baseline = value();
         break;
+      case '--profile-baseline':
+        o.profileBaseline = true;
+        break;
       case '--json':
         o.json = value();
         break;
@@ -230,5 +237,6 @@ export function parseOptions(argv: string[]): Options {
         throw new Error(`unknown option ${a} (see --help)`);
     }
   }
+  if (o.profileBaseline && !o.baseline) throw new Error('--profile-baseline needs --baseline DIR');
   return o;
 }

@@ -106,12 +106,13 @@ async function recoverOne(deps: BrokerDeps, op: DurableOperation, rec: Operation
  */
 export async function runDueFollowups(deps: BrokerDeps): Promise<number> {
   const due = await deps.store.listDueFollowups(100);
+  const done: string[] = [];
   await Promise.all(
     due.map(async (rec) => {
       try {
         const next = await withBudget(deps.coordination.asyncBudgetMs, () => followUp(deps, rec));
         if (next) await deps.store.rearmFollowup(rec.id, next.at, next.intent);
-        else await deps.store.clearFollowup(rec.id);
+        else done.push(rec.id);
       } catch (err) {
         // RabbitMQ or the store unreachable: look again a little later, not at every tick.
         deps.log.debug({ operation: rec.id, kind: rec.kind, err: (err as Error)?.message }, 'a follow-up look failed; will try again');
@@ -119,5 +120,7 @@ export async function runDueFollowups(deps: BrokerDeps): Promise<number> {
       }
     }),
   );
+  // Most looks end here (an unbind's late look found nothing): one write clears them all.
+  if (done.length) await deps.store.clearFollowups(done);
   return due.length;
 }

@@ -317,7 +317,8 @@ export class RequestFunnel {
         budgetBound = true;
       }
     }
-    const deadline = new AttemptDeadline(ms, budgetBound, budget?.signal, req.signal);
+    // No listener on the budget: the attempt's own timer already ends at the budget when that comes first.
+    const deadline = new AttemptDeadline(ms, budgetBound, undefined, req.signal);
     try {
       return await this.exchange(node, idx, req, attemptNo, deadline, parse);
     } finally {

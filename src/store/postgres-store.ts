@@ -261,8 +261,8 @@ export class PostgresStore implements Store {
     return (await this.#run(this.#q.dueFollowups, [limit])).rows.map((row) => this.#operations.fromRow(row));
   }
 
-  async clearFollowup(id: string): Promise<void> {
-    await this.#run(this.#q.clearFollowup, [id]);
+  async clearFollowups(ids: readonly string[]): Promise<void> {
+    await this.#run(this.#q.clearFollowups, [ids]);
   }
 
   async rearmFollowup(id: string, followupAt: string, intent: Record<string, unknown> | null): Promise<void> {
@@ -351,7 +351,7 @@ function queryTexts(
       WHERE id = $1::text AND state = 'in progress' AND coalesce(lease_until, '-infinity') <= clock_timestamp()`,
     dueFollowups: `SELECT ${selectList(op)} FROM warren_operations
       WHERE followup_at IS NOT NULL AND followup_at <= clock_timestamp() ORDER BY followup_at LIMIT $1::integer`,
-    clearFollowup: 'UPDATE warren_operations SET followup_at = NULL WHERE id = $1::text',
+    clearFollowups: 'UPDATE warren_operations SET followup_at = NULL WHERE id = ANY($1::text[])',
     rearmFollowup: `UPDATE warren_operations SET followup_at = $2::timestamptz, intent = $3::jsonb
       WHERE id = $1::text AND state <> 'in progress'`,
     // A holder renews its own lease; anyone may take an expired one (the epoch rises then).

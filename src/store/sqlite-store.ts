@@ -278,8 +278,11 @@ export class SqliteStore implements Store {
     return this.stmts.dueFollowups.all(new Date().toISOString(), limit).map((row) => this.#operations.fromRow(row));
   }
 
-  async clearFollowup(id: string): Promise<void> {
-    this.stmts.clearFollowup.run(id);
+  async clearFollowups(ids: readonly string[]): Promise<void> {
+    const s = this.stmts;
+    this.db.transaction(() => {
+      for (const id of ids) s.clearFollowup.run(id);
+    }).immediate();
   }
 
   async rearmFollowup(id: string, followupAt: string, intent: Record<string, unknown> | null): Promise<void> {

@@ -180,7 +180,8 @@ export interface Store {
   takeOverOperation(id: string, owner: string, leaseMs: number): Promise<boolean>;
   /** Finished operations whose follow-up is due. */
   listDueFollowups(limit: number): Promise<OperationRecord[]>;
-  clearFollowup(id: string): Promise<void>;
+  /** Clears the follow-ups of these operations (their looks are done), in one write. */
+  clearFollowups(ids: readonly string[]): Promise<void>;
   /**
    * Sets the next follow-up of a finished operation (a later look at writes in doubt) and what
    * it is to check, in one write; the operation's state and updated_at stay as they are.

@@ -175,7 +175,7 @@ export function coordinationContract(h: StoreHarness): void {
     assert.deepEqual(due?.intent, { username: 'u' });
     await b.pruneOperations(new Date(Date.now() + 60_000).toISOString());
     assert.ok(await b.getOperation('binding', op.resourceId, op.id), 'not pruned while a follow-up is due');
-    await b.clearFollowup(op.id);
+    await b.clearFollowups([op.id]);
     assert.ok(!(await b.listDueFollowups(100)).some((r) => r.id === op.id));
   });
 
@@ -196,7 +196,7 @@ export function coordinationContract(h: StoreHarness): void {
     await sleep(350);
     const due = (await a.listDueFollowups(100)).find((r) => r.id === op.id);
     assert.deepEqual(due?.intent, { username: 'u', look: 'in-doubt', looks: 1 });
-    await a.clearFollowup(op.id);
+    await a.clearFollowups([op.id]);
     assert.ok(!(await b.listDueFollowups(100)).some((r) => r.id === op.id));
   });
 
