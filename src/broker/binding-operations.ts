@@ -2,7 +2,7 @@
 // the plan's permissions on the instance's vhost only. Bind and unbind are durable operations
 // (durable-operation.ts): serialized per binding across replicas, sharing the instance with
 // other binding operations but never overlapping an operation on the instance itself.
-import { badRequest, concurrencyError, conflict, gone, notFound } from '../osbapi/errors.ts';
+import { BrokerError, badRequest, concurrencyError, conflict, gone, notFound } from '../osbapi/errors.ts';
 import type {
   BindDetails, BindResult, BindingView, DeprovisionDetails, FetchDetails, LastOperation, PollDetails, RequestContext, UnbindResult,
 } from '../osbapi/service-broker.ts';
@@ -10,7 +10,7 @@ import type { BeginRows, BindingRecord, InstanceRecord } from '../store/store.ts
 import { bindingCredentials } from './binding-credentials.ts';
 import { lateLookAt, removeBindingUser } from './binding-user-removal.ts';
 import { audit, type BrokerDeps, now } from './broker-deps.ts';
-import { beginOperation } from './durable-operation.ts';
+import { beginOperation, type DurableOperation } from './durable-operation.ts';
 import { inDoubtLookAt } from './in-doubt-checks.ts';
 import { newPassword, newUsername } from './generated-secrets.ts';
 import { applyUserPlan } from './plan-in-rabbitmq.ts';
@@ -52,13 +52,16 @@ function repeatedBind(rec: BindingRecord, d: BindDetails, instanceId: string, bi
 export async function bind(deps: BrokerDeps, instanceId: string, bindingId: string, d: BindDetails, ctx: RequestContext): Promise<BindResult> {
   const ref = requirePlan(deps.catalog, d.serviceId, d.planId);
   if (!deps.catalog.bindable(ref)) throw badRequest(`plan "${ref.plan.name}" is not bindable`);
-  // An identical repeat of a finished bind answers the same credentials without taking anything.
-  const seen = await deps.store.getBinding(bindingId);
-  if (seen) {
-    const answer = repeatedBind(seen, d, instanceId, bindingId);
+  let op: DurableOperation;
+  try {
+    op = await beginOperation(deps, { resourceType: 'binding', resourceId: bindingId, instanceId, kind: 'bind', intent: null }, { withCredentials: true });
+  } catch (err) {
+    // Busy with another operation: an identical repeat of a finished bind still gets its credentials.
+    const seen = err instanceof BrokerError && err.code === 'ConcurrencyError' ? await deps.store.getBinding(bindingId) : undefined;
+    const answer = seen && repeatedBind(seen, d, instanceId, bindingId);
     if (answer) return answer;
+    throw err;
   }
-  const op = await beginOperation(deps, { resourceType: 'binding', resourceId: bindingId, instanceId, kind: 'bind', intent: null }, { withCredentials: true });
   let prepared: { username: string; password: string; vhost: string; credentials: Record<string, unknown> } | { answer: BindResult };
   try {
     prepared = await prepareBind(deps, op.rows, instanceId, bindingId, d, ref.plan.binding_rotatable === true, ref.plan.name);
@@ -147,22 +150,14 @@ export async function teardownBinding(deps: BrokerDeps, bindingId: string, usern
 }
 
 export async function unbind(deps: BrokerDeps, instanceId: string, bindingId: string, _d: DeprovisionDetails, ctx: RequestContext): Promise<UnbindResult> {
-  const seen = await deps.store.getBinding(bindingId, { withCredentials: false });
-  if (!seen || seen.instanceId !== instanceId) throw gone();
   // Begin also marks the binding 'deleting': from then on its credentials are revoked (GET answers
   // 404), a repeat bind waits for the delete, an update leaves this user alone, and a failed
-  // attempt is finished by a retry.
-  const op = await beginOperation(
-    deps, { resourceType: 'binding', resourceId: bindingId, instanceId, kind: 'unbind', intent: { username: seen.username } }, { bindingState: 'deleting' },
-  );
+  // attempt is finished by a retry (or, if this replica stops, by recovery, from the row).
+  const op = await beginOperation(deps, { resourceType: 'binding', resourceId: bindingId, instanceId, kind: 'unbind', intent: null }, { bindingState: 'deleting' });
   const existing = op.rows.binding;
-  try {
-    if (!existing || existing.instanceId !== instanceId) throw gone();
-    // Deleted and bound again since the first look: the look after must know the new user.
-    if (existing.username !== seen.username) await op.setIntent({ username: existing.username });
-  } catch (err) {
+  if (!existing || existing.instanceId !== instanceId) {
     await op.discard().catch(() => undefined);
-    throw toBrokerError(err, 'unbinding failed');
+    throw gone();
   }
   const { username } = existing;
   await runOperation(deps, op, { ...ctx, acceptsIncomplete: false }, {
@@ -170,7 +165,7 @@ export async function unbind(deps: BrokerDeps, instanceId: string, bindingId: st
     forward: () => removeBindingUser(deps, username),
     effect: { bindingId, remove: true },
     // The late look at connections always; a look for writes in doubt after it only if one was.
-    followup: (writesInDoubt) => ({ at: lateLookAt(), ...(writesInDoubt ? { intent: { username, writesInDoubt: true } } : {}) }),
+    followup: (writesInDoubt) => ({ at: lateLookAt(), intent: writesInDoubt ? { username, writesInDoubt } : { username } }),
   });
   audit(deps, ctx, 'unbound', { instance_id: instanceId, binding_id: bindingId, username });
   return {};

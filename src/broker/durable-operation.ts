@@ -4,7 +4,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { timeLeft } from '../deadline/budget.ts';
 import { concurrencyError } from '../osbapi/errors.ts';
-import type { BeginRows, BindingEffect, OperationKind, OperationRecord, OperationStart } from '../store/store.ts';
+import type { BeginRows, FinishedOperation, OperationKind, OperationRecord, OperationStart } from '../store/store.ts';
 import type { BrokerDeps } from './broker-deps.ts';
 import { newOperationId } from './generated-secrets.ts';
 
@@ -60,9 +60,9 @@ export class DurableOperation {
   }
 
   /** Records the outcome; false (and a warning) when another replica had taken the operation over. */
-  async finish(state: 'succeeded' | 'failed', description: string | null, followupAt: string | null = null, effect?: BindingEffect): Promise<boolean> {
+  async finish(outcome: FinishedOperation): Promise<boolean> {
     this.stop();
-    const ours = await this.deps.store.finishOperation(this.id, this.deps.coordination.owner, state, description, followupAt, effect);
+    const ours = await this.deps.store.finishOperation(this.id, this.deps.coordination.owner, outcome);
     if (!ours) this.deps.log.warn({ operation: this.id, kind: this.spec.kind, resource: this.spec.resourceId }, 'operation was taken over by another replica before it finished');
     return ours;
   }

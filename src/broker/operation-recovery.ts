@@ -26,7 +26,7 @@ export async function recoverAbandoned(deps: BrokerDeps): Promise<number> {
     }).keepAlive();
     try {
       const outcome = await withBudget(deps.coordination.asyncBudgetMs, () => recoverOne(deps, op, rec));
-      await op.finish(outcome.state, outcome.description, outcome.followupAt ?? null);
+      await op.finish({ state: outcome.state, description: outcome.description, followupAt: outcome.followupAt ?? null });
       deps.log.info({ operation: rec.id, kind: rec.kind, resource: rec.resourceId, outcome: outcome.state }, 'finished an operation a stopped replica left');
       finished++;
     } catch (err) {

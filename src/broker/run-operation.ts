@@ -34,7 +34,7 @@ export interface OperationSteps<T> {
 
 export interface Followup {
   at: string;
-  /** Recorded before the outcome: what the look will need (e.g. the username). */
+  /** Recorded with the outcome: what the look will need (e.g. the username). */
   intent?: Record<string, unknown>;
 }
 
@@ -63,7 +63,7 @@ async function runToEnd<T>(deps: BrokerDeps, op: DurableOperation, steps: Operat
     try {
       if (steps.rollback) await steps.rollback();
       else if (steps.restore) await steps.restore();
-      await op.finish('failed', `${steps.failure}: ${answer.message}`, steps.followupAfterRollback?.() ?? null);
+      await op.finish({ state: 'failed', description: `${steps.failure}: ${answer.message}`, followupAt: steps.followupAfterRollback?.() ?? null });
     } catch (undoErr) {
       deps.log.error(
         { operation: op.id, kind: op.spec.kind, resource: op.spec.resourceId, err: (undoErr as Error)?.message },
@@ -74,8 +74,10 @@ async function runToEnd<T>(deps: BrokerDeps, op: DurableOperation, steps: Operat
     throw answer;
   }
   const followup = steps.followup?.(writesInDoubt) ?? null;
-  if (followup?.intent) await op.setIntent(followup.intent);
-  const ours = await op.finish('succeeded', null, followup?.at ?? null, steps.effect);
+  const ours = await op.finish({
+    state: 'succeeded', description: null, followupAt: followup?.at ?? null, ...(followup?.intent ? { intent: followup.intent } : {}),
+    ...(steps.effect ? { effect: steps.effect } : {}),
+  });
   // Taken over meanwhile (this replica's lease lapsed): the change to the record was not made,
   // and the replica that took the work over decides the outcome. Success cannot be promised.
   if (!ours && steps.effect) throw unavailable(`${steps.failure}: the operation was taken over by another replica; repeat the request`);

@@ -12,16 +12,16 @@ import { SecretBox } from './secret-box.ts';
 import { isUnavailable, StoreUnavailableError } from './store-errors.ts';
 import { insertSql, postgresPlaceholder as ph, selectList, updateSql } from './statement-text.ts';
 import type {
-  BeginResult, BindingEffect, BindingPatch, BindingRecord, InstancePatch, InstanceRecord, OperationPatch, OperationRecord, OperationStart, Store,
+  BeginResult, BindingPatch, FinishedOperation, BindingRecord, InstancePatch, InstanceRecord, OperationPatch, OperationRecord, OperationStart, Store,
 } from './store.ts';
 
 const DIALECT: Dialect = { jsonParsed: true, yes: true, no: false };
 /** Serializes schema creation across brokers starting at once (any constant; 'warr'). */
 const SCHEMA_LOCK_ID = 0x77617272;
 
-/** Ends an operation we own ($1 id, $2 owner): state $3, description $4, follow-up $5. */
+/** Ends an operation we own ($1 id, $2 owner): state $3, description $4, follow-up $5, intent $7 where $6. */
 const FINISH = `UPDATE warren_operations SET state = $3::text, description = $4::text, owner = NULL, lease_until = NULL,
-  followup_at = $5::timestamptz, updated_at = clock_timestamp()
+  followup_at = $5::timestamptz, intent = CASE WHEN $6::boolean THEN $7::jsonb ELSE intent END, updated_at = clock_timestamp()
   WHERE id = $1::text AND owner = $2::text AND state = 'in progress'`;
 
 export interface PostgresStoreOptions {
@@ -229,11 +229,9 @@ export class PostgresStore implements Store {
     return (await this.#run(this.#q.renewOperation, [id, owner, leaseMs])).rowCount === 1;
   }
 
-  async finishOperation(
-    id: string, owner: string, state: 'succeeded' | 'failed', description: string | null, followupAt: string | null = null, effect?: BindingEffect,
-  ): Promise<boolean> {
-    const followup = followupAt === null ? null : toIsoInstant(followupAt);
-    const args = [id, owner, state, description, followup];
+  async finishOperation(id: string, owner: string, outcome: FinishedOperation): Promise<boolean> {
+    const { state, description, followupAt, intent, effect } = outcome;
+    const args = [id, owner, state, description, followupAt ? toIsoInstant(followupAt) : null, intent !== undefined, intent ? JSON.stringify(intent) : null];
     if (!effect) return (await this.#run(this.#q.finishOperation, args)).rowCount === 1;
     const res = 'remove' in effect
       ? await this.#run(this.#q.finishRemovingBinding, [...args, effect.bindingId])
@@ -336,10 +334,10 @@ function queryTexts(
     finishOperation: FINISH,
     // The outcome and the binding's change in one statement: the binding only if the operation was still ours.
     finishRemovingBinding: `WITH fin AS (${FINISH} RETURNING id),
-      gone AS (DELETE FROM warren_bindings WHERE id = $6::text AND EXISTS (SELECT 1 FROM fin))
+      gone AS (DELETE FROM warren_bindings WHERE id = $8::text AND EXISTS (SELECT 1 FROM fin))
       SELECT count(*) AS finished FROM fin`,
     finishSettingBinding: `WITH fin AS (${FINISH} RETURNING id),
-      upd AS (UPDATE warren_bindings SET state = $7::text, updated_at = clock_timestamp() WHERE id = $6::text AND EXISTS (SELECT 1 FROM fin))
+      upd AS (UPDATE warren_bindings SET state = $9::text, updated_at = clock_timestamp() WHERE id = $8::text AND EXISTS (SELECT 1 FROM fin))
       SELECT count(*) AS finished FROM fin`,
     discardOperation: `DELETE FROM warren_operations WHERE id = $1::text AND owner = $2::text AND state = 'in progress'`,
     abandonOperation: `UPDATE warren_operations SET lease_until = clock_timestamp() - interval '1 millisecond'

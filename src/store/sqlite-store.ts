@@ -14,7 +14,7 @@ import { ensurePrivateDir, ensurePrivateFile, tightenIfPresent } from './private
 import { SQLITE_MIGRATIONS } from './sqlite-schema.ts';
 import { insertSql, selectList, sqlitePlaceholder as ph, updateSql } from './statement-text.ts';
 import type {
-  BeginResult, BindingEffect, BindingPatch, BindingRecord, InstancePatch, InstanceRecord, OperationPatch, OperationRecord, OperationStart, Store,
+  BeginResult, BindingEffect, BindingPatch, FinishedOperation, BindingRecord, InstancePatch, InstanceRecord, OperationPatch, OperationRecord, OperationStart, Store,
 } from './store.ts';
 
 export const SQLITE_FILE_NAME = 'warren.db';
@@ -46,7 +46,7 @@ export class SqliteStore implements Store {
   #db: Database.Database | undefined;
   #s: Statements | undefined;
   #begin: Database.Transaction<(o: OperationStart) => BeginResult> | undefined;
-  #finish: Database.Transaction<(e: BindingEffect, args: unknown[]) => boolean> | undefined;
+  #finish: Database.Transaction<(e: BindingEffect, args: unknown[], at: string) => boolean> | undefined;
   readonly #exclusive: boolean;
   #lock: { release(): void } | undefined;
 
@@ -241,20 +241,19 @@ export class SqliteStore implements Store {
     return this.stmts.renewOperation.run(later(leaseMs), id, owner).changes === 1;
   }
 
-  async finishOperation(
-    id: string, owner: string, state: 'succeeded' | 'failed', description: string | null, followupAt: string | null = null, effect?: BindingEffect,
-  ): Promise<boolean> {
+  async finishOperation(id: string, owner: string, outcome: FinishedOperation): Promise<boolean> {
     const s = this.stmts;
-    const followup = followupAt === null ? null : toIsoInstant(followupAt);
+    const { state, description, followupAt, intent, effect } = outcome;
     const t = new Date().toISOString();
-    if (!effect) return s.finishOperation.run(state, description, followup, t, id, owner).changes === 1;
-    const finish = this.#finish ??= this.db.transaction((e: BindingEffect, args: unknown[]): boolean => {
-      if (s.finishOperation.run(...args).changes !== 1) return false;
+    const args = [state, description, followupAt ? toIsoInstant(followupAt) : null, intent === undefined ? 0 : 1, intent ? JSON.stringify(intent) : null, t, id, owner];
+    if (!effect) return s.finishOperation.run(...args).changes === 1;
+    const finish = this.#finish ??= this.db.transaction((e: BindingEffect, a: unknown[], at: string): boolean => {
+      if (s.finishOperation.run(...a).changes !== 1) return false;
       if ('remove' in e) s.deleteBinding.run(e.bindingId);
-      else s.setBindingState.run(e.state, args[3], e.bindingId, null, e.state);
+      else s.setBindingState.run(e.state, at, e.bindingId, null, e.state);
       return true;
     });
-    return finish.immediate(effect, [state, description, followup, t, id, owner]);
+    return finish.immediate(effect, args, t);
   }
 
   async discardOperation(id: string, owner: string): Promise<void> {
@@ -369,8 +368,9 @@ function prepareStatements(
     activeConflict: p(`SELECT ${selectList(op)} FROM warren_operations WHERE state = 'in progress' AND ${CONFLICT} LIMIT 1`),
     discardOperation: p(`DELETE FROM warren_operations WHERE id = ? AND owner = ? AND state = 'in progress'`),
     renewOperation: p(`UPDATE warren_operations SET lease_until = ? WHERE id = ? AND owner = ? AND state = 'in progress'`),
+    // Parameters: state, description, followup_at, whether to set the intent (1/0), intent, updated_at, id, owner.
     finishOperation: p(`UPDATE warren_operations SET state = ?, description = ?, owner = NULL, lease_until = NULL, followup_at = ?,
-      updated_at = ? WHERE id = ? AND owner = ? AND state = 'in progress'`),
+      intent = CASE WHEN ? THEN ? ELSE intent END, updated_at = ? WHERE id = ? AND owner = ? AND state = 'in progress'`),
     listAbandoned: p(`SELECT ${selectList(op)} FROM warren_operations
       WHERE state = 'in progress' AND coalesce(lease_until, '') <= ? ORDER BY created_at LIMIT ?`),
     takeOver: p(`UPDATE warren_operations SET owner = ?, lease_until = ?, updated_at = ?

@@ -92,6 +92,18 @@ export interface BeginRows {
   binding: BindingRecord | undefined;
 }
 
+/** How an operation ended, as finishOperation records it. */
+export interface FinishedOperation {
+  state: 'succeeded' | 'failed';
+  description: string | null;
+  /** When a follow-up look is due (see listDueFollowups); absent: none. */
+  followupAt?: string | null;
+  /** Replaces the operation's intent (what the follow-up needs); absent: kept. */
+  intent?: Record<string, unknown>;
+  /** The change this outcome makes to the operation's binding. */
+  effect?: BindingEffect;
+}
+
 /** A change to the operation's binding made with the operation's outcome, in one transaction. */
 export type BindingEffect = { bindingId: string; state: BindingState } | { bindingId: string; remove: true };
 
@@ -164,12 +176,10 @@ export interface Store {
   /** Extends the lease; false when the operation is no longer ours (finished or taken over). */
   renewOperation(id: string, owner: string, leaseMs: number): Promise<boolean>;
   /**
-   * Ends an operation we own, and applies `effect` to its binding in the same transaction; false
-   * when it was no longer ours (nothing written then).
+   * Ends an operation we own, with its follow-up and intent, and applies the outcome's effect to
+   * its binding, all in one transaction; false when it was no longer ours (nothing written then).
    */
-  finishOperation(
-    id: string, owner: string, state: 'succeeded' | 'failed', description: string | null, followupAt?: string | null, effect?: BindingEffect,
-  ): Promise<boolean>;
+  finishOperation(id: string, owner: string, outcome: FinishedOperation): Promise<boolean>;
   /** Removes an operation we own that turned out to change nothing (an identical repeat, a refusal). */
   discardOperation(id: string, owner: string): Promise<void>;
   /** Gives the lease up now, leaving the operation 'in progress' for a live replica to finish. */

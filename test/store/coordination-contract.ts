@@ -77,7 +77,7 @@ export function coordinationContract(h: StoreHarness): void {
     await a.insertBinding(creating);
     const bind = start({ resourceType: 'binding', resourceId: creating.id, instanceId: inst.id, kind: 'bind' });
     await a.beginOperation(bind);
-    assert.equal(await a.finishOperation(bind.id, 'replica-a', 'succeeded', null, null, { bindingId: creating.id, state: 'ready' }), true);
+    assert.equal(await a.finishOperation(bind.id, 'replica-a', { state: 'succeeded', description: null, effect: { bindingId: creating.id, state: 'ready' } }), true);
     assert.equal((await b.getBinding(creating.id))?.state, 'ready');
     assert.equal((await b.getOperation('binding', creating.id, bind.id))?.state, 'succeeded');
 
@@ -85,9 +85,9 @@ export function coordinationContract(h: StoreHarness): void {
     await a.beginOperation(unbind);
     await sleep(20);
     assert.ok(await b.takeOverOperation(unbind.id, 'replica-b', 10_000), 'replica-b took the lapsed operation over');
-    assert.equal(await a.finishOperation(unbind.id, 'replica-a', 'succeeded', null, null, { bindingId: creating.id, remove: true }), false);
+    assert.equal(await a.finishOperation(unbind.id, 'replica-a', { state: 'succeeded', description: null, effect: { bindingId: creating.id, remove: true } }), false);
     assert.ok(await b.getBinding(creating.id), 'the former owner removed nothing');
-    assert.equal(await b.finishOperation(unbind.id, 'replica-b', 'succeeded', 'binding deleted', null, { bindingId: creating.id, remove: true }), true);
+    assert.equal(await b.finishOperation(unbind.id, 'replica-b', { state: 'succeeded', description: 'binding deleted', effect: { bindingId: creating.id, remove: true } }), true);
     assert.equal(await a.getBinding(creating.id), undefined);
     assert.equal((await a.getOperation('binding', creating.id, unbind.id))?.state, 'succeeded');
   });
@@ -125,9 +125,9 @@ export function coordinationContract(h: StoreHarness): void {
     await a.beginOperation(op);
     assert.equal(await b.renewOperation(op.id, 'replica-b', 10_000), false);
     assert.equal(await a.renewOperation(op.id, 'replica-a', 10_000), true);
-    assert.equal(await b.finishOperation(op.id, 'replica-b', 'succeeded', null), false);
-    assert.equal(await a.finishOperation(op.id, 'replica-a', 'succeeded', null), true);
-    assert.equal(await a.finishOperation(op.id, 'replica-a', 'failed', 'twice'), false);
+    assert.equal(await b.finishOperation(op.id, 'replica-b', { state: 'succeeded', description: null }), false);
+    assert.equal(await a.finishOperation(op.id, 'replica-a', { state: 'succeeded', description: null }), true);
+    assert.equal(await a.finishOperation(op.id, 'replica-a', { state: 'failed', description: 'twice' }), false);
     const rec = await b.getOperation('instance', op.resourceId, op.id);
     assert.equal(rec?.state, 'succeeded');
     assert.equal(rec?.owner, null);
@@ -162,13 +162,13 @@ export function coordinationContract(h: StoreHarness): void {
     const old = await b.getOperation('instance', op.resourceId, op.id);
     assert.equal(old?.state, 'failed');
     assert.match(old?.description ?? '', /superseded/);
-    assert.equal(await a.finishOperation(op.id, 'replica-a', 'succeeded', null), false, 'the stopped owner cannot finish it any more');
+    assert.equal(await a.finishOperation(op.id, 'replica-a', { state: 'succeeded', description: null }), false, 'the stopped owner cannot finish it any more');
   });
 
   it('follow-ups come due, are listed until cleared, and keep the operation from being pruned', async () => {
     const op = start({ resourceType: 'binding', resourceId: uid('bind'), kind: 'unbind', intent: { username: 'u' } });
     await a.beginOperation(op);
-    await a.finishOperation(op.id, 'replica-a', 'succeeded', null, new Date(Date.now() + 200).toISOString());
+    await a.finishOperation(op.id, 'replica-a', { state: 'succeeded', description: null, followupAt: new Date(Date.now() + 200).toISOString() });
     assert.ok(!(await b.listDueFollowups(100)).some((r) => r.id === op.id));
     await sleep(250);
     const due = (await b.listDueFollowups(100)).find((r) => r.id === op.id);
@@ -182,8 +182,9 @@ export function coordinationContract(h: StoreHarness): void {
   it('a follow-up is re-armed for a later look with what it is to check, and stays unpruned until cleared', async () => {
     const op = start({ resourceType: 'binding', resourceId: uid('bind'), kind: 'unbind', intent: { username: 'u' } });
     await a.beginOperation(op);
-    await a.finishOperation(op.id, 'replica-a', 'succeeded', 'binding deleted', new Date(Date.now() - 1).toISOString());
+    await a.finishOperation(op.id, 'replica-a', { state: 'succeeded', description: 'binding deleted', followupAt: new Date(Date.now() - 1).toISOString(), intent: { username: 'u-1' } });
     const before = await b.getOperation('binding', op.resourceId, op.id);
+    assert.deepEqual(before?.intent, { username: 'u-1' }, 'the outcome replaced the intent');
     assert.ok((await b.listDueFollowups(100)).some((r) => r.id === op.id));
     await b.rearmFollowup(op.id, new Date(Date.now() + 300).toISOString(), { username: 'u', look: 'in-doubt', looks: 1 });
     assert.ok(!(await b.listDueFollowups(100)).some((r) => r.id === op.id), 're-armed into the future');
