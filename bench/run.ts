@@ -22,6 +22,7 @@ import { Abort, AbortedError, Names, Recorder, rotate, runRequests, runRound, ty
 import { Samples, median, summarize } from './lib/stats.ts';
 import { renderMarkdown, renderText } from './lib/tables.ts';
 import { WarrenTarget, callDelta, sumValues } from './lib/warren-target.ts';
+import { type BenchDatabase, createBenchDatabase } from './lib/bench-databases.ts';
 import { readProfile, summarizeProfile } from './profile-summary.ts';
 
 const ROOT = new URL('../', import.meta.url).pathname;
@@ -290,11 +291,13 @@ async function soak(opts: Options, names: Names, targets: WarrenTarget[], env: R
   return mem;
 }
 
-async function profile(opts: Options, names: Names, targets: WarrenTarget[], ctx: RoundContext): Promise<BenchResult['profile']> {
+async function profile(
+  opts: Options, names: Names, targets: WarrenTarget[], ctx: RoundContext, env: Record<string, string>,
+): Promise<BenchResult['profile']> {
   const dir = opts.profileDir ?? mkdtempSync(join(tmpdir(), 'warren-bench-cpuprof-'));
-  progress(`profile: warren under node --cpu-prof (profiles in ${dir}), bind/unbind at concurrency ${opts.profileConcurrency} for ${opts.profileSeconds} s`);
+  progress(`profile: ${opts.profileBaseline ? `the baseline warren (${opts.baseline})` : 'warren'} under node --cpu-prof (profiles in ${dir}), bind/unbind at concurrency ${opts.profileConcurrency} for ${opts.profileSeconds} s`);
   const spawnedAt = performance.now();
-  const proc = await startProfiledWarren(dir);
+  const proc = await startProfiledWarren(dir, env, opts.profileBaseline ? opts.baseline : undefined);
   const w = new WarrenTarget(proc, 'profiled', 'warn', PLAN);
   targets.push(w);
   const instance = names.next('pi');
@@ -379,6 +382,14 @@ async function measure(opts: Options): Promise<BenchResult> {
   const rabbitUser = decodeURIComponent(mgmt.username || 'guest');
   const rabbitPassword = decodeURIComponent(mgmt.password || 'guest');
   const warrenEnv: Record<string, string> = opts.managementUrl === DEFAULT_MGMT ? {} : { WARREN_MANAGEMENT_URLS: opts.managementUrl };
+  const databases: BenchDatabase[] = [];
+  /** The environment of one warren process: with --postgres, a fresh database of its own. */
+  const envFor = async (label: string): Promise<Record<string, string>> => {
+    if (!opts.postgres) return warrenEnv;
+    const db = await createBenchDatabase(opts.postgres, `${prefix.replace(/-$/, '')}_${label}`.replace(/[^a-z0-9_]/g, '_'));
+    databases.push(db);
+    return { ...warrenEnv, WARREN_STORE_URL: db.url };
+  };
   const raw = new RawRabbit(mgmt.origin, rabbitUser, rabbitPassword, rawPlan(PLAN));
   const prefix = `wb${randomBytes(4).toString('hex')}-`;
   const names = new Names(prefix);
@@ -405,6 +416,8 @@ async function measure(opts: Options): Promise<BenchResult> {
       planId: PLAN,
       logLevel: 'warn',
       extraArms: opts.scenarios.has('bind') ? [...opts.extraArms] : [],
+      store: opts.postgres ? 'postgres' : 'sqlite',
+      ...(opts.baseline ? { baseline: opts.baseline } : {}),
     },
     environment: environment(versions),
     scenarios: [],
@@ -417,7 +430,7 @@ async function measure(opts: Options): Promise<BenchResult> {
   const longLived: Array<[WarrenTarget, string]> = [];
   const rawVhosts: string[] = [];
   try {
-    const w = await WarrenTarget.start('warren', 'warn', PLAN, warrenEnv);
+    const w = await WarrenTarget.start('warren', 'warn', PLAN, await envFor('warren'));
     targets.push(w);
     progress(`warren (warn) pid ${w.pid} at ${w.proc.url}`);
     const bindInstance = names.next('wi');
@@ -442,8 +455,17 @@ async function measure(opts: Options): Promise<BenchResult> {
         await raw.provision(nbVhost, `warren service instance ${nbVhost}`);
         arms.push(nullBrokerArm(nb, nbVhost, names));
       }
+      if (opts.baseline) {
+        const b = await WarrenTarget.start('baseline', 'warn', PLAN, await envFor('baseline'), opts.baseline);
+        targets.push(b);
+        progress(`baseline warren (${opts.baseline}) pid ${b.pid} at ${b.proc.url}`);
+        const baseInstance = names.next('wbi');
+        await b.provision(baseInstance);
+        longLived.push([b, baseInstance]);
+        arms.push(warrenBindArm('baseline', b, baseInstance, names));
+      }
       if (opts.extraArms.has('warren-info')) {
-        const wi = await WarrenTarget.start('warren-info', 'info', PLAN, warrenEnv);
+        const wi = await WarrenTarget.start('warren-info', 'info', PLAN, await envFor('warren_info'));
         targets.push(wi);
         progress(`warren (info) pid ${wi.pid} at ${wi.proc.url}`);
         const infoInstance = names.next('wii');
@@ -461,6 +483,7 @@ async function measure(opts: Options): Promise<BenchResult> {
           ...(opts.extraArms.has('raw+confirm') ? { 'raw+confirm': 'raw, plus the GET /api/connections/username/{u} that warren adds to each unbind' } : {}),
           ...(opts.extraArms.has('null-broker') ? { 'null-broker': 'bench/support/null-broker.ts: its own Node process (node:http + undici, same pool settings) doing exactly the raw calls; no store, validation, locks, metrics or logging' } : {}),
           ...(opts.extraArms.has('warren-info') ? { 'warren-info': 'as warren, a second process at WARREN_LOG_LEVEL=info' } : {}),
+          ...(opts.baseline ? { baseline: `as warren, run from the checkout in ${opts.baseline}` } : {}),
         },
         arms,
         rounds: opts.bindRounds,
@@ -507,13 +530,14 @@ async function measure(opts: Options): Promise<BenchResult> {
       const m = await soak(opts, names, targets, warrenEnv, abort);
       if (m) result.memory.push(m);
     }
-    if (opts.profile) result.profile = await profile(opts, names, targets, ctx);
+    if (opts.profile) result.profile = await profile(opts, names, targets, ctx, await envFor('profile'));
   } catch (err) {
     result.aborted = err instanceof AbortedError ? err.message : (err as Error).stack ?? String(err);
     progress(`run failed or interrupted: ${err instanceof AbortedError ? err.message : (err as Error).message}`);
   } finally {
     for (const nb of others) await nb.stop().catch(() => null);
     result.cleanup = await cleanup(raw, prefix, targets, longLived, rawVhosts, abort);
+    for (const db of databases) await db.drop().catch((err: Error) => progress(`cleanup: dropping a bench database failed: ${err.message}`));
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }

@@ -36,6 +36,11 @@ export interface StartOptions {
   fdLimit?: number;
   dataDir?: string;
   timeoutMs?: number;
+  /**
+   * Another warren checkout to run (with its own node_modules), e.g. an older commit for
+   * comparison: its `bin/warren.mjs serve`, so a later checkout needs `npm run build` first.
+   */
+  root?: string;
 }
 
 export async function startWarrenProcess(opts: StartOptions = {}): Promise<WarrenProcess> {
@@ -53,11 +58,11 @@ export async function startWarrenProcess(opts: StartOptions = {}): Promise<Warre
     ...opts.env,
   };
   // The TypeScript sources through tsx, so tests need no build (test/build covers the compiled one).
-  const script = ['--import', 'tsx', ...(opts.entry ? [opts.entry] : ['src/cli/warren.ts', 'serve'])];
+  const script = opts.root ? ['bin/warren.mjs', 'serve'] : ['--import', 'tsx', ...(opts.entry ? [opts.entry] : ['src/cli/warren.ts', 'serve'])];
   const argv = [...(opts.nodeArgs ?? []), ...script, ...(opts.args ?? [])];
   const child = opts.fdLimit
-    ? spawn('bash', ['-c', `ulimit -n ${opts.fdLimit} && exec node ${argv.join(' ')}`], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] })
-    : spawn(process.execPath, argv, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    ? spawn('bash', ['-c', `ulimit -n ${opts.fdLimit} && exec node ${argv.join(' ')}`], { cwd: opts.root ?? ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] })
+    : spawn(process.execPath, argv, { cwd: opts.root ?? ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   const logs: string[] = [];
   const stderr: string[] = [];
   child.stderr!.on('data', (d: Buffer) => stderr.push(d.toString()));

@@ -4,7 +4,7 @@ import type { BenchResult, ArmName } from './results.ts';
 import { environmentLine, sections } from './tables.ts';
 import { barChart, esc, lineChart } from '../../testkit/svg-charts.ts';
 
-const COLORS: Record<string, string> = { warren: '#d9480f', raw: '#1c7ed6', 'raw+confirm': '#74c0fc', 'null-broker': '#37b24d', 'warren-info': '#f59f00', c1: '#5c940d', c8: '#1c7ed6', c32: '#862e9c' };
+const COLORS: Record<string, string> = { warren: '#d9480f', raw: '#1c7ed6', 'raw+confirm': '#74c0fc', 'null-broker': '#37b24d', 'warren-info': '#f59f00', baseline: '#868e96', c1: '#5c940d', c8: '#1c7ed6', c32: '#862e9c' };
 
 export function renderHtml(r: BenchResult): string {
   const charts: string[] = [];

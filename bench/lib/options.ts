@@ -25,6 +25,12 @@ export interface Options {
   updateBenchmarks?: string;
   from: string[];
   managementUrl: string;
+  /** PostgreSQL server URL: each warren arm gets a fresh database of its own there (default: SQLite). */
+  postgres?: string;
+  /** Another warren checkout (with node_modules) run as the 'baseline' arm of bind/unbind. */
+  baseline?: string;
+  /** --profile profiles the --baseline warren instead of this one. */
+  profileBaseline: boolean;
   help: boolean;
 }
 
@@ -51,6 +57,7 @@ Extras (not in the default run):
                           summarize its self time (see also bench/profile-summary.ts)
   --profile-seconds S     (default 15)   --profile-concurrency N (default 8)
   --profile-dir DIR       where the .cpuprofile goes (default: a new temp dir; kept)
+  --profile-baseline      profile the --baseline warren instead (same load), to compare the two
 
 Shape of the run:
   --concurrency LIST      comma-separated (default 1,8,32)
@@ -68,6 +75,11 @@ Shape of the run:
                                          calls, no store/validation/locks/metrics): the floor of the design
                             warren-info  a second warren at WARREN_LOG_LEVEL=info (logging cost)
   --no-info               drop the warren-info arm
+  --postgres URL          store warren's state in PostgreSQL: a fresh database per warren process
+                          on that server (e.g. postgres://postgres@127.0.0.1:5432/postgres), dropped after
+  --baseline DIR          add a 'baseline' arm to bind/unbind: the warren checked out in DIR (its own
+                          node_modules), e.g. an older commit (git worktree add --detach DIR REV), run
+                          like warren (same store kind, log level, plan) and interleaved with it
   --management-url URL    RabbitMQ management with credentials (default http://guest:guest@127.0.0.1:15672)
 
 Output:
@@ -109,6 +121,7 @@ export function parseOptions(argv: string[]): Options {
     markdown: false,
     from: [],
     managementUrl: 'http://guest:guest@127.0.0.1:15672',
+    profileBaseline: false,
     help: false,
   };
   for (let i = 0; i < argv.length; i++) {
@@ -191,6 +204,15 @@ export function parseOptions(argv: string[]): Options {
       case '--management-url':
         o.managementUrl = value();
         break;
+      case '--postgres':
+        o.postgres = value();
+        break;
+      case '--baseline':
+        o.baseline = value();
+        break;
+      case '--profile-baseline':
+        o.profileBaseline = true;
+        break;
       case '--json':
         o.json = value();
         break;
@@ -215,5 +237,6 @@ export function parseOptions(argv: string[]): Options {
         throw new Error(`unknown option ${a} (see --help)`);
     }
   }
+  if (o.profileBaseline && !o.baseline) throw new Error('--profile-baseline needs --baseline DIR');
   return o;
 }

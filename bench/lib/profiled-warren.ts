@@ -4,8 +4,11 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { startWarrenProcess, type WarrenProcess } from '../../testkit/warren-process.ts';
 
-export function startProfiledWarren(profileDir: string): Promise<WarrenProcess> {
-  return startWarrenProcess({ nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profileDir}`], env: { WARREN_LOG_LEVEL: 'warn' } });
+/** root: profile the warren checked out there instead (the --baseline checkout). */
+export function startProfiledWarren(profileDir: string, env: Record<string, string> = {}, root?: string): Promise<WarrenProcess> {
+  return startWarrenProcess({
+    nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profileDir}`], env: { ...env, WARREN_LOG_LEVEL: 'warn' }, ...(root ? { root } : {}),
+  });
 }
 
 /**

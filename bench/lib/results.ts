@@ -4,7 +4,7 @@ import type { LatencySummary } from './stats.ts';
 
 export const RESULT_FORMAT = 'warren-bench/1';
 
-export type ArmName = 'warren' | 'raw' | 'raw+confirm' | 'null-broker' | 'warren-info';
+export type ArmName = 'warren' | 'raw' | 'raw+confirm' | 'null-broker' | 'warren-info' | 'baseline';
 
 export interface RoundResult {
   arm: ArmName;
@@ -147,6 +147,10 @@ export interface BenchResult {
     planId: string;
     logLevel: string;
     extraArms: string[];
+    /** Where warren kept its state (absent in older results: sqlite). */
+    store?: 'sqlite' | 'postgres';
+    /** The checkout run as the 'baseline' arm, if any. */
+    baseline?: string;
   };
   environment: Record<string, string | number>;
   scenarios: ScenarioResult[];

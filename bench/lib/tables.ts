@@ -12,7 +12,7 @@ export interface Section {
 }
 
 const f = (x: number | undefined, d = 2) => (x === undefined || !Number.isFinite(x) ? '-' : x.toFixed(d));
-const ARMS: ArmName[] = ['warren', 'raw', 'raw+confirm', 'null-broker', 'warren-info'];
+const ARMS: ArmName[] = ['warren', 'baseline', 'raw', 'raw+confirm', 'null-broker', 'warren-info'];
 
 export function sections(r: BenchResult): Section[] {
   const out: Section[] = [];

@@ -30,9 +30,10 @@ export class WarrenTarget {
     this.deleteQuery = `service_id=${DEFAULT_SERVICE_ID}&plan_id=${planId}`;
   }
 
-  static async start(label: string, logLevel: string, planId: string, extraEnv: Record<string, string> = {}): Promise<WarrenTarget> {
+  /** root: another warren checkout to run instead of this one (the baseline arm). */
+  static async start(label: string, logLevel: string, planId: string, extraEnv: Record<string, string> = {}, root?: string): Promise<WarrenTarget> {
     const env: Record<string, string> = { ...extraEnv, WARREN_LOG_LEVEL: logLevel };
-    const proc = await startWarrenProcess({ env });
+    const proc = await startWarrenProcess({ env, ...(root ? { root } : {}) });
     return new WarrenTarget(proc, label, logLevel, planId);
   }
 

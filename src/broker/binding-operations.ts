@@ -2,15 +2,15 @@
 // the plan's permissions on the instance's vhost only. Bind and unbind are durable operations
 // (durable-operation.ts): serialized per binding across replicas, sharing the instance with
 // other binding operations but never overlapping an operation on the instance itself.
-import { badRequest, concurrencyError, conflict, gone, notFound } from '../contract/broker-errors.ts';
+import { BrokerError, badRequest, concurrencyError, conflict, gone, notFound } from '../contract/broker-errors.ts';
 import type {
   BindDetails, BindResult, BindingView, DeprovisionDetails, FetchDetails, LastOperation, PollDetails, RequestContext, UnbindResult,
 } from '../contract/service-broker.ts';
-import type { BindingRecord, InstanceRecord } from '../store/store.ts';
+import type { BeginRows, BindingRecord, InstanceRecord } from '../store/store.ts';
 import { bindingCredentials } from './binding-credentials.ts';
 import { lateLookAt, removeBindingUser } from './binding-user-removal.ts';
 import { audit, type BrokerDeps, now } from './broker-deps.ts';
-import { beginOperation } from './durable-operation.ts';
+import { beginOperation, type DurableOperation } from './durable-operation.ts';
 import { inDoubtLookAt } from './in-doubt-checks.ts';
 import { newPassword, newUsername } from './generated-secrets.ts';
 import { applyUserPlan, deploymentOfUser } from './plan-in-rabbitmq.ts';
@@ -32,8 +32,7 @@ function sameBind(rec: BindingRecord, d: BindDetails, instanceId: string): boole
   );
 }
 
-async function liveInstance(deps: BrokerDeps, instanceId: string): Promise<InstanceRecord> {
-  const instance = await deps.store.getInstance(instanceId);
+function liveInstance(instance: InstanceRecord | undefined, instanceId: string): InstanceRecord {
   if (!instance || instance.state === 'provisioning' || instance.state === 'failed') throw notFound(`instance ${instanceId} does not exist`);
   if (instance.state === 'deprovisioning') throw concurrencyError(`instance ${instanceId} is being deleted`);
   return instance;
@@ -53,16 +52,19 @@ function repeatedBind(rec: BindingRecord, d: BindDetails, instanceId: string, bi
 export async function bind(deps: BrokerDeps, instanceId: string, bindingId: string, d: BindDetails, ctx: RequestContext): Promise<BindResult> {
   const ref = requirePlan(deps.catalog, d.serviceId, d.planId);
   if (!deps.catalog.bindable(ref)) throw badRequest(`plan "${ref.plan.name}" is not bindable`);
-  // An identical repeat of a finished bind answers the same credentials without taking anything.
-  const seen = await deps.store.getBinding(bindingId);
-  if (seen) {
-    const answer = repeatedBind(seen, d, instanceId, bindingId);
+  let op: DurableOperation;
+  try {
+    op = await beginOperation(deps, { resourceType: 'binding', resourceId: bindingId, instanceId, kind: 'bind', intent: null }, { withCredentials: true });
+  } catch (err) {
+    // Busy with another operation: an identical repeat of a finished bind still gets its credentials.
+    const seen = err instanceof BrokerError && err.code === 'ConcurrencyError' ? await deps.store.getBinding(bindingId) : undefined;
+    const answer = seen && repeatedBind(seen, d, instanceId, bindingId);
     if (answer) return answer;
+    throw err;
   }
-  const op = await beginOperation(deps, { resourceType: 'binding', resourceId: bindingId, instanceId, kind: 'bind', intent: null });
   let prepared: { username: string; password: string; vhost: string; credentials: Record<string, unknown> } | { answer: BindResult };
   try {
-    prepared = await prepareBind(deps, instanceId, bindingId, d, ref.plan.binding_rotatable === true, ref.plan.name);
+    prepared = await prepareBind(deps, op.rows, instanceId, bindingId, d, ref.plan.binding_rotatable === true, ref.plan.name);
   } catch (err) {
     await op.discard().catch(() => undefined);
     throw toBrokerError(err, 'binding failed');
@@ -75,10 +77,10 @@ export async function bind(deps: BrokerDeps, instanceId: string, bindingId: stri
   // Bindings answer synchronously: a user is created in milliseconds, and credentials come with the answer.
   await runOperation(deps, op, { ...ctx, acceptsIncomplete: false }, {
     failure: 'binding failed',
-    forward: async () => {
-      await applyUserPlan(deps.rabbit, vhost, { username, password, deploymentId: deps.deploymentId }, ref.plan.rabbitmq);
-      await deps.store.updateBinding(bindingId, { state: 'ready', updatedAt: now() });
-    },
+    forward: () => applyUserPlan(deps.rabbit, vhost, { username, password, deploymentId: deps.deploymentId }, ref.plan.rabbitmq),
+    effect: { bindingId, state: 'ready' },
+    // A PUT of this user whose answer was lost may still land, after an unbind even: look then.
+    followup: (writesInDoubt) => (writesInDoubt ? { at: inDoubtLookAt(deps), intent: { username } } : null),
     rollback: async () => {
       await unbuildBinding(deps, bindingId, username);
       // A PUT of this user that timed out may still land: the look for it needs the name.
@@ -90,11 +92,16 @@ export async function bind(deps: BrokerDeps, instanceId: string, bindingId: stri
   return { alreadyExists: false, credentials };
 }
 
-/** Under the operation: checks, then the row (credentials sealed once) before the user exists. */
-async function prepareBind(deps: BrokerDeps, instanceId: string, bindingId: string, d: BindDetails, rotatable: boolean, planName: string) {
-  const instance = await liveInstance(deps, instanceId);
+/**
+ * Under the operation, on the rows its begin read: checks, then the row (credentials sealed
+ * once) before the user exists.
+ */
+async function prepareBind(
+  deps: BrokerDeps, rows: BeginRows, instanceId: string, bindingId: string, d: BindDetails, rotatable: boolean, planName: string,
+) {
+  const instance = liveInstance(rows.instance, instanceId);
   if (instance.planId !== d.planId) throw badRequest(`plan_id "${d.planId}" is not the plan of instance ${instanceId}`);
-  const existing = await deps.store.getBinding(bindingId);
+  const existing = rows.binding;
   if (existing) {
     const answer = repeatedBind(existing, d, instanceId, bindingId);
     if (answer) return { answer };
@@ -148,27 +155,24 @@ export async function teardownBinding(deps: BrokerDeps, bindingId: string, usern
 }
 
 export async function unbind(deps: BrokerDeps, instanceId: string, bindingId: string, _d: DeprovisionDetails, ctx: RequestContext): Promise<UnbindResult> {
-  const seen = await deps.store.getBinding(bindingId, { withCredentials: false });
-  if (!seen || seen.instanceId !== instanceId) throw gone();
-  const op = await beginOperation(deps, { resourceType: 'binding', resourceId: bindingId, instanceId, kind: 'unbind', intent: { username: seen.username } });
-  let existing: BindingRecord;
-  try {
-    const rec = await deps.store.getBinding(bindingId, { withCredentials: false });
-    if (!rec || rec.instanceId !== instanceId) throw gone();
-    existing = rec;
-    // From here the credentials are revoked: GET answers 404, a repeat bind waits for the
-    // delete, an update leaves this user alone, and a failed attempt is finished by a retry.
-    if (existing.state !== 'deleting') await deps.store.updateBinding(bindingId, { state: 'deleting', updatedAt: now() });
-  } catch (err) {
+  // Begin also marks the binding 'deleting': from then on its credentials are revoked (GET answers
+  // 404), a repeat bind waits for the delete, an update leaves this user alone, and a failed
+  // attempt is finished by a retry (or, if this replica stops, by recovery, from the row).
+  const op = await beginOperation(deps, { resourceType: 'binding', resourceId: bindingId, instanceId, kind: 'unbind', intent: null }, { bindingState: 'deleting' });
+  const existing = op.rows.binding;
+  if (!existing || existing.instanceId !== instanceId) {
     await op.discard().catch(() => undefined);
-    throw toBrokerError(err, 'unbinding failed');
+    throw gone();
   }
+  const { username } = existing;
   await runOperation(deps, op, { ...ctx, acceptsIncomplete: false }, {
     failure: 'unbinding failed',
-    forward: () => teardownBinding(deps, bindingId, existing.username),
-    followupAt: lateLookAt,
+    forward: () => removeBindingUser(deps, username),
+    effect: { bindingId, remove: true },
+    // The late look at connections always; a look for writes in doubt after it only if one was.
+    followup: (writesInDoubt) => ({ at: lateLookAt(), intent: writesInDoubt ? { username, writesInDoubt } : { username } }),
   });
-  audit(deps, ctx, 'unbound', { instance_id: instanceId, binding_id: bindingId, username: existing.username });
+  audit(deps, ctx, 'unbound', { instance_id: instanceId, binding_id: bindingId, username });
   return {};
 }
 

@@ -4,7 +4,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { timeLeft } from '../deadline/budget.ts';
 import { concurrencyError } from '../contract/broker-errors.ts';
-import type { OperationKind, OperationRecord } from '../store/store.ts';
+import type { BeginRows, FinishedOperation, OperationKind, OperationRecord, OperationStart } from '../store/store.ts';
 import type { BrokerDeps } from './broker-deps.ts';
 import { newOperationId } from './generated-secrets.ts';
 
@@ -16,6 +16,9 @@ export interface OperationSpec {
   intent: Record<string, unknown> | null;
 }
 
+/** What begin also does in its transaction (see OperationStart). */
+export type BeginOptions = Pick<OperationStart, 'bindingState' | 'withCredentials'>;
+
 export class DurableOperation {
   #heartbeat: NodeJS.Timeout | undefined;
   #lost = false;
@@ -24,6 +27,8 @@ export class DurableOperation {
     private readonly deps: BrokerDeps,
     readonly id: string,
     readonly spec: OperationSpec,
+    /** What begin read under the lock (recovery, which takes over, reads for itself: empty). */
+    readonly rows: BeginRows = { instance: undefined, binding: undefined },
   ) {}
 
   /** True once a renewal found the operation no longer ours (another replica took it over). */
@@ -55,9 +60,9 @@ export class DurableOperation {
   }
 
   /** Records the outcome; false (and a warning) when another replica had taken the operation over. */
-  async finish(state: 'succeeded' | 'failed', description: string | null, followupAt: string | null = null): Promise<boolean> {
+  async finish(outcome: FinishedOperation): Promise<boolean> {
     this.stop();
-    const ours = await this.deps.store.finishOperation(this.id, this.deps.coordination.owner, state, description, followupAt);
+    const ours = await this.deps.store.finishOperation(this.id, this.deps.coordination.owner, outcome);
     if (!ours) this.deps.log.warn({ operation: this.id, kind: this.spec.kind, resource: this.spec.resourceId }, 'operation was taken over by another replica before it finished');
     return ours;
   }
@@ -91,14 +96,14 @@ function describeBlocking(op: OperationRecord): string {
  * Starts an operation, waiting a short while (bounded by the request's budget) for a conflicting
  * one to end; past that, 422 ConcurrencyError, which platforms retry without orphan mitigation.
  */
-export async function beginOperation(deps: BrokerDeps, spec: OperationSpec): Promise<DurableOperation> {
+export async function beginOperation(deps: BrokerDeps, spec: OperationSpec, options: BeginOptions = {}): Promise<DurableOperation> {
   const { owner, leaseMs, busyWaitMs } = deps.coordination;
   const waitUntil = Date.now() + Math.min(busyWaitMs, timeLeft(busyWaitMs * 3) / 3);
   let pause = 20;
   for (;;) {
     const id = newOperationId();
-    const r = await deps.store.beginOperation({ id, ...spec, owner, leaseMs });
-    if (r.started) return new DurableOperation(deps, id, spec).keepAlive();
+    const r = await deps.store.beginOperation({ id, ...spec, owner, leaseMs, ...options });
+    if (r.started) return new DurableOperation(deps, id, spec, { instance: r.instance, binding: r.binding }).keepAlive();
     if (Date.now() + pause > waitUntil) throw concurrencyError(describeBlocking(r.blocking));
     await sleep(pause);
     pause = Math.min(pause * 2, 250);

@@ -41,7 +41,9 @@ export async function followUp(deps: BrokerDeps, rec: OperationRecord): Promise<
   const username = typeof intent['username'] === 'string' ? intent['username'] : undefined;
   if (rec.kind === 'unbind' && username && intent['look'] !== 'in-doubt') {
     await lateLook(deps, username);
-    return { at: inDoubtLookAt(deps), intent: { ...intent, look: 'in-doubt' } };
+    // A delete landing late re-creates nothing; only an unbind that left a write in doubt, or
+    // one a stopped replica left, looks again (a bind's own late PUT is its own look's business).
+    return intent['writesInDoubt'] === true ? { at: inDoubtLookAt(deps), intent: { ...intent, look: 'in-doubt' } } : null;
   }
   const verdict = await lookForLateWrites(deps, rec, username);
   if (verdict === 'busy') return { at: inDoubtLookAt(deps, BUSY_RETRY_MS), intent };

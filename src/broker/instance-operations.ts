@@ -151,7 +151,7 @@ export async function deprovision(deps: BrokerDeps, instanceId: string, _d: Depr
     // The instance is still there (what is left of it): back to its state, so a retried delete or
     // anything else can proceed; the bindings already removed stay removed.
     restore: () => deps.store.updateInstance(instanceId, { state: existing.state, updatedAt: now() }),
-    followupAt: () => inDoubtLookAt(deps),
+    followup: () => ({ at: inDoubtLookAt(deps) }),
   });
   if (outcome.async) return { operation: op.id };
   audit(deps, ctx, 'deprovisioned', { instance_id: instanceId, vhost: existing.vhost });

@@ -26,7 +26,7 @@ export async function recoverAbandoned(deps: BrokerDeps): Promise<number> {
     }).keepAlive();
     try {
       const outcome = await withBudget(deps.coordination.asyncBudgetMs, () => recoverOne(deps, op, rec));
-      await op.finish(outcome.state, outcome.description, outcome.followupAt ?? null);
+      await op.finish({ state: outcome.state, description: outcome.description, followupAt: outcome.followupAt ?? null });
       deps.log.info({ operation: rec.id, kind: rec.kind, resource: rec.resourceId, outcome: outcome.state }, 'finished an operation a stopped replica left');
       finished++;
     } catch (err) {
@@ -79,7 +79,11 @@ async function recoverOne(deps: BrokerDeps, op: DurableOperation, rec: Operation
     }
     case 'bind': {
       const binding = await deps.store.getBinding(rec.resourceId, { withCredentials: false });
-      if (binding?.state === 'ready') return { state: 'succeeded', description: null };
+      if (binding?.state === 'ready') {
+        // Its replica stopped with the user made: a PUT of it may still be on its way.
+        await op.setIntent({ ...(rec.intent ?? {}), username: binding.username });
+        return { state: 'succeeded', description: null, followupAt: later };
+      }
       if (!binding) return { state: 'failed', description: 'binding was interrupted and has been rolled back; bind again' };
       await unbuildBinding(deps, binding.id, binding.username);
       await op.setIntent({ ...(rec.intent ?? {}), username: binding.username });
@@ -88,6 +92,8 @@ async function recoverOne(deps: BrokerDeps, op: DurableOperation, rec: Operation
     case 'unbind': {
       const binding = await deps.store.getBinding(rec.resourceId, { withCredentials: false });
       if (binding) await teardownBinding(deps, binding.id, binding.username);
+      // Its replica stopped mid-way: what it sent is in doubt, so the late look is followed by one for late writes.
+      await op.setIntent({ ...(rec.intent ?? {}), ...(binding ? { username: binding.username } : {}), writesInDoubt: true });
       return { state: 'succeeded', description: 'binding deleted', followupAt: later };
     }
   }
@@ -100,12 +106,13 @@ async function recoverOne(deps: BrokerDeps, op: DurableOperation, rec: Operation
  */
 export async function runDueFollowups(deps: BrokerDeps): Promise<number> {
   const due = await deps.store.listDueFollowups(100);
+  const done: string[] = [];
   await Promise.all(
     due.map(async (rec) => {
       try {
         const next = await withBudget(deps.coordination.asyncBudgetMs, () => followUp(deps, rec));
         if (next) await deps.store.rearmFollowup(rec.id, next.at, next.intent);
-        else await deps.store.clearFollowup(rec.id);
+        else done.push(rec.id);
       } catch (err) {
         // RabbitMQ or the store unreachable: look again a little later, not at every tick.
         deps.log.debug({ operation: rec.id, kind: rec.kind, err: (err as Error)?.message }, 'a follow-up look failed; will try again');
@@ -113,5 +120,7 @@ export async function runDueFollowups(deps: BrokerDeps): Promise<number> {
       }
     }),
   );
+  // Most looks end here (an unbind's late look found nothing): one write clears them all.
+  if (done.length) await deps.store.clearFollowups(done);
   return due.length;
 }

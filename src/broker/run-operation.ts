@@ -5,8 +5,10 @@
 // own, and the platform gets 202 when the request's budget runs out first.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { currentBudget, detached, withBudget } from '../deadline/budget.ts';
+import { unavailable } from '../contract/broker-errors.ts';
 import type { RequestContext } from '../contract/service-broker.ts';
 import type { BrokerDeps } from './broker-deps.ts';
+import type { BindingEffect } from '../store/store.ts';
 import type { DurableOperation } from './durable-operation.ts';
 import { toBrokerError } from './rabbit-failure.ts';
 
@@ -19,10 +21,21 @@ export interface OperationSteps<T> {
   restore?(): Promise<void>;
   /** What a failure is called in the answer and in last_operation. */
   failure: string;
-  /** When a follow-up check is due after success (the unbind's late look, writes in doubt). */
-  followupAt?: () => string;
+  /**
+   * The follow-up due after success (the unbind's late look, a look for writes in doubt), told
+   * whether a write of the work was left in doubt (sent, never answered); null: none.
+   */
+  followup?: (writesInDoubt: boolean) => Followup | null;
+  /** The change to the operation's binding that success makes, committed with the outcome. */
+  effect?: BindingEffect;
   /** When to look for writes in doubt after a rollback (in-doubt-checks.ts). */
   followupAfterRollback?: () => string;
+}
+
+export interface Followup {
+  at: string;
+  /** Recorded with the outcome: what the look will need (e.g. the username). */
+  intent?: Record<string, unknown>;
 }
 
 export type OperationOutcome<T> = { async: false; value: T } | { async: true };
@@ -33,15 +46,32 @@ async function runToEnd<T>(deps: BrokerDeps, op: DurableOperation, steps: Operat
   const total = budget ? budget.remaining() : Number.POSITIVE_INFINITY;
   const reserve = steps.rollback || steps.restore ? Math.min(total * 0.3, deps.coordination.rollbackReserveMs) : 0;
   let value: T;
+  let ours: boolean;
   try {
-    value = Number.isFinite(total) ? await withBudget(total - reserve, () => steps.forward()) : await steps.forward();
+    let writesInDoubt = false;
+    value = Number.isFinite(total)
+      ? await withBudget(total - reserve, async (b) => {
+          try {
+            return await steps.forward();
+          } finally {
+            writesInDoubt = b.writesInDoubt;
+          }
+        })
+      : await steps.forward();
+    // Recording success is part of the work: if the record cannot be written, the work is undone
+    // like any failed step (or left to recovery, which finds the operation unfinished).
+    const followup = steps.followup?.(writesInDoubt) ?? null;
+    ours = await op.finish({
+      state: 'succeeded', description: null, followupAt: followup?.at ?? null, ...(followup?.intent ? { intent: followup.intent } : {}),
+      ...(steps.effect ? { effect: steps.effect } : {}),
+    });
   } catch (err) {
     const answer = toBrokerError(err, steps.failure);
     deps.log.warn({ operation: op.id, kind: op.spec.kind, resource: op.spec.resourceId, err: (err as Error)?.message }, `${steps.failure}; undoing`);
     try {
       if (steps.rollback) await steps.rollback();
       else if (steps.restore) await steps.restore();
-      await op.finish('failed', `${steps.failure}: ${answer.message}`, steps.followupAfterRollback?.() ?? null);
+      await op.finish({ state: 'failed', description: `${steps.failure}: ${answer.message}`, followupAt: steps.followupAfterRollback?.() ?? null });
     } catch (undoErr) {
       deps.log.error(
         { operation: op.id, kind: op.spec.kind, resource: op.spec.resourceId, err: (undoErr as Error)?.message },
@@ -51,7 +81,9 @@ async function runToEnd<T>(deps: BrokerDeps, op: DurableOperation, steps: Operat
     }
     throw answer;
   }
-  await op.finish('succeeded', null, steps.followupAt?.() ?? null);
+  // Taken over meanwhile (this replica's lease lapsed): the change to the record was not made,
+  // and the replica that took the work over decides the outcome. Success cannot be promised.
+  if (!ours && steps.effect) throw unavailable(`${steps.failure}: the operation was taken over by another replica; repeat the request`);
   return value;
 }
 

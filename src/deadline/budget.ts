@@ -14,29 +14,34 @@ export class DeadlineExceededError extends Error {
 }
 
 export class Budget {
-  private readonly controller = new AbortController();
-  private readonly timer: NodeJS.Timeout | undefined;
+  #controller: AbortController | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  #writesInDoubt = false;
 
-  /** @param deadline epoch milliseconds (Date.now() scale) */
+  /** @param deadline epoch milliseconds (Date.now() scale); never later than the parent's */
   constructor(
     readonly deadline: number,
-    parent?: Budget,
-  ) {
-    const left = deadline - Date.now();
-    if (left <= 0) this.controller.abort(new DeadlineExceededError());
-    else {
-      this.timer = setTimeout(() => this.controller.abort(new DeadlineExceededError()), left);
-      this.timer.unref();
-    }
-    if (parent) {
-      if (parent.signal.aborted) this.controller.abort(parent.signal.reason);
-      else parent.signal.addEventListener('abort', () => this.controller.abort(parent.signal.reason), { once: true });
-    }
-  }
+    private readonly parent?: Budget,
+  ) {}
 
-  /** Aborted when the deadline passes (reason: DeadlineExceededError) or a parent is aborted. */
+  /**
+   * Aborted when the deadline passes (reason: DeadlineExceededError) or a parent is aborted.
+   * Made on first use: most work only asks remaining() and never waits on it, and an
+   * AbortController with its timer per request is a cost on the hot path.
+   */
   get signal(): AbortSignal {
-    return this.controller.signal;
+    if (this.#controller) return this.#controller.signal;
+    const c = (this.#controller = new AbortController());
+    const left = this.deadline - Date.now();
+    if (left <= 0) c.abort(new DeadlineExceededError());
+    else if (left < 2 ** 31 - 1) {
+      this.#timer = setTimeout(() => c.abort(new DeadlineExceededError()), left);
+      this.#timer.unref();
+    }
+    const up = this.parent?.signal;
+    if (up?.aborted) c.abort(up.reason);
+    else up?.addEventListener('abort', () => c.abort(up.reason), { once: true });
+    return c.signal;
   }
 
   remaining(): number {
@@ -44,17 +49,30 @@ export class Budget {
   }
 
   expired(): boolean {
-    return this.signal.aborted;
+    return Date.now() >= this.deadline || this.#controller?.signal.aborted === true;
   }
 
   /** Throws DeadlineExceededError (or the abort reason) when the budget is spent. */
   check(): void {
-    if (this.signal.aborted) throw this.signal.reason instanceof Error ? this.signal.reason : new DeadlineExceededError();
+    const reason: unknown = this.#controller?.signal.reason;
+    if (this.expired()) throw reason instanceof Error ? reason : new DeadlineExceededError();
+  }
+
+  /**
+   * A write was sent under this budget whose outcome is unknown (no answer, or one too late): it
+   * may still land. Marked up the chain, so whoever started the work learns of it.
+   */
+  noteWriteInDoubt(): void {
+    for (let b: Budget | undefined = this; b && !b.#writesInDoubt; b = b.parent) b.#writesInDoubt = true;
+  }
+
+  get writesInDoubt(): boolean {
+    return this.#writesInDoubt;
   }
 
   /** Ends the budget early (e.g. the work it covered is finished); frees the timer. */
   dispose(): void {
-    if (this.timer) clearTimeout(this.timer);
+    if (this.#timer) clearTimeout(this.#timer);
   }
 }
 

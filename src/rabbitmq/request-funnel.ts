@@ -221,7 +221,7 @@ export class RequestFunnel {
         // A node that stalled meanwhile (for another call or a probe) is not worth a deadline.
         if (this.health.stalledDown(idx)) continue;
         const node = this.nodes[idx]!;
-        const result = await this.attempt(node, idx, req, ++attempt, budget, parse);
+        const result = await this.attemptNoting(node, idx, req, ++attempt, budget, parse);
         if (result.ok) {
           if (this.preferred !== idx) {
             this.preferred = idx;
@@ -276,6 +276,26 @@ export class RequestFunnel {
   }
 
   /**
+   * An attempt that tells the budget when a write's outcome is unknown: sent (not refused while
+   * connecting) and never answered, it may still land (see broker/in-doubt-checks.ts).
+   */
+  private async attemptNoting<T>(
+    node: Node, idx: number, req: FunnelRequest, attemptNo: number, budget: Budget | undefined, parse?: (res: FunnelResponse) => T,
+  ): Promise<Attempt<T | FunnelResponse>> {
+    if (req.method === 'GET' || !budget) return this.attempt(node, idx, req, attemptNo, budget, parse);
+    try {
+      const result = await this.attempt(node, idx, req, attemptNo, budget, parse);
+      if (!result.ok && !isConnectPhaseCode(result.error.code)) budget.noteWriteInDoubt();
+      return result;
+    } catch (err) {
+      const answered = err instanceof ManagementError || err instanceof ManagementProtocolError;
+      const refused = err instanceof ManagementTransportError && isConnectPhaseCode(err.code);
+      if (!answered && !refused) budget.noteWriteInDoubt();
+      throw err;
+    }
+  }
+
+  /**
    * One HTTP exchange with one node. Returns a transport failure (to fail over) or a value;
    * throws ManagementError / ManagementProtocolError / abort errors, which end the call.
    */
@@ -297,7 +317,8 @@ export class RequestFunnel {
         budgetBound = true;
       }
     }
-    const deadline = new AttemptDeadline(ms, budgetBound, budget?.signal, req.signal);
+    // No listener on the budget: the attempt's own timer already ends at the budget when that comes first.
+    const deadline = new AttemptDeadline(ms, budgetBound, undefined, req.signal);
     try {
       return await this.exchange(node, idx, req, attemptNo, deadline, parse);
     } finally {

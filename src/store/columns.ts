@@ -145,7 +145,8 @@ export class TableCodec<R extends { id: string; updatedAt: string }> {
       case 'json':
         return this.dialect.jsonParsed ? v : JSON.parse(v as string);
       case 'date':
-        return v instanceof Date ? v.toISOString() : v;
+        // pg gives Dates; SQLite, ISO text; PostgreSQL rows read as JSON, text with an offset.
+        return v instanceof Date ? v.toISOString() : typeof v === 'string' && !v.endsWith('Z') ? toIsoInstant(v) : v;
       case 'credentials':
         return openCredentials(this.box, id, v as string);
     }

@@ -12,12 +12,17 @@ import { SecretBox } from './secret-box.ts';
 import { isUnavailable, StoreUnavailableError } from './store-errors.ts';
 import { insertSql, postgresPlaceholder as ph, selectList, updateSql } from './statement-text.ts';
 import type {
-  BeginResult, BindingPatch, BindingRecord, InstancePatch, InstanceRecord, OperationPatch, OperationRecord, OperationStart, Store,
+  BeginResult, BindingPatch, FinishedOperation, BindingRecord, InstancePatch, InstanceRecord, OperationPatch, OperationRecord, OperationStart, Store,
 } from './store.ts';
 
 const DIALECT: Dialect = { jsonParsed: true, yes: true, no: false };
 /** Serializes schema creation across brokers starting at once (any constant; 'warr'). */
 const SCHEMA_LOCK_ID = 0x77617272;
+
+/** Ends an operation we own ($1 id, $2 owner): state $3, description $4, follow-up $5, intent $7 where $6. */
+const FINISH = `UPDATE warren_operations SET state = $3::text, description = $4::text, owner = NULL, lease_until = NULL,
+  followup_at = $5::timestamptz, intent = CASE WHEN $6::boolean THEN $7::jsonb ELSE intent END, updated_at = clock_timestamp()
+  WHERE id = $1::text AND owner = $2::text AND state = 'in progress'`;
 
 export interface PostgresStoreOptions {
   /** postgres://user:password@host:port/db[?options=-c search_path=...] */
@@ -205,19 +210,33 @@ export class PostgresStore implements Store {
   async beginOperation(op: OperationStart): Promise<BeginResult> {
     const row = (await this.#run(this.#q.beginOperation, [
       op.id, op.resourceType, op.resourceId, op.instanceId, op.kind, op.owner, op.leaseMs, op.intent === null ? null : JSON.stringify(op.intent),
+      op.bindingState ?? null,
     ])).rows[0];
-    return row === undefined ? { started: true } : { started: false, blocking: this.#operations.fromRow(row) };
+    const json = (name: string) => (row?.[name] ?? undefined) as Row | undefined;
+    const blocking = json('blocking');
+    if (blocking) return { started: false, blocking: this.#operations.fromRow(blocking) };
+    const instance = json('instance');
+    const binding = json('binding');
+    if (binding && !op.withCredentials) binding['credentials'] = null;
+    return {
+      started: true,
+      instance: instance === undefined ? undefined : this.#instances.fromRow(instance),
+      binding: binding === undefined ? undefined : this.#bindings.fromRow(binding),
+    };
   }
 
   async renewOperation(id: string, owner: string, leaseMs: number): Promise<boolean> {
     return (await this.#run(this.#q.renewOperation, [id, owner, leaseMs])).rowCount === 1;
   }
 
-  async finishOperation(
-    id: string, owner: string, state: 'succeeded' | 'failed', description: string | null, followupAt: string | null = null,
-  ): Promise<boolean> {
-    const followup = followupAt === null ? null : toIsoInstant(followupAt);
-    return (await this.#run(this.#q.finishOperation, [id, owner, state, description, followup])).rowCount === 1;
+  async finishOperation(id: string, owner: string, outcome: FinishedOperation): Promise<boolean> {
+    const { state, description, followupAt, intent, effect } = outcome;
+    const args = [id, owner, state, description, followupAt ? toIsoInstant(followupAt) : null, intent !== undefined, intent ? JSON.stringify(intent) : null];
+    if (!effect) return (await this.#run(this.#q.finishOperation, args)).rowCount === 1;
+    const res = 'remove' in effect
+      ? await this.#run(this.#q.finishRemovingBinding, [...args, effect.bindingId])
+      : await this.#run(this.#q.finishSettingBinding, [...args, effect.bindingId, effect.state]);
+    return Number(res.rows[0]?.['finished']) === 1;
   }
 
   async discardOperation(id: string, owner: string): Promise<void> {
@@ -240,8 +259,8 @@ export class PostgresStore implements Store {
     return (await this.#run(this.#q.dueFollowups, [limit])).rows.map((row) => this.#operations.fromRow(row));
   }
 
-  async clearFollowup(id: string): Promise<void> {
-    await this.#run(this.#q.clearFollowup, [id]);
+  async clearFollowups(ids: readonly string[]): Promise<void> {
+    await this.#run(this.#q.clearFollowups, [ids]);
   }
 
   async rearmFollowup(id: string, followupAt: string, intent: Record<string, unknown> | null): Promise<void> {
@@ -308,12 +327,18 @@ function queryTexts(
       WHERE b.id = c.id AND b.credentials = c.from_value`,
     pruneOperations: `DELETE FROM warren_operations WHERE state <> 'in progress' AND updated_at < $1::timestamptz
       AND followup_at IS NULL`,
-    beginOperation: `SELECT ${selectList(op)} FROM warren_begin_operation($1::text, $2::text, $3::text, $4::text, $5::text, $6::text, $7::integer, $8::jsonb)`,
+    beginOperation: `SELECT blocking, instance, binding
+      FROM warren_begin_operation_rows($1::text, $2::text, $3::text, $4::text, $5::text, $6::text, $7::integer, $8::jsonb, $9::text)`,
     renewOperation: `UPDATE warren_operations SET lease_until = clock_timestamp() + $3::integer * interval '1 millisecond'
       WHERE id = $1::text AND owner = $2::text AND state = 'in progress'`,
-    finishOperation: `UPDATE warren_operations SET state = $3::text, description = $4::text, owner = NULL, lease_until = NULL,
-      followup_at = $5::timestamptz, updated_at = clock_timestamp()
-      WHERE id = $1::text AND owner = $2::text AND state = 'in progress'`,
+    finishOperation: FINISH,
+    // The outcome and the binding's change in one statement: the binding only if the operation was still ours.
+    finishRemovingBinding: `WITH fin AS (${FINISH} RETURNING id),
+      gone AS (DELETE FROM warren_bindings WHERE id = $8::text AND EXISTS (SELECT 1 FROM fin))
+      SELECT count(*) AS finished FROM fin`,
+    finishSettingBinding: `WITH fin AS (${FINISH} RETURNING id),
+      upd AS (UPDATE warren_bindings SET state = $9::text, updated_at = clock_timestamp() WHERE id = $8::text AND EXISTS (SELECT 1 FROM fin))
+      SELECT count(*) AS finished FROM fin`,
     discardOperation: `DELETE FROM warren_operations WHERE id = $1::text AND owner = $2::text AND state = 'in progress'`,
     abandonOperation: `UPDATE warren_operations SET lease_until = clock_timestamp() - interval '1 millisecond'
       WHERE id = $1::text AND owner = $2::text AND state = 'in progress'`,
@@ -324,7 +349,7 @@ function queryTexts(
       WHERE id = $1::text AND state = 'in progress' AND coalesce(lease_until, '-infinity') <= clock_timestamp()`,
     dueFollowups: `SELECT ${selectList(op)} FROM warren_operations
       WHERE followup_at IS NOT NULL AND followup_at <= clock_timestamp() ORDER BY followup_at LIMIT $1::integer`,
-    clearFollowup: 'UPDATE warren_operations SET followup_at = NULL WHERE id = $1::text',
+    clearFollowups: 'UPDATE warren_operations SET followup_at = NULL WHERE id = ANY($1::text[])',
     rearmFollowup: `UPDATE warren_operations SET followup_at = $2::timestamptz, intent = $3::jsonb
       WHERE id = $1::text AND state <> 'in progress'`,
     // A holder renews its own lease; anyone may take an expired one (the epoch rises then).

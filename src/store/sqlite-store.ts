@@ -14,7 +14,7 @@ import { ensurePrivateDir, ensurePrivateFile, tightenIfPresent } from './private
 import { SQLITE_MIGRATIONS } from './sqlite-schema.ts';
 import { insertSql, selectList, sqlitePlaceholder as ph, updateSql } from './statement-text.ts';
 import type {
-  BeginResult, BindingPatch, BindingRecord, InstancePatch, InstanceRecord, OperationPatch, OperationRecord, OperationStart, Store,
+  BeginResult, BindingEffect, BindingPatch, FinishedOperation, BindingRecord, InstancePatch, InstanceRecord, OperationPatch, OperationRecord, OperationStart, Store,
 } from './store.ts';
 
 export const SQLITE_FILE_NAME = 'warren.db';
@@ -46,6 +46,7 @@ export class SqliteStore implements Store {
   #db: Database.Database | undefined;
   #s: Statements | undefined;
   #begin: Database.Transaction<(o: OperationStart) => BeginResult> | undefined;
+  #finish: Database.Transaction<(e: BindingEffect, args: unknown[], at: string) => boolean> | undefined;
   readonly #exclusive: boolean;
   #lock: { release(): void } | undefined;
 
@@ -223,7 +224,15 @@ export class SqliteStore implements Store {
         state: 'in progress', description: null, owner: o.owner, leaseUntil: later(o.leaseMs), intent: o.intent,
         followupAt: null, createdAt: t, updatedAt: t,
       }));
-      return { started: true };
+      if (o.resourceType === 'binding' && o.bindingState) s.setBindingState.run(o.bindingState, t, o.resourceId, o.instanceId, o.bindingState);
+      const instance = s.getInstance.get(o.instanceId);
+      const binding = o.resourceType === 'binding' ? s.getBinding.get(o.resourceId) : undefined;
+      if (binding && !o.withCredentials) binding['credentials'] = null;
+      return {
+        started: true,
+        instance: instance === undefined ? undefined : this.#instances.fromRow(instance),
+        binding: binding === undefined ? undefined : this.#bindings.fromRow(binding),
+      };
     });
     return begin.immediate(op);
   }
@@ -232,11 +241,19 @@ export class SqliteStore implements Store {
     return this.stmts.renewOperation.run(later(leaseMs), id, owner).changes === 1;
   }
 
-  async finishOperation(
-    id: string, owner: string, state: 'succeeded' | 'failed', description: string | null, followupAt: string | null = null,
-  ): Promise<boolean> {
-    const followup = followupAt === null ? null : toIsoInstant(followupAt);
-    return this.stmts.finishOperation.run(state, description, followup, new Date().toISOString(), id, owner).changes === 1;
+  async finishOperation(id: string, owner: string, outcome: FinishedOperation): Promise<boolean> {
+    const s = this.stmts;
+    const { state, description, followupAt, intent, effect } = outcome;
+    const t = new Date().toISOString();
+    const args = [state, description, followupAt ? toIsoInstant(followupAt) : null, intent === undefined ? 0 : 1, intent ? JSON.stringify(intent) : null, t, id, owner];
+    if (!effect) return s.finishOperation.run(...args).changes === 1;
+    const finish = this.#finish ??= this.db.transaction((e: BindingEffect, a: unknown[], at: string): boolean => {
+      if (s.finishOperation.run(...a).changes !== 1) return false;
+      if ('remove' in e) s.deleteBinding.run(e.bindingId);
+      else s.setBindingState.run(e.state, at, e.bindingId, null, e.state);
+      return true;
+    });
+    return finish.immediate(effect, args, t);
   }
 
   async discardOperation(id: string, owner: string): Promise<void> {
@@ -260,8 +277,11 @@ export class SqliteStore implements Store {
     return this.stmts.dueFollowups.all(new Date().toISOString(), limit).map((row) => this.#operations.fromRow(row));
   }
 
-  async clearFollowup(id: string): Promise<void> {
-    this.stmts.clearFollowup.run(id);
+  async clearFollowups(ids: readonly string[]): Promise<void> {
+    const s = this.stmts;
+    this.db.transaction(() => {
+      for (const id of ids) s.clearFollowup.run(id);
+    }).immediate();
   }
 
   async rearmFollowup(id: string, followupAt: string, intent: Record<string, unknown> | null): Promise<void> {
@@ -323,6 +343,9 @@ function prepareStatements(
     insertBinding: p(insertSql('warren_bindings', bind, ph, true)),
     updateBinding: p(updateSql('warren_bindings', bindings.patchColumns, ph)),
     deleteBinding: p('DELETE FROM warren_bindings WHERE id = ?'),
+    // Parameters: state, updated_at, id, instance id (or null: any), state again.
+    setBindingState: p(`UPDATE warren_bindings SET state = ?, updated_at = ?
+      WHERE id = ? AND instance_id = coalesce(?, instance_id) AND state <> ?`),
     listBindings: p(`SELECT ${selectList(bind)} FROM warren_bindings WHERE instance_id = ? ORDER BY created_at, id`),
     insertOperation: p(insertSql('warren_operations', op, ph, false)),
     updateOperation: p(updateSql('warren_operations', operations.patchColumns, ph)),
@@ -345,8 +368,9 @@ function prepareStatements(
     activeConflict: p(`SELECT ${selectList(op)} FROM warren_operations WHERE state = 'in progress' AND ${CONFLICT} LIMIT 1`),
     discardOperation: p(`DELETE FROM warren_operations WHERE id = ? AND owner = ? AND state = 'in progress'`),
     renewOperation: p(`UPDATE warren_operations SET lease_until = ? WHERE id = ? AND owner = ? AND state = 'in progress'`),
+    // Parameters: state, description, followup_at, whether to set the intent (1/0), intent, updated_at, id, owner.
     finishOperation: p(`UPDATE warren_operations SET state = ?, description = ?, owner = NULL, lease_until = NULL, followup_at = ?,
-      updated_at = ? WHERE id = ? AND owner = ? AND state = 'in progress'`),
+      intent = CASE WHEN ? THEN ? ELSE intent END, updated_at = ? WHERE id = ? AND owner = ? AND state = 'in progress'`),
     listAbandoned: p(`SELECT ${selectList(op)} FROM warren_operations
       WHERE state = 'in progress' AND coalesce(lease_until, '') <= ? ORDER BY created_at LIMIT ?`),
     takeOver: p(`UPDATE warren_operations SET owner = ?, lease_until = ?, updated_at = ?

@@ -74,14 +74,45 @@ export interface OperationStart {
   owner: string;
   leaseMs: number;
   intent: Record<string, unknown> | null;
+  /**
+   * A binding operation may set its binding's state in the same transaction (an unbind:
+   * 'deleting'), where that binding exists in the instance.
+   */
+  bindingState?: BindingState;
+  /** Open the binding's credentials in what begin reads (default false: null). */
+  withCredentials?: boolean;
 }
+
+/**
+ * What a started operation works on, read in the same transaction, after the lock: the instance
+ * and, for a binding operation, the binding (each undefined where there is no row).
+ */
+export interface BeginRows {
+  instance: InstanceRecord | undefined;
+  binding: BindingRecord | undefined;
+}
+
+/** How an operation ended, as finishOperation records it. */
+export interface FinishedOperation {
+  state: 'succeeded' | 'failed';
+  description: string | null;
+  /** When a follow-up look is due (see listDueFollowups); absent: none. */
+  followupAt?: string | null;
+  /** Replaces the operation's intent (what the follow-up needs); absent: kept. */
+  intent?: Record<string, unknown>;
+  /** The change this outcome makes to the operation's binding. */
+  effect?: BindingEffect;
+}
+
+/** A change to the operation's binding made with the operation's outcome, in one transaction. */
+export type BindingEffect = { bindingId: string; state: BindingState } | { bindingId: string; remove: true };
 
 /**
  * started: the operation is recorded and ours. Otherwise `blocking` is the live operation that
  * holds the resource (an instance operation holds the instance and all its bindings; a binding
  * operation holds its binding and shares the instance with other binding operations).
  */
-export type BeginResult = { started: true } | { started: false; blocking: OperationRecord };
+export type BeginResult = ({ started: true } & BeginRows) | { started: false; blocking: OperationRecord };
 
 export type InstancePatch = Partial<Omit<InstanceRecord, 'id' | 'createdAt'>>;
 export type BindingPatch = Partial<Omit<BindingRecord, 'id' | 'instanceId' | 'createdAt'>>;
@@ -144,10 +175,11 @@ export interface Store {
   beginOperation(op: OperationStart): Promise<BeginResult>;
   /** Extends the lease; false when the operation is no longer ours (finished or taken over). */
   renewOperation(id: string, owner: string, leaseMs: number): Promise<boolean>;
-  /** Ends an operation we own; false when it was no longer ours (nothing written then). */
-  finishOperation(
-    id: string, owner: string, state: 'succeeded' | 'failed', description: string | null, followupAt?: string | null,
-  ): Promise<boolean>;
+  /**
+   * Ends an operation we own, with its follow-up and intent, and applies the outcome's effect to
+   * its binding, all in one transaction; false when it was no longer ours (nothing written then).
+   */
+  finishOperation(id: string, owner: string, outcome: FinishedOperation): Promise<boolean>;
   /** Removes an operation we own that turned out to change nothing (an identical repeat, a refusal). */
   discardOperation(id: string, owner: string): Promise<void>;
   /** Gives the lease up now, leaving the operation 'in progress' for a live replica to finish. */
@@ -158,7 +190,8 @@ export interface Store {
   takeOverOperation(id: string, owner: string, leaseMs: number): Promise<boolean>;
   /** Finished operations whose follow-up is due. */
   listDueFollowups(limit: number): Promise<OperationRecord[]>;
-  clearFollowup(id: string): Promise<void>;
+  /** Clears the follow-ups of these operations (their looks are done), in one write. */
+  clearFollowups(ids: readonly string[]): Promise<void>;
   /**
    * Sets the next follow-up of a finished operation (a later look at writes in doubt) and what
    * it is to check, in one write; the operation's state and updated_at stay as they are.

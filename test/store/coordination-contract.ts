@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, it } from 'node:test';
 import type { OperationStart, Store } from '../../src/store/store.ts';
-import { uid } from './fixtures.ts';
+import { bindingRecord, instanceRecord, uid } from './fixtures.ts';
 import { CONTRACT_KEY, type StoreHarness } from './store-contract.ts';
 
 const start = (over: Partial<OperationStart> = {}): OperationStart => {
@@ -31,12 +31,65 @@ export function coordinationContract(h: StoreHarness): void {
 
   it('records an operation in progress with its owner, lease and intent', async () => {
     const op = start();
-    assert.deepEqual(await a.beginOperation(op), { started: true });
+    assert.deepEqual(await a.beginOperation(op), { started: true, instance: undefined, binding: undefined });
     const rec = await b.getOperation('instance', op.resourceId, op.id);
     assert.equal(rec?.state, 'in progress');
     assert.equal(rec?.owner, 'replica-a');
     assert.deepEqual(rec?.intent, { planId: 'p' });
     assert.ok(rec?.leaseUntil && Date.parse(rec.leaseUntil) > Date.now());
+  });
+
+  it('a started operation gets its instance and binding as they are after the lock, and an unbind marks the binding deleting', async () => {
+    const inst = instanceRecord();
+    await a.insertInstance(inst);
+    const bound = bindingRecord(inst.id);
+    await a.insertBinding(bound);
+    const bind = await b.beginOperation(start({ resourceType: 'binding', resourceId: bound.id, instanceId: inst.id, kind: 'bind', withCredentials: true }));
+    assert.ok(bind.started);
+    assert.deepEqual(bind.instance, inst);
+    assert.deepEqual(bind.binding, bound);
+    await b.discardOperation((await b.getOperation('binding', bound.id))!.id, 'replica-a');
+
+    const unbind = await b.beginOperation(start({ resourceType: 'binding', resourceId: bound.id, instanceId: inst.id, kind: 'unbind', bindingState: 'deleting' }));
+    assert.ok(unbind.started);
+    assert.equal(unbind.binding?.state, 'deleting', 'read after the state was set');
+    assert.equal(unbind.binding?.credentials, null, 'credentials stay sealed unless asked for');
+    assert.equal((await a.getBinding(bound.id))?.state, 'deleting', 'the state is stored');
+
+    // A binding of another instance is not touched; a missing one reads as undefined.
+    const other = instanceRecord();
+    await a.insertInstance(other);
+    const elsewhere = bindingRecord(other.id);
+    await a.insertBinding(elsewhere);
+    const wrong = await b.beginOperation(start({ resourceType: 'binding', resourceId: elsewhere.id, instanceId: inst.id, kind: 'unbind', bindingState: 'deleting' }));
+    assert.ok(wrong.started);
+    assert.equal((await a.getBinding(elsewhere.id))?.state, 'ready');
+    const none = await b.beginOperation(start({ resourceType: 'binding', resourceId: uid('bind'), instanceId: other.id, kind: 'bind' }));
+    assert.ok(none.started);
+    assert.equal(none.binding, undefined);
+    assert.equal(none.instance?.id, other.id);
+  });
+
+  it('finishing applies its binding change in the same step, and only while the operation is still its owner\'s', async () => {
+    const inst = instanceRecord();
+    await a.insertInstance(inst);
+    const creating = bindingRecord(inst.id, { state: 'creating' });
+    await a.insertBinding(creating);
+    const bind = start({ resourceType: 'binding', resourceId: creating.id, instanceId: inst.id, kind: 'bind' });
+    await a.beginOperation(bind);
+    assert.equal(await a.finishOperation(bind.id, 'replica-a', { state: 'succeeded', description: null, effect: { bindingId: creating.id, state: 'ready' } }), true);
+    assert.equal((await b.getBinding(creating.id))?.state, 'ready');
+    assert.equal((await b.getOperation('binding', creating.id, bind.id))?.state, 'succeeded');
+
+    const unbind = start({ resourceType: 'binding', resourceId: creating.id, instanceId: inst.id, kind: 'unbind', leaseMs: 1 });
+    await a.beginOperation(unbind);
+    await sleep(20);
+    assert.ok(await b.takeOverOperation(unbind.id, 'replica-b', 10_000), 'replica-b took the lapsed operation over');
+    assert.equal(await a.finishOperation(unbind.id, 'replica-a', { state: 'succeeded', description: null, effect: { bindingId: creating.id, remove: true } }), false);
+    assert.ok(await b.getBinding(creating.id), 'the former owner removed nothing');
+    assert.equal(await b.finishOperation(unbind.id, 'replica-b', { state: 'succeeded', description: 'binding deleted', effect: { bindingId: creating.id, remove: true } }), true);
+    assert.equal(await a.getBinding(creating.id), undefined);
+    assert.equal((await a.getOperation('binding', creating.id, unbind.id))?.state, 'succeeded');
   });
 
   it('an instance operation blocks every other operation on the instance and its bindings', async () => {
@@ -72,9 +125,9 @@ export function coordinationContract(h: StoreHarness): void {
     await a.beginOperation(op);
     assert.equal(await b.renewOperation(op.id, 'replica-b', 10_000), false);
     assert.equal(await a.renewOperation(op.id, 'replica-a', 10_000), true);
-    assert.equal(await b.finishOperation(op.id, 'replica-b', 'succeeded', null), false);
-    assert.equal(await a.finishOperation(op.id, 'replica-a', 'succeeded', null), true);
-    assert.equal(await a.finishOperation(op.id, 'replica-a', 'failed', 'twice'), false);
+    assert.equal(await b.finishOperation(op.id, 'replica-b', { state: 'succeeded', description: null }), false);
+    assert.equal(await a.finishOperation(op.id, 'replica-a', { state: 'succeeded', description: null }), true);
+    assert.equal(await a.finishOperation(op.id, 'replica-a', { state: 'failed', description: 'twice' }), false);
     const rec = await b.getOperation('instance', op.resourceId, op.id);
     assert.equal(rec?.state, 'succeeded');
     assert.equal(rec?.owner, null);
@@ -105,32 +158,33 @@ export function coordinationContract(h: StoreHarness): void {
     await a.beginOperation(op);
     await sleep(1_100);
     const next = start({ instanceId: op.instanceId, owner: 'replica-b', kind: 'deprovision' });
-    assert.deepEqual(await b.beginOperation(next), { started: true });
+    assert.deepEqual(await b.beginOperation(next), { started: true, instance: undefined, binding: undefined });
     const old = await b.getOperation('instance', op.resourceId, op.id);
     assert.equal(old?.state, 'failed');
     assert.match(old?.description ?? '', /superseded/);
-    assert.equal(await a.finishOperation(op.id, 'replica-a', 'succeeded', null), false, 'the stopped owner cannot finish it any more');
+    assert.equal(await a.finishOperation(op.id, 'replica-a', { state: 'succeeded', description: null }), false, 'the stopped owner cannot finish it any more');
   });
 
   it('follow-ups come due, are listed until cleared, and keep the operation from being pruned', async () => {
     const op = start({ resourceType: 'binding', resourceId: uid('bind'), kind: 'unbind', intent: { username: 'u' } });
     await a.beginOperation(op);
-    await a.finishOperation(op.id, 'replica-a', 'succeeded', null, new Date(Date.now() + 200).toISOString());
+    await a.finishOperation(op.id, 'replica-a', { state: 'succeeded', description: null, followupAt: new Date(Date.now() + 200).toISOString() });
     assert.ok(!(await b.listDueFollowups(100)).some((r) => r.id === op.id));
     await sleep(250);
     const due = (await b.listDueFollowups(100)).find((r) => r.id === op.id);
     assert.deepEqual(due?.intent, { username: 'u' });
     await b.pruneOperations(new Date(Date.now() + 60_000).toISOString());
     assert.ok(await b.getOperation('binding', op.resourceId, op.id), 'not pruned while a follow-up is due');
-    await b.clearFollowup(op.id);
+    await b.clearFollowups([op.id]);
     assert.ok(!(await b.listDueFollowups(100)).some((r) => r.id === op.id));
   });
 
   it('a follow-up is re-armed for a later look with what it is to check, and stays unpruned until cleared', async () => {
     const op = start({ resourceType: 'binding', resourceId: uid('bind'), kind: 'unbind', intent: { username: 'u' } });
     await a.beginOperation(op);
-    await a.finishOperation(op.id, 'replica-a', 'succeeded', 'binding deleted', new Date(Date.now() - 1).toISOString());
+    await a.finishOperation(op.id, 'replica-a', { state: 'succeeded', description: 'binding deleted', followupAt: new Date(Date.now() - 1).toISOString(), intent: { username: 'u-1' } });
     const before = await b.getOperation('binding', op.resourceId, op.id);
+    assert.deepEqual(before?.intent, { username: 'u-1' }, 'the outcome replaced the intent');
     assert.ok((await b.listDueFollowups(100)).some((r) => r.id === op.id));
     await b.rearmFollowup(op.id, new Date(Date.now() + 300).toISOString(), { username: 'u', look: 'in-doubt', looks: 1 });
     assert.ok(!(await b.listDueFollowups(100)).some((r) => r.id === op.id), 're-armed into the future');
@@ -143,7 +197,7 @@ export function coordinationContract(h: StoreHarness): void {
     await sleep(350);
     const due = (await a.listDueFollowups(100)).find((r) => r.id === op.id);
     assert.deepEqual(due?.intent, { username: 'u', look: 'in-doubt', looks: 1 });
-    await a.clearFollowup(op.id);
+    await a.clearFollowups([op.id]);
     assert.ok(!(await b.listDueFollowups(100)).some((r) => r.id === op.id));
   });
 

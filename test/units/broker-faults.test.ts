@@ -104,9 +104,10 @@ describe('bind, when the store fails', () => {
 
   it('after the user was made: 503, and no user is left in RabbitMQ', async () => {
     const { rabbit, store, broker } = await setUp();
-    store.failWhen('updateBinding', (call) => {
-      const patch = call.args[1];
-      return typeof patch === 'object' && patch !== null && 'state' in patch && patch.state === 'ready' ? databaseGone() : undefined;
+    // The binding turns ready with the operation's outcome, in one write: that write fails.
+    store.failWhen('finishOperation', (call) => {
+      const outcome = call.args[2];
+      return typeof outcome === 'object' && outcome !== null && 'effect' in outcome && JSON.stringify(outcome.effect).includes('"ready"') ? databaseGone() : undefined;
     });
     const err = await brokerErrorOf(broker.bind('i1', 'b1', bindDetails(), SYNC));
     assert.equal(err.status, 503, err.message);

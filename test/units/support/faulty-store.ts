@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import type { ReencryptOptions, ReencryptResult } from '../../../src/store/reencrypt.ts';
 import { SqliteStore } from '../../../src/store/sqlite-store.ts';
 import type {
-  BeginResult, BindingPatch, BindingRecord, InstancePatch, InstanceRecord, OperationPatch, OperationRecord, OperationStart, Store,
+  BeginResult, BindingPatch, FinishedOperation, BindingRecord, InstancePatch, InstanceRecord, OperationPatch, OperationRecord, OperationStart, Store,
 } from '../../../src/store/store.ts';
 import { StoreUnavailableError } from '../../../src/store/store-errors.ts';
 import { CallFaults } from './call-faults.ts';
@@ -114,8 +114,8 @@ export class FaultyStore extends CallFaults<StoreCall> implements Store {
     return this.pass('renewOperation', [id, owner, leaseMs], () => this.inner.renewOperation(id, owner, leaseMs));
   }
 
-  finishOperation(id: string, owner: string, state: 'succeeded' | 'failed', description: string | null, followupAt?: string | null): Promise<boolean> {
-    return this.pass('finishOperation', [id, owner, state, description, followupAt], () => this.inner.finishOperation(id, owner, state, description, followupAt));
+  finishOperation(id: string, owner: string, outcome: FinishedOperation): Promise<boolean> {
+    return this.pass('finishOperation', [id, owner, outcome], () => this.inner.finishOperation(id, owner, outcome));
   }
 
   discardOperation(id: string, owner: string): Promise<void> {
@@ -138,8 +138,8 @@ export class FaultyStore extends CallFaults<StoreCall> implements Store {
     return this.pass('listDueFollowups', [limit], () => this.inner.listDueFollowups(limit));
   }
 
-  clearFollowup(id: string): Promise<void> {
-    return this.pass('clearFollowup', [id], () => this.inner.clearFollowup(id));
+  clearFollowups(ids: readonly string[]): Promise<void> {
+    return this.pass('clearFollowups', [ids], () => this.inner.clearFollowups(ids));
   }
 
   rearmFollowup(id: string, followupAt: string, intent: Record<string, unknown> | null): Promise<void> {
