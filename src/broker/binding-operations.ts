@@ -6,7 +6,7 @@ import { BrokerError, badRequest, concurrencyError, conflict, gone, notFound } f
 import type {
   BindDetails, BindResult, BindingView, DeprovisionDetails, FetchDetails, LastOperation, PollDetails, RequestContext, UnbindResult,
 } from '../contract/service-broker.ts';
-import type { BeginRows, BindingRecord, InstanceRecord } from '../store/store.ts';
+import type { BindingRecord, InstanceRecord } from '../store/store.ts';
 import { bindingCredentials } from './binding-credentials.ts';
 import { lateLookAt, removeBindingUser } from './binding-user-removal.ts';
 import { audit, type BrokerDeps, now } from './broker-deps.ts';
@@ -52,9 +52,14 @@ function repeatedBind(rec: BindingRecord, d: BindDetails, instanceId: string, bi
 export async function bind(deps: BrokerDeps, instanceId: string, bindingId: string, d: BindDetails, ctx: RequestContext): Promise<BindResult> {
   const ref = requirePlan(deps.catalog, d.serviceId, d.planId);
   if (!deps.catalog.bindable(ref)) throw badRequest(`plan "${ref.plan.name}" is not bindable`);
+  // The user's name is recorded with the operation before anything is sent: whoever finishes or
+  // supersedes it knows which user to look for (a redo of an earlier attempt keeps that one's).
+  const planned = newUsername(bindingId);
   let op: DurableOperation;
   try {
-    op = await beginOperation(deps, { resourceType: 'binding', resourceId: bindingId, instanceId, kind: 'bind', intent: null }, { withCredentials: true });
+    op = await beginOperation(
+      deps, { resourceType: 'binding', resourceId: bindingId, instanceId, kind: 'bind', intent: { username: planned } }, { withCredentials: true },
+    );
   } catch (err) {
     // Busy with another operation: an identical repeat of a finished bind still gets its credentials.
     const seen = err instanceof BrokerError && err.code === 'ConcurrencyError' ? await deps.store.getBinding(bindingId) : undefined;
@@ -64,7 +69,7 @@ export async function bind(deps: BrokerDeps, instanceId: string, bindingId: stri
   }
   let prepared: { username: string; password: string; vhost: string; credentials: Record<string, unknown> } | { answer: BindResult };
   try {
-    prepared = await prepareBind(deps, op.rows, instanceId, bindingId, d, ref.plan.binding_rotatable === true, ref.plan.name);
+    prepared = await prepareBind(deps, op, planned, instanceId, bindingId, d, ref.plan.binding_rotatable === true, ref.plan.name);
   } catch (err) {
     await op.discard().catch(() => undefined);
     throw toBrokerError(err, 'binding failed');
@@ -80,12 +85,8 @@ export async function bind(deps: BrokerDeps, instanceId: string, bindingId: stri
     forward: () => applyUserPlan(deps.rabbit, vhost, { username, password, deploymentId: deps.deploymentId }, ref.plan.rabbitmq),
     effect: { bindingId, state: 'ready' },
     // A PUT of this user whose answer was lost may still land, after an unbind even: look then.
-    followup: (writesInDoubt) => (writesInDoubt ? { at: inDoubtLookAt(deps), intent: { username } } : null),
-    rollback: async () => {
-      await unbuildBinding(deps, bindingId, username);
-      // A PUT of this user that timed out may still land: the look for it needs the name.
-      await op.setIntent({ username });
-    },
+    followup: (writesInDoubt) => (writesInDoubt ? { at: inDoubtLookAt(deps) } : null),
+    rollback: () => unbuildBinding(deps, bindingId, username),
     followupAfterRollback: () => inDoubtLookAt(deps),
   });
   audit(deps, ctx, 'bound', { instance_id: instanceId, binding_id: bindingId, username, app_guid: d.appGuid });
@@ -97,8 +98,9 @@ export async function bind(deps: BrokerDeps, instanceId: string, bindingId: stri
  * once) before the user exists.
  */
 async function prepareBind(
-  deps: BrokerDeps, rows: BeginRows, instanceId: string, bindingId: string, d: BindDetails, rotatable: boolean, planName: string,
+  deps: BrokerDeps, op: DurableOperation, planned: string, instanceId: string, bindingId: string, d: BindDetails, rotatable: boolean, planName: string,
 ) {
+  const { rows } = op;
   const instance = liveInstance(rows.instance, instanceId);
   if (instance.planId !== d.planId) throw badRequest(`plan_id "${d.planId}" is not the plan of instance ${instanceId}`);
   const existing = rows.binding;
@@ -115,7 +117,8 @@ async function prepareBind(
     }
     parameters ??= predecessor.parameters ?? undefined;
   }
-  const username = existing?.username ?? newUsername(bindingId);
+  const username = existing?.username ?? planned;
+  if (username !== planned) await op.setIntent({ username });
   // A redo keeps the stored password: the user is ours, and the store already holds it sealed.
   const stored = existing?.credentials?.['password'];
   const password = typeof stored === 'string' ? stored : newPassword();

@@ -102,7 +102,7 @@ export async function beginOperation(deps: BrokerDeps, spec: OperationSpec, opti
   let pause = 20;
   for (;;) {
     const id = newOperationId();
-    const r = await deps.store.beginOperation({ id, ...spec, owner, leaseMs, ...options });
+    const r = await deps.store.beginOperation({ id, ...spec, owner, leaseMs, supersededLookMs: deps.coordination.inDoubtLookMs, ...options });
     if (r.started) return new DurableOperation(deps, id, spec, { instance: r.instance, binding: r.binding }).keepAlive();
     if (Date.now() + pause > waitUntil) throw concurrencyError(describeBlocking(r.blocking));
     await sleep(pause);

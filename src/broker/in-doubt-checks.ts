@@ -57,12 +57,19 @@ async function lookForLateWrites(deps: BrokerDeps, rec: OperationRecord, usernam
   switch (rec.kind) {
     case 'unbind':
     case 'bind':
-      return username ? removeUnownedUser(deps, rec, username) : 'clean';
+      return username ? removeUnownedUser(deps, rec, rec.resourceId, username) : 'clean';
     case 'provision':
     case 'deprovision':
       return removeUnownedVhost(deps, rec);
-    case 'update':
-      return rec.state === 'failed' ? reassertPlan(deps, rec) : 'clean';
+    case 'update': {
+      // The users it rewrote (or put back), then the plan if it failed.
+      let verdict: Verdict = 'clean';
+      for (const u of (rec.intent as UpdateIntent | null)?.users ?? []) {
+        if ((await removeUnownedUser(deps, rec, u.bindingId, u.username)) === 'undone') verdict = 'undone';
+      }
+      const plan = rec.state === 'failed' ? await reassertPlan(deps, rec) : 'clean';
+      return plan === 'clean' ? verdict : plan;
+    }
   }
 }
 
@@ -71,13 +78,13 @@ async function lookForLateWrites(deps: BrokerDeps, rec: OperationRecord, usernam
  * re-created it. Usernames carry a random part and a binding keeps its own for life, so no later
  * bind can come to own this one: deleting it (and its connections) races with nothing.
  */
-async function removeUnownedUser(deps: BrokerDeps, rec: OperationRecord, username: string): Promise<Verdict> {
+async function removeUnownedUser(deps: BrokerDeps, rec: OperationRecord, bindingId: string, username: string): Promise<Verdict> {
   if (!(await deps.rabbit.getUser(username))) return 'clean';
   // Still owned by its binding: in use, or being deleted by an unbind that sees to it.
-  const binding = await deps.store.getBinding(rec.resourceId, { withCredentials: false });
+  const binding = await deps.store.getBinding(bindingId, { withCredentials: false });
   if (binding && binding.username === username) return 'clean';
   deps.log.warn(
-    { operation: rec.id, kind: rec.kind, binding_id: rec.resourceId, username },
+    { operation: rec.id, kind: rec.kind, binding_id: bindingId, username },
     'a late write re-created the user of a removed binding; deleting it',
   );
   await removeBindingUser(deps, username);

@@ -11,7 +11,7 @@ import type { InstanceRecord } from '../store/store.ts';
 import { audit, type BrokerDeps, now } from './broker-deps.ts';
 import { beginOperation, type DurableOperation } from './durable-operation.ts';
 import {
-  applyUpdate, buildInstance, dashboardUrl, revertUpdate, teardownInstance, unbuildInstance, type UpdateIntent,
+  applyUpdate, buildInstance, dashboardUrl, revertUpdate, teardownInstance, unbuildInstance, usersOf, type UpdateIntent,
 } from './instance-steps.ts';
 import { inDoubtLookAt } from './in-doubt-checks.ts';
 import { checkMaintenanceInfo, requirePlan } from './plan-checks.ts';
@@ -119,6 +119,7 @@ export async function update(deps: BrokerDeps, instanceId: string, d: UpdateDeta
       parameters: d.parameters ?? existing.parameters,
       context: d.context ? { ...(existing.context ?? {}), ...d.context } : existing.context,
       maintenanceInfoVersion: d.maintenanceInfo?.version ?? target.plan.maintenance_info?.version ?? existing.maintenanceInfoVersion,
+      users: await usersOf(deps, instanceId),
     };
     await op.setIntent({ ...intent });
     await deps.store.updateInstance(instanceId, { state: 'updating', updatedAt: now() });
@@ -127,6 +128,8 @@ export async function update(deps: BrokerDeps, instanceId: string, d: UpdateDeta
   const outcome = await runOperation(deps, op, ctx, {
     failure: 'update failed; the previous plan was restored, repeat the update',
     forward: () => applyUpdate(deps, instanceId, intent),
+    // A rewrite of a binding's user that lands after that binding's unbind would bring it back.
+    followup: (writesInDoubt) => (writesInDoubt ? { at: inDoubtLookAt(deps) } : null),
     rollback: () => revertUpdate(deps, instanceId, intent),
     followupAfterRollback: () => inDoubtLookAt(deps),
   });

@@ -15,6 +15,16 @@ export interface UpdateIntent {
   context: Record<string, unknown> | null;
   maintenanceInfoVersion: string | null;
   async?: boolean;
+  /**
+   * The binding users the update rewrites (its instance's ready bindings, which no binding
+   * operation can change meanwhile): what its look for late writes checks (in-doubt-checks.ts).
+   */
+  users?: Array<{ bindingId: string; username: string }>;
+}
+
+/** The users an update of this instance writes, for its intent. */
+export async function usersOf(deps: BrokerDeps, instanceId: string): Promise<NonNullable<UpdateIntent['users']>> {
+  return (await readyBindings(deps, instanceId)).map((b) => ({ bindingId: b.id, username: b.username }));
 }
 
 export function dashboardUrl(deps: BrokerDeps, vhost: string): string | undefined {

@@ -64,7 +64,8 @@ async function recoverOne(deps: BrokerDeps, op: DurableOperation, rec: Operation
       if (!intent) return { state: 'failed', description: 'update was interrupted before it changed anything' };
       if (async) {
         await applyUpdate(deps, rec.resourceId, intent);
-        return { state: 'succeeded', description: null };
+        // Its replica stopped mid-way: a rewrite of a user it sent may still land.
+        return { state: 'succeeded', description: null, followupAt: later };
       }
       await revertUpdate(deps, rec.resourceId, intent);
       return { state: 'failed', description: 'update was interrupted; the previous plan was restored, repeat the update', followupAt: later };

@@ -54,7 +54,7 @@ async function runToEnd<T>(deps: BrokerDeps, op: DurableOperation, steps: Operat
           try {
             return await steps.forward();
           } finally {
-            writesInDoubt = b.writesInDoubt;
+            writesInDoubt ||= b.writesInDoubt;
           }
         })
       : await steps.forward();

@@ -118,17 +118,20 @@ export const POSTGRES_MIGRATIONS: readonly { version: number; sql: string }[] = 
     sql: `CREATE TABLE warren_meta (key text PRIMARY KEY, value text NOT NULL);`,
   },
   {
-    // Binding operations on one instance no longer queue behind each other (see the locks), and
-    // begin, plus what the operation works on, in one round trip and one commit: the blocking
+    // Begin, plus what the operation works on, in one round trip and one commit: the blocking
     // operation, or the instance and binding rows read after the lock (as JSON: one row of three
-    // tables), with the binding's state set first where asked (an unbind's 'deleting').
+    // tables), with the binding's state set first where asked (an unbind's 'deleting'). An
+    // abandoned operation it supersedes gets a look for its late writes. Binding operations on one
+    // instance no longer queue behind each other (see the locks).
     version: 5,
     sql: `
-      CREATE OR REPLACE FUNCTION warren_begin_operation(
-        p_id text, p_type text, p_resource text, p_instance text, p_kind text, p_owner text, p_lease_ms integer, p_intent jsonb
-      ) RETURNS SETOF warren_operations LANGUAGE plpgsql AS $fn$
+      CREATE FUNCTION warren_begin_operation_rows(
+        p_id text, p_type text, p_resource text, p_instance text, p_kind text, p_owner text, p_lease_ms integer, p_intent jsonb,
+        p_binding_state text, p_superseded_look_ms integer
+      ) RETURNS TABLE (blocking json, instance json, binding json) LANGUAGE plpgsql AS $fn$
       DECLARE
         t timestamptz;
+        b warren_operations;
       BEGIN
         -- A reader-writer lock per instance: an instance operation excludes everything on the
         -- instance; binding operations share it and exclude each other per binding. (The lock is
@@ -142,47 +145,43 @@ export const POSTGRES_MIGRATIONS: readonly { version: number; sql: string }[] = 
         t := clock_timestamp();
         UPDATE warren_operations o
            SET state = 'failed', description = 'abandoned by a replica that stopped; superseded by a newer request',
-               owner = NULL, lease_until = NULL, updated_at = t
+               owner = NULL, lease_until = NULL, updated_at = t,
+               followup_at = t + p_superseded_look_ms * interval '1 millisecond',
+               intent = coalesce(o.intent, '{}'::jsonb) || '{"writesInDoubt": true}'::jsonb
          WHERE o.state = 'in progress' AND coalesce(o.lease_until, '-infinity') <= t
            AND ((p_type = 'instance' AND o.instance_id = p_instance)
              OR (p_type = 'binding' AND ((o.resource_type = 'instance' AND o.resource_id = p_instance)
                                       OR (o.resource_type = 'binding' AND o.resource_id = p_resource))));
-        RETURN QUERY
-          SELECT * FROM warren_operations o
-           WHERE o.state = 'in progress'
-             AND ((p_type = 'instance' AND o.instance_id = p_instance)
-               OR (p_type = 'binding' AND ((o.resource_type = 'instance' AND o.resource_id = p_instance)
-                                        OR (o.resource_type = 'binding' AND o.resource_id = p_resource))))
-           LIMIT 1;
+        SELECT * INTO b FROM warren_operations o
+         WHERE o.state = 'in progress'
+           AND ((p_type = 'instance' AND o.instance_id = p_instance)
+             OR (p_type = 'binding' AND ((o.resource_type = 'instance' AND o.resource_id = p_instance)
+                                      OR (o.resource_type = 'binding' AND o.resource_id = p_resource))))
+         LIMIT 1;
         IF FOUND THEN
+          RETURN QUERY SELECT row_to_json(b), NULL::json, NULL::json;
           RETURN;
         END IF;
         INSERT INTO warren_operations
           (id, resource_type, resource_id, instance_id, kind, state, description, owner, lease_until, intent, followup_at, created_at, updated_at)
         VALUES
           (p_id, p_type, p_resource, p_instance, p_kind, 'in progress', NULL, p_owner, t + p_lease_ms * interval '1 millisecond', p_intent, NULL, t, t);
-      END
-      $fn$;
-      CREATE FUNCTION warren_begin_operation_rows(
-        p_id text, p_type text, p_resource text, p_instance text, p_kind text, p_owner text, p_lease_ms integer, p_intent jsonb,
-        p_binding_state text
-      ) RETURNS TABLE (blocking json, instance json, binding json) LANGUAGE plpgsql AS $fn$
-      DECLARE
-        b warren_operations;
-      BEGIN
-        SELECT * INTO b FROM warren_begin_operation(p_id, p_type, p_resource, p_instance, p_kind, p_owner, p_lease_ms, p_intent) LIMIT 1;
-        IF FOUND THEN
-          RETURN QUERY SELECT row_to_json(b), NULL::json, NULL::json;
-          RETURN;
-        END IF;
         IF p_type = 'binding' AND p_binding_state IS NOT NULL THEN
-          UPDATE warren_bindings SET state = p_binding_state, updated_at = clock_timestamp()
+          UPDATE warren_bindings SET state = p_binding_state, updated_at = t
            WHERE id = p_resource AND instance_id = p_instance AND state <> p_binding_state;
         END IF;
         RETURN QUERY SELECT NULL::json,
           (SELECT row_to_json(i) FROM warren_instances i WHERE i.id = p_instance),
           (SELECT row_to_json(x) FROM warren_bindings x WHERE p_type = 'binding' AND x.id = p_resource);
       END
+      $fn$;
+      -- Replicas of the previous version, still running during a rolling upgrade, take the same locks.
+      CREATE OR REPLACE FUNCTION warren_begin_operation(
+        p_id text, p_type text, p_resource text, p_instance text, p_kind text, p_owner text, p_lease_ms integer, p_intent jsonb
+      ) RETURNS SETOF warren_operations LANGUAGE sql AS $fn$
+        SELECT (json_populate_record(NULL::warren_operations, r.blocking)).*
+          FROM warren_begin_operation_rows(p_id, p_type, p_resource, p_instance, p_kind, p_owner, p_lease_ms, p_intent, NULL, 30000) r
+         WHERE r.blocking IS NOT NULL
       $fn$;
     `,
   },

@@ -210,7 +210,7 @@ export class PostgresStore implements Store {
   async beginOperation(op: OperationStart): Promise<BeginResult> {
     const row = (await this.#run(this.#q.beginOperation, [
       op.id, op.resourceType, op.resourceId, op.instanceId, op.kind, op.owner, op.leaseMs, op.intent === null ? null : JSON.stringify(op.intent),
-      op.bindingState ?? null,
+      op.bindingState ?? null, op.supersededLookMs,
     ])).rows[0];
     const json = (name: string) => (row?.[name] ?? undefined) as Row | undefined;
     const blocking = json('blocking');
@@ -328,7 +328,7 @@ function queryTexts(
     pruneOperations: `DELETE FROM warren_operations WHERE state <> 'in progress' AND updated_at < $1::timestamptz
       AND followup_at IS NULL`,
     beginOperation: `SELECT blocking, instance, binding
-      FROM warren_begin_operation_rows($1::text, $2::text, $3::text, $4::text, $5::text, $6::text, $7::integer, $8::jsonb, $9::text)`,
+      FROM warren_begin_operation_rows($1::text, $2::text, $3::text, $4::text, $5::text, $6::text, $7::integer, $8::jsonb, $9::text, $10::integer)`,
     renewOperation: `UPDATE warren_operations SET lease_until = clock_timestamp() + $3::integer * interval '1 millisecond'
       WHERE id = $1::text AND owner = $2::text AND state = 'in progress'`,
     finishOperation: FINISH,

@@ -216,7 +216,7 @@ export class SqliteStore implements Store {
     const begin = this.#begin ??= this.db.transaction((o: OperationStart): BeginResult => {
       const t = new Date().toISOString();
       const scope = [o.resourceType, o.instanceId, o.resourceType, o.instanceId, o.resourceId];
-      s.supersedeExpired.run(t, t, ...scope);
+      s.supersedeExpired.run(later(o.supersededLookMs), t, t, ...scope);
       const row = s.activeConflict.get(...scope);
       if (row !== undefined) return { started: false, blocking: this.#operations.fromRow(row) };
       s.insertOperation.run(...this.#operations.insertParams({
@@ -360,10 +360,12 @@ function prepareStatements(
     credentialsNotUnder: p(`SELECT id, credentials FROM warren_bindings
        WHERE credentials IS NOT NULL AND substr(credentials, 1, ?) <> ? AND id > ? ORDER BY id LIMIT ?`),
     replaceCredentials: p('UPDATE warren_bindings SET credentials = ? WHERE id = ? AND credentials = ?'),
-    // Parameters of the two below: type, instance, type, instance, resource (see beginOperation).
+    // The conflict's parameters in the two below: type, instance, type, instance, resource (see beginOperation).
+    // Parameters: followup_at, updated_at, now, then the five of the conflict.
     supersedeExpired: p(`UPDATE warren_operations
       SET state = 'failed', description = 'abandoned by a replica that stopped; superseded by a newer request',
-          owner = NULL, lease_until = NULL, updated_at = ?
+          owner = NULL, lease_until = NULL, followup_at = ?, intent = json_set(coalesce(intent, '{}'), '$.writesInDoubt', json('true')),
+          updated_at = ?
       WHERE state = 'in progress' AND coalesce(lease_until, '') <= ? AND ${CONFLICT}`),
     activeConflict: p(`SELECT ${selectList(op)} FROM warren_operations WHERE state = 'in progress' AND ${CONFLICT} LIMIT 1`),
     discardOperation: p(`DELETE FROM warren_operations WHERE id = ? AND owner = ? AND state = 'in progress'`),

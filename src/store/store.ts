@@ -81,6 +81,11 @@ export interface OperationStart {
   bindingState?: BindingState;
   /** Open the binding's credentials in what begin reads (default false: null). */
   withCredentials?: boolean;
+  /**
+   * An abandoned operation this one supersedes gets a follow-up this much later, marked
+   * writesInDoubt in its intent: what it sent may still land (see broker/in-doubt-checks.ts).
+   */
+  supersededLookMs: number;
 }
 
 /**
@@ -170,7 +175,8 @@ export interface Store {
   /**
    * Records an operation as 'in progress' with a lease, unless a live operation holds the
    * resource. Conflicting operations whose lease expired (their replica died) are superseded:
-   * marked failed, so this request's work takes over what they left.
+   * marked failed, so this request's work takes over what they left, with a follow-up look for
+   * their late writes (supersededLookMs).
    */
   beginOperation(op: OperationStart): Promise<BeginResult>;
   /** Extends the lease; false when the operation is no longer ours (finished or taken over). */

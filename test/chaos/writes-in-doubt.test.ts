@@ -72,29 +72,6 @@ describe('writes in doubt, case by case', { timeout: 180_000 }, () => {
   const recreatedLogged = (what: 'user' | 'vhost', name: string) =>
     w.parsedLogs().some((l) => String(l['msg']).includes(`re-created the ${what}`) && (l['username'] === name || l['vhost'] === name));
 
-  it('a held PUT of a bind\'s user that lands after the unbind (credentials handed out) is undone by the bind\'s own look', async () => {
-    const i = id('i');
-    const b = `${i}-b`;
-    assert.equal((await w.osb.call('PUT', `/v2/service_instances/${i}`, { body: provisionBody })).status, 201);
-    // The bind's first PUT of its user is held past warren's attempt deadline: warren tries again,
-    // succeeds, and knows the held one is in doubt.
-    const from = proxy.seen.length;
-    proxy.add({ fault: 'late', times: 1, match: `PUT /api/users/${enc(b)}-` });
-    const bound = await w.osb.call('PUT', `/v2/service_instances/${i}/service_bindings/${b}`, { body: bindBody });
-    proxy.clear();
-    assert.equal(bound.status, 201);
-    const { username, password } = bound.body.credentials as { username: string; password: string };
-    assert.ok(proxy.seen.slice(from).some((s) => s.fault === 'late' && s.path === `/api/users/${enc(username)}`), 'the first PUT was held');
-    assert.equal((await w.osb.call('DELETE', `/v2/service_instances/${i}/service_bindings/${b}?${q}`)).status, 200);
-    assert.deepEqual(await rabbit.users(username), [], 'the unbind deleted the user');
-    await eventually('the held PUT to land and re-create the user', LOOK_WAIT_MS, async () => (await rabbit.users(username)).includes(username));
-    assert.ok(await loginWorks(username, password), 'the late write brought the revoked credentials back');
-    await eventually('the re-created user to be deleted', LOOK_WAIT_MS, async () => !(await rabbit.users(username)).includes(username));
-    assert.equal(await loginWorks(username, password), false);
-    assert.ok(recreatedLogged('user', username), 'a warning names the user');
-    assert.equal((await w.osb.call('DELETE', `/v2/service_instances/${i}?${q}`)).status, 200);
-  });
-
   it('an unbind whose writes were all answered makes one late look at connections and no look for late writes', async () => {
     const i = id('i');
     const b = `${i}-b`;
@@ -186,6 +163,56 @@ describe('writes in doubt, case by case', { timeout: 180_000 }, () => {
     assert.equal(late.status, 201);
     await eventually('the re-created vhost to be deleted', LOOK_WAIT_MS, async () => (await rabbit.vhosts(i)).length === 0);
   });
+});
+
+describe('a bind that left a write in doubt', { timeout: 120_000 }, () => {
+  const prefix = newPrefix('held');
+  let proxy: RequestFaultProxy;
+  let spare: RequestFaultProxy;
+  let w: ChaosWarren;
+  let n = 0;
+  const id = (tag: string) => `${prefix}${tag}${++n}`;
+
+  // Two nodes (two proxies to one RabbitMQ): the held attempt stalls the first, the retry goes to the second.
+  before(async () => {
+    proxy = await RequestFaultProxy.start(15672);
+    spare = await RequestFaultProxy.start(15672);
+    w = new ChaosWarren({ managementPort: proxy.port, moreManagementPorts: [spare.port] });
+    await w.start();
+  });
+  after(async () => {
+    await w?.dispose();
+    await proxy?.close();
+    await spare?.close();
+    await rabbit.purge(prefix);
+  });
+
+  const recreatedLogged = (name: string) => w.parsedLogs().some((l) => String(l['msg']).includes('re-created the user') && l['username'] === name);
+
+  it('a held PUT of a bind\'s user that lands after the unbind (credentials handed out) is undone by the bind\'s own look', async () => {
+    const i = id('i');
+    const b = `${i}-b`;
+    assert.equal((await w.osb.call('PUT', `/v2/service_instances/${i}`, { body: provisionBody })).status, 201);
+    // The bind's first PUT of its user is held past warren's attempt deadline: warren tries again,
+    // succeeds, and knows the held one is in doubt.
+    const from = proxy.seen.length;
+    proxy.add({ fault: 'late', times: 1, match: `PUT /api/users/${enc(b)}-` });
+    const bound = await w.osb.call('PUT', `/v2/service_instances/${i}/service_bindings/${b}`, { body: bindBody });
+    proxy.clear();
+    assert.ok(spare.seen.some((s) => s.method === 'PUT' && s.path === `/api/users/${enc(String(bound.body.credentials?.username))}`), 'the retry went to the other node');
+    assert.equal(bound.status, 201);
+    const { username, password } = bound.body.credentials as { username: string; password: string };
+    assert.ok(proxy.seen.slice(from).some((s) => s.fault === 'late' && s.path === `/api/users/${enc(username)}`), 'the first PUT was held');
+    assert.equal((await w.osb.call('DELETE', `/v2/service_instances/${i}/service_bindings/${b}?${q}`)).status, 200);
+    assert.deepEqual(await rabbit.users(username), [], 'the unbind deleted the user');
+    await eventually('the held PUT to land and re-create the user', LOOK_WAIT_MS, async () => (await rabbit.users(username)).includes(username));
+    assert.ok(await loginWorks(username, password), 'the late write brought the revoked credentials back');
+    await eventually('the re-created user to be deleted', LOOK_WAIT_MS, async () => !(await rabbit.users(username)).includes(username));
+    assert.equal(await loginWorks(username, password), false);
+    assert.ok(recreatedLogged(username), 'a warning names the user');
+    assert.equal((await w.osb.call('DELETE', `/v2/service_instances/${i}?${q}`)).status, 200);
+  });
+
 });
 
 describe('chaos: late delivery', { timeout: 300_000 }, () => {

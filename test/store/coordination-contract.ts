@@ -13,7 +13,7 @@ const start = (over: Partial<OperationStart> = {}): OperationStart => {
   const instanceId = over.instanceId ?? uid('inst');
   return {
     id: uid('op'), resourceType: 'instance', resourceId: instanceId, instanceId, kind: 'provision',
-    owner: 'replica-a', leaseMs: 10_000, intent: { planId: 'p' }, ...over,
+    owner: 'replica-a', leaseMs: 10_000, intent: { planId: 'p' }, supersededLookMs: 30_000, ...over,
   };
 };
 
@@ -157,11 +157,16 @@ export function coordinationContract(h: StoreHarness): void {
     const op = start({ leaseMs: 1_000 });
     await a.beginOperation(op);
     await sleep(1_100);
-    const next = start({ instanceId: op.instanceId, owner: 'replica-b', kind: 'deprovision' });
+    const next = start({ instanceId: op.instanceId, owner: 'replica-b', kind: 'deprovision', supersededLookMs: 5_000 });
+    const t0 = Date.now();
     assert.deepEqual(await b.beginOperation(next), { started: true, instance: undefined, binding: undefined });
     const old = await b.getOperation('instance', op.resourceId, op.id);
     assert.equal(old?.state, 'failed');
     assert.match(old?.description ?? '', /superseded/);
+    // What it sent may still land: it gets a look for late writes, as its recovery would have made.
+    assert.deepEqual(old?.intent, { planId: 'p', writesInDoubt: true });
+    const lookIn = Date.parse(old?.followupAt ?? '') - t0;
+    assert.ok(lookIn >= 4_000 && lookIn <= 6_000, `look due in ${lookIn} ms`);
     assert.equal(await a.finishOperation(op.id, 'replica-a', { state: 'succeeded', description: null }), false, 'the stopped owner cannot finish it any more');
   });
 

@@ -17,6 +17,8 @@ export const IN_DOUBT_LOOK_MS = 4_000;
 export interface ChaosWarrenOptions {
   /** Port of the management API warren talks to (usually a fault proxy's). */
   managementPort: number;
+  /** Further ports of the same API, as further nodes (e.g. a second proxy to fail over to). */
+  moreManagementPorts?: number[];
   /** Port apps connect to (AMQP), written into credentials. */
   amqpPort?: number;
 }
@@ -145,7 +147,7 @@ operations:
   async_budget_ms: 20000
   in_doubt_look_ms: ${IN_DOUBT_LOOK_MS}
 rabbitmq:
-  management_urls: [http://127.0.0.1:${o.managementPort}]
+  management_urls: [${[o.managementPort, ...(o.moreManagementPorts ?? [])].map((p) => `http://127.0.0.1:${p}`).join(', ')}]
   administrator: { username: guest, password: guest }
   hosts: [127.0.0.1]
   prefer_tls: false
