@@ -1,5 +1,5 @@
-// The three tables' columns, described once for both stores, and the record <-> row conversion
-// (JSON, ISO dates, sealed credentials) that goes with them.
+// The three tables' columns, described once for both stores and both schemas (table-ddl.ts), and
+// the record <-> row conversion (JSON, ISO dates, sealed credentials) that goes with them.
 
 import { openCredentials, sealCredentials } from './credentials-crypto.ts';
 import type { SecretBox } from './secret-box.ts';
@@ -13,59 +13,68 @@ export interface Column<R> {
   readonly kind: ColumnKind;
   /** May update*() change it? (updated_at is always set and handled apart.) */
   readonly patchable: boolean;
+  /** NOT NULL in the table. */
+  readonly required: boolean;
+  /** The schema migration that added it (table-ddl.ts writes each migration's columns). */
+  readonly since: number;
 }
 
-const col = <R>(field: keyof R & string, name: string, kind: ColumnKind, patchable = true): Column<R> => ({
-  field, name, kind, patchable,
+/** 'fixed': update*() leaves it alone; 'required': NOT NULL. */
+type Trait = 'fixed' | 'required';
+
+const col = <R>(field: keyof R & string, name: string, kind: ColumnKind, ...traits: Trait[]): Column<R> => ({
+  field, name, kind, patchable: !traits.includes('fixed'), required: traits.includes('required'), since: 1,
 });
 
+const addedIn = <R>(since: number, c: Column<R>): Column<R> => ({ ...c, since });
+
 export const INSTANCE_COLUMNS: readonly Column<InstanceRecord>[] = [
-  col('id', 'id', 'text', false),
-  col('serviceId', 'service_id', 'text'),
-  col('planId', 'plan_id', 'text'),
-  col('organizationGuid', 'organization_guid', 'text'),
-  col('spaceGuid', 'space_guid', 'text'),
+  col('id', 'id', 'text', 'fixed'),
+  col('serviceId', 'service_id', 'text', 'required'),
+  col('planId', 'plan_id', 'text', 'required'),
+  col('organizationGuid', 'organization_guid', 'text', 'required'),
+  col('spaceGuid', 'space_guid', 'text', 'required'),
   col('parameters', 'parameters', 'json'),
   col('context', 'context', 'json'),
   col('maintenanceInfoVersion', 'maintenance_info_version', 'text'),
-  col('vhost', 'vhost', 'text'),
+  col('vhost', 'vhost', 'text', 'required'),
   col('dashboardUrl', 'dashboard_url', 'text'),
-  col('state', 'state', 'text'),
-  col('createdAt', 'created_at', 'date', false),
-  col('updatedAt', 'updated_at', 'date', false),
+  col('state', 'state', 'text', 'required'),
+  col('createdAt', 'created_at', 'date', 'fixed', 'required'),
+  col('updatedAt', 'updated_at', 'date', 'fixed', 'required'),
 ];
 
 export const BINDING_COLUMNS: readonly Column<BindingRecord>[] = [
-  col('id', 'id', 'text', false),
-  col('instanceId', 'instance_id', 'text', false),
-  col('serviceId', 'service_id', 'text'),
-  col('planId', 'plan_id', 'text'),
+  col('id', 'id', 'text', 'fixed'),
+  col('instanceId', 'instance_id', 'text', 'fixed', 'required'),
+  col('serviceId', 'service_id', 'text', 'required'),
+  col('planId', 'plan_id', 'text', 'required'),
   col('appGuid', 'app_guid', 'text'),
   col('bindResource', 'bind_resource', 'json'),
   col('parameters', 'parameters', 'json'),
   col('context', 'context', 'json'),
   col('predecessorBindingId', 'predecessor_binding_id', 'text'),
-  col('username', 'username', 'text'),
+  col('username', 'username', 'text', 'required'),
   col('credentials', 'credentials', 'credentials'),
-  col('state', 'state', 'text'),
-  col('createdAt', 'created_at', 'date', false),
-  col('updatedAt', 'updated_at', 'date', false),
+  col('state', 'state', 'text', 'required'),
+  col('createdAt', 'created_at', 'date', 'fixed', 'required'),
+  col('updatedAt', 'updated_at', 'date', 'fixed', 'required'),
 ];
 
 export const OPERATION_COLUMNS: readonly Column<OperationRecord>[] = [
-  col('id', 'id', 'text', false),
-  col('resourceType', 'resource_type', 'text', false),
-  col('resourceId', 'resource_id', 'text', false),
-  col('instanceId', 'instance_id', 'text', false),
-  col('kind', 'kind', 'text', false),
-  col('state', 'state', 'text'),
+  col('id', 'id', 'text', 'fixed'),
+  col('resourceType', 'resource_type', 'text', 'fixed', 'required'),
+  col('resourceId', 'resource_id', 'text', 'fixed', 'required'),
+  col('instanceId', 'instance_id', 'text', 'fixed', 'required'),
+  col('kind', 'kind', 'text', 'fixed', 'required'),
+  col('state', 'state', 'text', 'required'),
   col('description', 'description', 'text'),
-  col('owner', 'owner', 'text', false),
-  col('leaseUntil', 'lease_until', 'date', false),
-  col('intent', 'intent', 'json'),
-  col('followupAt', 'followup_at', 'date', false),
-  col('createdAt', 'created_at', 'date', false),
-  col('updatedAt', 'updated_at', 'date', false),
+  addedIn(3, col('owner', 'owner', 'text', 'fixed')),
+  addedIn(3, col('leaseUntil', 'lease_until', 'date', 'fixed')),
+  addedIn(3, col('intent', 'intent', 'json')),
+  addedIn(3, col('followupAt', 'followup_at', 'date', 'fixed')),
+  col('createdAt', 'created_at', 'date', 'fixed', 'required'),
+  col('updatedAt', 'updated_at', 'date', 'fixed', 'required'),
 ];
 
 /**

@@ -8,7 +8,8 @@ export type Placeholder = (n: number, kind: ColumnKind | 'flag') => string;
 
 export const sqlitePlaceholder: Placeholder = () => '?';
 
-const PG_TYPES: Record<ColumnKind | 'flag', string> = {
+/** PostgreSQL type of each column kind (and of a CASE WHEN flag), for casts and tables. */
+export const PG_TYPES: Record<ColumnKind | 'flag', string> = {
   text: 'text',
   json: 'jsonb',
   date: 'timestamptz',
