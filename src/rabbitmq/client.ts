@@ -47,26 +47,18 @@ export class ManagementClient implements RabbitManagement {
   }
 
   async overview(): Promise<Overview> {
-    return this.funnel.request({ method: 'GET', path: '/api/overview', template: '/api/overview', ok: OK_200, read: 'json' }, (r) =>
-      shape.overview(r.json),
-    );
+    return this.get('/api/overview', '/api/overview', shape.overview);
   }
 
   // --- vhosts ---
 
   async getVhost(vhost: string): Promise<VhostInfo | null> {
-    const path = `/api/vhosts/${seg(vhost, 'vhost')}`;
-    return this.funnel.request({ method: 'GET', path, template: '/api/vhosts/{}', ok: OK_200_404, read: 'json' }, (r) =>
-      r.status === 404 ? null : shape.vhost(r.json),
-    );
+    return this.getOr(`/api/vhosts/${seg(vhost, 'vhost')}`, '/api/vhosts/{}', null, shape.vhost);
   }
 
   async listVhosts(): Promise<VhostInfo[]> {
-    const path = '/api/vhosts?columns=name,description,tags';
-    return this.funnel.request({ method: 'GET', path, template: '/api/vhosts', ok: OK_200, read: 'json' }, (r) =>
-      // A vhost being deleted at that moment can be listed without its name (seen on 3.10): skip it.
-      shape.arr(r.json, 'vhosts').filter(shape.named).map((v) => shape.vhost(v)),
-    );
+    // A vhost being deleted at that moment can be listed without its name (seen on 3.10): skipped.
+    return this.get('/api/vhosts?columns=name,description,tags', '/api/vhosts', (v) => shape.namedEntries(v, 'vhosts', shape.vhost));
   }
 
   async putVhost(vhost: string, opts?: { description?: string; tags?: string[]; defaultQueueType?: string }): Promise<Created> {
@@ -106,24 +98,16 @@ export class ManagementClient implements RabbitManagement {
   // --- users ---
 
   async getUser(user: string): Promise<UserInfo | null> {
-    const path = `/api/users/${seg(user, 'user')}`;
-    return this.funnel.request({ method: 'GET', path, template: '/api/users/{}', ok: OK_200_404, read: 'json' }, (r) =>
-      r.status === 404 ? null : shape.user(r.json),
-    );
+    return this.getOr(`/api/users/${seg(user, 'user')}`, '/api/users/{}', null, shape.user);
   }
 
   async listUsers(): Promise<UserListing[]> {
     const path = '/api/users?columns=name,tags,password_hash,hashing_algorithm';
-    return this.funnel.request({ method: 'GET', path, template: '/api/users', ok: OK_200, read: 'json' }, (r) =>
-      shape.arr(r.json, 'users').filter(shape.named).map((u) => shape.userListing(u)),
-    );
+    return this.get(path, '/api/users', (v) => shape.namedEntries(v, 'users', shape.userListing));
   }
 
   async getUserHash(user: string): Promise<UserHash | null> {
-    const path = `/api/users/${seg(user, 'user')}`;
-    return this.funnel.request({ method: 'GET', path, template: '/api/users/{}', ok: OK_200_404, read: 'json' }, (r) =>
-      r.status === 404 ? null : shape.userHash(r.json),
-    );
+    return this.getOr(`/api/users/${seg(user, 'user')}`, '/api/users/{}', null, shape.userHash);
   }
 
   async putUserHash(user: string, hash: UserHash): Promise<Created> {
@@ -174,18 +158,12 @@ export class ManagementClient implements RabbitManagement {
   }
 
   async listUserPermissions(user: string): Promise<Array<{ vhost: string } & Permissions>> {
-    const path = `/api/users/${seg(user, 'user')}/permissions`;
-    return this.funnel.request({ method: 'GET', path, template: '/api/users/{}/permissions', ok: OK_200_404, read: 'json' }, (r) =>
-      r.status === 404 ? [] : shape.allPermissions(r.json),
-    );
+    return this.getOr(`/api/users/${seg(user, 'user')}/permissions`, '/api/users/{}/permissions', [], shape.allPermissions);
   }
 
   /** Throws ManagementError 404 when the vhost does not exist. */
   async listVhostPermissions(vhost: string): Promise<Array<{ user: string } & Permissions>> {
-    const path = `/api/vhosts/${seg(vhost, 'vhost')}/permissions`;
-    return this.funnel.request({ method: 'GET', path, template: '/api/vhosts/{}/permissions', ok: OK_200, read: 'json' }, (r) =>
-      shape.permissions(r.json),
-    );
+    return this.get(`/api/vhosts/${seg(vhost, 'vhost')}/permissions`, '/api/vhosts/{}/permissions', shape.permissions);
   }
 
   // --- limits ---
@@ -239,8 +217,21 @@ export class ManagementClient implements RabbitManagement {
     return this.list('/api/operator-policies', shape.allPolicies);
   }
 
+  /** A GET of a fixed path (its own template). */
   private async list<T>(path: string, parse: (json: unknown) => T): Promise<T> {
-    return this.funnel.request({ method: 'GET', path, template: path, ok: OK_200, read: 'json' }, (r) => parse(r.json));
+    return this.get(path, path, parse);
+  }
+
+  /** A GET whose JSON answer `parse` reads; any status but 200 throws (ManagementError for 404). */
+  private async get<T>(path: string, template: string, parse: (json: unknown) => T): Promise<T> {
+    return this.funnel.request({ method: 'GET', path, template, ok: OK_200, read: 'json' }, (r) => parse(r.json));
+  }
+
+  /** The same where 404 means there is none: `absent` then. */
+  private async getOr<T, A>(path: string, template: string, absent: A, parse: (json: unknown) => T): Promise<T | A> {
+    return this.funnel.request({ method: 'GET', path, template, ok: OK_200_404, read: 'json' }, (r) =>
+      r.status === 404 ? absent : parse(r.json),
+    );
   }
 
   // --- policies ---
@@ -288,19 +279,13 @@ export class ManagementClient implements RabbitManagement {
   }
 
   private async listAnyPolicies(kind: PolicyKind, vhost: string): Promise<Array<{ name: string } & Policy>> {
-    const path = `/api/${kind}/${seg(vhost, 'vhost')}`;
-    return this.funnel.request({ method: 'GET', path, template: `/api/${kind}/{}`, ok: OK_200, read: 'json' }, (r) =>
-      shape.policies(r.json),
-    );
+    return this.get(`/api/${kind}/${seg(vhost, 'vhost')}`, `/api/${kind}/{}`, shape.policies);
   }
 
   // --- connections ---
 
   async listUserConnections(user: string): Promise<ConnectionRef[]> {
-    const path = `/api/connections/username/${seg(user, 'user')}`;
-    return this.funnel.request({ method: 'GET', path, template: '/api/connections/username/{}', ok: OK_200, read: 'json' }, (r) =>
-      shape.connections(r.json),
-    );
+    return this.get(`/api/connections/username/${seg(user, 'user')}`, '/api/connections/username/{}', shape.connections);
   }
 
   async closeUserConnections(user: string, reason?: string): Promise<void> {

@@ -28,7 +28,12 @@ export function tags(v: unknown): string[] {
 }
 
 /** Listing entries with a string name (others are objects vanishing as the listing is made). */
-export const named = (v: unknown): boolean => typeof (v as { name?: unknown } | null)?.name === 'string';
+const named = (v: unknown): boolean => typeof (v as { name?: unknown } | null)?.name === 'string';
+
+/** A listing's entries that have a name, each read by `parse`. */
+export function namedEntries<T>(v: unknown, what: string, parse: (entry: unknown) => T): T[] {
+  return arr(v, what).filter(named).map((e) => parse(e));
+}
 
 export function overview(v: unknown): Overview {
   const o = obj(v, 'overview');
@@ -54,15 +59,7 @@ export function user(v: unknown): UserInfo {
 }
 
 export function permissions(v: unknown): Array<{ user: string } & Permissions> {
-  return arr(v, 'permissions').map((p) => {
-    const o = obj(p, 'permission');
-    return {
-      user: str(o, 'user', 'permission'),
-      configure: str(o, 'configure', 'permission'),
-      write: str(o, 'write', 'permission'),
-      read: str(o, 'read', 'permission'),
-    };
-  });
+  return stringEntries(v, 'permission', ['user', 'configure', 'write', 'read']);
 }
 
 export function policies(v: unknown): Array<{ name: string } & Policy> {
@@ -102,22 +99,20 @@ export function userListing(v: unknown): UserListing {
 }
 
 export function allPermissions(v: unknown): Array<{ user: string; vhost: string } & Permissions> {
-  return arr(v, 'permissions').map((p) => {
-    const o = obj(p, 'permission');
-    return {
-      user: str(o, 'user', 'permission'), vhost: str(o, 'vhost', 'permission'),
-      configure: str(o, 'configure', 'permission'), write: str(o, 'write', 'permission'), read: str(o, 'read', 'permission'),
-    };
-  });
+  return stringEntries(v, 'permission', ['user', 'vhost', 'configure', 'write', 'read']);
 }
 
 export function allTopicPermissions(v: unknown): Array<{ user: string; vhost: string } & TopicPermissions> {
-  return arr(v, 'topic permissions').map((p) => {
-    const o = obj(p, 'topic permission');
-    return {
-      user: str(o, 'user', 'topic permission'), vhost: str(o, 'vhost', 'topic permission'),
-      exchange: str(o, 'exchange', 'topic permission'), write: str(o, 'write', 'topic permission'), read: str(o, 'read', 'topic permission'),
-    };
+  return stringEntries(v, 'topic permission', ['user', 'vhost', 'exchange', 'write', 'read']);
+}
+
+/** An array (of `what`s) of objects whose `keys` are all strings. */
+function stringEntries<K extends string>(v: unknown, what: string, keys: readonly K[]): Array<Record<K, string>> {
+  return arr(v, `${what}s`).map((e) => {
+    const o = obj(e, what);
+    const out = {} as Record<K, string>; // every key is set below
+    for (const k of keys) out[k] = str(o, k, what);
+    return out;
   });
 }
 
