@@ -80,24 +80,21 @@ export class BrokerMetrics {
       help: 'One attempt of a management call on one node, by outcome (ok, error_status, unavailable_status, timeout, deadline, aborted, transport)',
       labelNames: ['node', 'outcome'], buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers,
     });
-    const nodeUp = new Gauge({
-      name: 'warren_rabbitmq_node_up', help: '1 when the management node answered its last call or probe, else 0',
-      labelNames: ['node'], registers,
-      collect() {
-        this.reset();
-        for (const n of sources.nodes()) this.set({ node: n.node }, n.state === 'up' ? 1 : 0);
-      },
+    // Read at scrape time: each fill sets every value anew, so a node or kind that went away drops out.
+    const scraped = <L extends string>(name: string, help: string, labelNames: readonly L[], fill: (set: (labels: Record<L, string>, v: number) => void) => void) =>
+      new Gauge({
+        name, help, labelNames, registers,
+        collect() {
+          this.reset();
+          fill((labels, v) => this.set(labels, v));
+        },
+      });
+    scraped('warren_rabbitmq_node_up', '1 when the management node answered its last call or probe, else 0', ['node'], (set) => {
+      for (const n of sources.nodes()) set({ node: n.node }, n.state === 'up' ? 1 : 0);
     });
-    void nodeUp;
-    const nodeState = new Gauge({
-      name: 'warren_rabbitmq_node_state', help: '1 for the state each management node is in (unknown, up, suspect, down)',
-      labelNames: ['node', 'state'], registers,
-      collect() {
-        this.reset();
-        for (const n of sources.nodes()) for (const st of NODE_STATES) this.set({ node: n.node, state: st }, n.state === st ? 1 : 0);
-      },
+    scraped('warren_rabbitmq_node_state', '1 for the state each management node is in (unknown, up, suspect, down)', ['node', 'state'], (set) => {
+      for (const n of sources.nodes()) for (const state of NODE_STATES) set({ node: n.node, state }, n.state === state ? 1 : 0);
     });
-    void nodeState;
     // Counted by the management client; read at scrape time.
     const fromCounters = (name: string, help: string, key: 'failovers' | 'deadlineExceeded' | 'probes') =>
       new Counter({
@@ -111,44 +108,29 @@ export class BrokerMetrics {
     fromCounters('warren_rabbitmq_deadline_exceeded_total', "Management calls ended because the request's time budget ran out", 'deadlineExceeded');
     fromCounters('warren_rabbitmq_probes_total', 'Health probes of management nodes (GET /api/whoami)', 'probes');
 
-    const poolGauge = new Gauge({
-      name: 'warren_rabbitmq_pool_connections', help: 'Management API connection pool per node (undici pool stats)',
-      labelNames: ['node', 'kind'], registers,
-      collect() {
-        this.reset();
-        for (const s of sources.pool()) {
-          for (const kind of ['connected', 'free', 'pending', 'queued', 'running', 'size'] as const) this.set({ node: s.node, kind }, s[kind]);
-        }
-      },
+    scraped('warren_rabbitmq_pool_connections', 'Management API connection pool per node (undici pool stats)', ['node', 'kind'], (set) => {
+      for (const s of sources.pool()) {
+        for (const kind of ['connected', 'free', 'pending', 'queued', 'running', 'size'] as const) set({ node: s.node, kind }, s[kind]);
+      }
     });
-    void poolGauge;
-    const socketGauge = new Gauge({
-      name: 'warren_rabbitmq_sockets', help: "This process's TCP sockets to the RabbitMQ management nodes (by position in management_urls) and state",
-      labelNames: ['node', 'state'], registers,
-      collect() {
-        this.reset();
-        for (const s of sources.sockets()) this.set({ node: s.node, state: s.state }, s.count);
+    scraped(
+      'warren_rabbitmq_sockets', "This process's TCP sockets to the RabbitMQ management nodes (by position in management_urls) and state",
+      ['node', 'state'],
+      (set) => {
+        for (const s of sources.sockets()) set({ node: s.node, state: s.state }, s.count);
       },
-    });
-    void socketGauge;
-    const allSocketGauge = new Gauge({
-      name: 'warren_sockets', help: "This process's TCP sockets to every peer, by peer (rabbitmq:<node index>, listener:<own port> for accepted, port:<remote port> for others), direction and state",
-      labelNames: ['peer', 'direction', 'state'], registers,
-      collect() {
-        this.reset();
-        for (const s of sources.allSockets?.() ?? []) this.set({ peer: s.peer, direction: s.direction, state: s.state }, s.count);
+    );
+    scraped(
+      'warren_sockets',
+      "This process's TCP sockets to every peer, by peer (rabbitmq:<node index>, listener:<own port> for accepted, port:<remote port> for others), direction and state",
+      ['peer', 'direction', 'state'],
+      (set) => {
+        for (const s of sources.allSockets?.() ?? []) set({ peer: s.peer, direction: s.direction, state: s.state }, s.count);
       },
+    );
+    scraped('warren_open_fds', "This process's open file descriptors by kind (socket, file, pipe, anon_inode, other)", ['kind'], (set) => {
+      for (const k of sources.fdsByKind?.() ?? []) set({ kind: k.kind }, k.count);
     });
-    void allSocketGauge;
-    const fdGauge = new Gauge({
-      name: 'warren_open_fds', help: "This process's open file descriptors by kind (socket, file, pipe, anon_inode, other)",
-      labelNames: ['kind'], registers,
-      collect() {
-        this.reset();
-        for (const k of sources.fdsByKind?.() ?? []) this.set({ kind: k.kind }, k.count);
-      },
-    });
-    void fdGauge;
   }
 
   private readonly answerChildren = new Map<string, { count: { inc(): void }; seconds: { observe(v: number): void } }>();

@@ -7,6 +7,8 @@ import { freeObject, maintenanceInfo } from './request-schemas.ts';
 
 const text = Type.String();
 const optionalText = Type.Optional(text);
+const optionalFlag = Type.Optional(Type.Boolean());
+const optionalFreeObject = Type.Optional(freeObject);
 /** Open to fields this broker does not produce today but a platform may read (schemas, dashboard_client, ...). */
 const open = { additionalProperties: true } as const;
 const named = { id: text, name: text, description: text };
@@ -14,11 +16,11 @@ const named = { id: text, name: text, description: text };
 const plan = Type.Object(
   {
     ...named,
-    free: Type.Optional(Type.Boolean()),
-    bindable: Type.Optional(Type.Boolean()),
-    plan_updateable: Type.Optional(Type.Boolean()),
-    binding_rotatable: Type.Optional(Type.Boolean()),
-    metadata: Type.Optional(freeObject),
+    free: optionalFlag,
+    bindable: optionalFlag,
+    plan_updateable: optionalFlag,
+    binding_rotatable: optionalFlag,
+    metadata: optionalFreeObject,
     maintenance_info: Type.Optional(maintenanceInfo),
   },
   open,
@@ -30,11 +32,11 @@ const service = Type.Object(
     bindable: Type.Boolean(),
     tags: Type.Optional(Type.Array(text)),
     requires: Type.Optional(Type.Array(text)),
-    instances_retrievable: Type.Optional(Type.Boolean()),
-    bindings_retrievable: Type.Optional(Type.Boolean()),
-    allow_context_updates: Type.Optional(Type.Boolean()),
-    plan_updateable: Type.Optional(Type.Boolean()),
-    metadata: Type.Optional(freeObject),
+    instances_retrievable: optionalFlag,
+    bindings_retrievable: optionalFlag,
+    allow_context_updates: optionalFlag,
+    plan_updateable: optionalFlag,
+    metadata: optionalFreeObject,
     plans: Type.Array(plan),
   },
   open,
@@ -46,7 +48,7 @@ export type CatalogAnswer = Static<typeof catalogAnswer>;
 
 const instanceMetadata = Type.Object({
   labels: Type.Optional(Type.Record(Type.String(), Type.String())),
-  attributes: Type.Optional(freeObject),
+  attributes: optionalFreeObject,
 });
 
 const bindingMetadata = Type.Object({ expires_at: optionalText, renew_before: optionalText });
@@ -67,7 +69,7 @@ export const instanceAnswer = Type.Object({
   service_id: text,
   plan_id: text,
   dashboard_url: optionalText,
-  parameters: Type.Optional(freeObject),
+  parameters: optionalFreeObject,
   maintenance_info: Type.Optional(maintenanceInfo),
   metadata: Type.Optional(instanceMetadata),
 });
@@ -80,7 +82,7 @@ export type BindAnswer = Static<typeof bindAnswer>;
 
 export const bindingAnswer = Type.Object({
   credentials: freeObject,
-  parameters: Type.Optional(freeObject),
+  parameters: optionalFreeObject,
   metadata: Type.Optional(bindingMetadata),
 });
 export type BindingAnswer = Static<typeof bindingAnswer>;
@@ -88,6 +90,6 @@ export type BindingAnswer = Static<typeof bindingAnswer>;
 export const lastOperationAnswer = Type.Object({
   state: text,
   description: optionalText,
-  instance_usable: Type.Optional(Type.Boolean()),
-  update_repeatable: Type.Optional(Type.Boolean()),
+  instance_usable: optionalFlag,
+  update_repeatable: optionalFlag,
 });
