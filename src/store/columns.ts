@@ -5,6 +5,7 @@ import { openCredentials, sealCredentials } from './credentials-crypto.ts';
 import type { SecretBox } from './secret-box.ts';
 import type { BindingRecord, InstanceRecord, OperationRecord } from './store.ts';
 
+/** 'credentials': sealed text (secret-box.ts), not JSON. */
 export type ColumnKind = 'text' | 'json' | 'date' | 'credentials';
 
 export interface Column<R> {

@@ -11,6 +11,7 @@ import { BINDING_COLUMNS, INSTANCE_COLUMNS, OPERATION_COLUMNS, type Column, type
 
 export interface SchemaDialect {
   readonly types: Readonly<Record<ColumnKind, string>>;
+  /** A 64-bit integer's type (warren_leases.epoch). */
   readonly integer: string;
   /** Columns a dialect gives warren_operations after id, whole definitions (PostgreSQL's seq). */
   readonly operationExtras: readonly ColumnDef[];
