@@ -8,7 +8,6 @@ import { freeObject, maintenanceInfo } from './request-schemas.ts';
 const text = Type.String();
 const optionalText = Type.Optional(text);
 const optionalFlag = Type.Optional(Type.Boolean());
-const optionalFreeObject = Type.Optional(freeObject);
 /** Open to fields this broker does not produce today but a platform may read (schemas, dashboard_client, ...). */
 const open = { additionalProperties: true } as const;
 const named = { id: text, name: text, description: text };
@@ -20,7 +19,7 @@ const plan = Type.Object(
     bindable: optionalFlag,
     plan_updateable: optionalFlag,
     binding_rotatable: optionalFlag,
-    metadata: optionalFreeObject,
+    metadata: Type.Optional(freeObject),
     maintenance_info: Type.Optional(maintenanceInfo),
   },
   open,
@@ -36,7 +35,7 @@ const service = Type.Object(
     bindings_retrievable: optionalFlag,
     allow_context_updates: optionalFlag,
     plan_updateable: optionalFlag,
-    metadata: optionalFreeObject,
+    metadata: Type.Optional(freeObject),
     plans: Type.Array(plan),
   },
   open,
@@ -48,7 +47,7 @@ export type CatalogAnswer = Static<typeof catalogAnswer>;
 
 const instanceMetadata = Type.Object({
   labels: Type.Optional(Type.Record(Type.String(), Type.String())),
-  attributes: optionalFreeObject,
+  attributes: Type.Optional(freeObject),
 });
 
 const bindingMetadata = Type.Object({ expires_at: optionalText, renew_before: optionalText });
@@ -69,7 +68,7 @@ export const instanceAnswer = Type.Object({
   service_id: text,
   plan_id: text,
   dashboard_url: optionalText,
-  parameters: optionalFreeObject,
+  parameters: Type.Optional(freeObject),
   maintenance_info: Type.Optional(maintenanceInfo),
   metadata: Type.Optional(instanceMetadata),
 });
@@ -82,7 +81,7 @@ export type BindAnswer = Static<typeof bindAnswer>;
 
 export const bindingAnswer = Type.Object({
   credentials: freeObject,
-  parameters: optionalFreeObject,
+  parameters: Type.Optional(freeObject),
   metadata: Type.Optional(bindingMetadata),
 });
 export type BindingAnswer = Static<typeof bindingAnswer>;
