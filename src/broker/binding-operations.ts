@@ -55,10 +55,19 @@ export async function bind(deps: BrokerDeps, instanceId: string, bindingId: stri
   // The user's name is recorded with the operation before anything is sent: whoever finishes or
   // supersedes it knows which user to look for (a redo of an earlier attempt keeps that one's).
   const planned = newUsername(bindingId);
+  // The row goes in with the operation (one write), holding only the password until the user
+  // exists; a rotation, which inherits its predecessor's parameters, writes its row after checks.
+  const at = now();
+  const row: BindingRecord | undefined = d.predecessorBindingId ? undefined : {
+    id: bindingId, instanceId, serviceId: d.serviceId, planId: d.planId, appGuid: d.appGuid ?? null, bindResource: d.bindResource ?? null,
+    parameters: d.parameters ?? null, context: d.context ?? null, predecessorBindingId: null, username: planned,
+    credentials: { password: newPassword() }, state: 'creating', createdAt: at, updatedAt: at,
+  };
   let op: DurableOperation;
   try {
     op = await beginOperation(
-      deps, { resourceType: 'binding', resourceId: bindingId, instanceId, kind: 'bind', intent: { username: planned } }, { withCredentials: true },
+      deps, { resourceType: 'binding', resourceId: bindingId, instanceId, kind: 'bind', intent: { username: planned } },
+      { withCredentials: true, ...(row ? { insertBinding: row } : {}) },
     );
   } catch (err) {
     // Busy with another operation: an identical repeat of a finished bind still gets its credentials.
@@ -71,6 +80,7 @@ export async function bind(deps: BrokerDeps, instanceId: string, bindingId: stri
   try {
     prepared = await prepareBind(deps, op, planned, instanceId, bindingId, d, ref.plan.binding_rotatable === true, ref.plan.name);
   } catch (err) {
+    if (op.rows.binding?.username === planned) await deps.store.deleteBinding(bindingId).catch(() => undefined);
     await op.discard().catch(() => undefined);
     throw toBrokerError(err, 'binding failed');
   }
@@ -83,7 +93,7 @@ export async function bind(deps: BrokerDeps, instanceId: string, bindingId: stri
   await runOperation(deps, op, { ...ctx, acceptsIncomplete: false }, {
     failure: 'binding failed',
     forward: () => applyUserPlan(deps.rabbit, vhost, { username, password, deploymentId: deps.deploymentId }, ref.plan.rabbitmq),
-    effect: { bindingId, state: 'ready' },
+    effect: { bindingId, state: 'ready', credentials },
     // A PUT of this user whose answer was lost may still land, after an unbind even: look then.
     followup: (writesInDoubt) => (writesInDoubt ? { at: inDoubtLookAt(deps) } : null),
     rollback: () => unbuildBinding(deps, bindingId, username),
@@ -94,8 +104,9 @@ export async function bind(deps: BrokerDeps, instanceId: string, bindingId: stri
 }
 
 /**
- * Under the operation, on the rows its begin read: checks, then the row (credentials sealed
- * once) before the user exists.
+ * Under the operation, on the rows its begin read: checks, then the row before the user exists
+ * (begin inserted it already unless it is a rotation's). The row begin inserted reads as a
+ * redo of an unfinished bind: same attributes, its user, its password.
  */
 async function prepareBind(
   deps: BrokerDeps, op: DurableOperation, planned: string, instanceId: string, bindingId: string, d: BindDetails, rotatable: boolean, planName: string,

@@ -13,6 +13,8 @@ import { followUp, inDoubtLookAt } from './in-doubt-checks.ts';
 import { applyUpdate, buildInstance, revertUpdate, teardownInstance, unbuildInstance, type UpdateIntent } from './instance-steps.ts';
 
 const BATCH = 20;
+/** Follow-up looks made at once (each is a management call or two). */
+const FOLLOWUP_CONCURRENCY = 4;
 /** A follow-up look that failed is made again this much later. */
 const FAILED_LOOK_RETRY_MS = 2_000;
 
@@ -106,21 +108,25 @@ async function recoverOne(deps: BrokerDeps, op: DurableOperation, rec: Operation
  * look or cleared. A look that fails is made again a little later.
  */
 export async function runDueFollowups(deps: BrokerDeps): Promise<number> {
-  const due = await deps.store.listDueFollowups(100);
+  const due = await deps.store.listDueFollowups(500);
   const done: string[] = [];
-  await Promise.all(
-    due.map(async (rec) => {
-      try {
-        const next = await withBudget(deps.coordination.asyncBudgetMs, () => followUp(deps, rec));
-        if (next) await deps.store.rearmFollowup(rec.id, next.at, next.intent);
-        else done.push(rec.id);
-      } catch (err) {
-        // RabbitMQ or the store unreachable: look again a little later, not at every tick.
-        deps.log.debug({ operation: rec.id, kind: rec.kind, err: (err as Error)?.message }, 'a follow-up look failed; will try again');
-        await deps.store.rearmFollowup(rec.id, inDoubtLookAt(deps, FAILED_LOOK_RETRY_MS), rec.intent).catch(() => undefined);
-      }
-    }),
-  );
+  const look = async (rec: OperationRecord) => {
+    try {
+      const next = await withBudget(deps.coordination.asyncBudgetMs, () => followUp(deps, rec));
+      if (next) await deps.store.rearmFollowup(rec.id, next.at, next.intent);
+      else done.push(rec.id);
+    } catch (err) {
+      // RabbitMQ or the store unreachable: look again a little later, not at every tick.
+      deps.log.debug({ operation: rec.id, kind: rec.kind, err: (err as Error)?.message }, 'a follow-up look failed; will try again');
+      await deps.store.rearmFollowup(rec.id, inDoubtLookAt(deps, FAILED_LOOK_RETRY_MS), rec.intent).catch(() => undefined);
+    }
+  };
+  // A few at a time: a burst of looks would take the management pool from the requests.
+  let next = 0;
+  const worker = async () => {
+    while (next < due.length) await look(due[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(FOLLOWUP_CONCURRENCY, due.length) }, worker));
   // Most looks end here (an unbind's late look found nothing): one write clears them all.
   if (done.length) await deps.store.clearFollowups(done);
   return due.length;

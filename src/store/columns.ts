@@ -106,6 +106,13 @@ export class TableCodec<R extends { id: string; updatedAt: string }> {
     this.patchColumns = columns.filter((c) => c.patchable);
   }
 
+  /** The row as one JSON object keyed by column name (for PostgreSQL's jsonb_populate_record). */
+  jsonRow(rec: R): Record<string, unknown> {
+    const row: Record<string, unknown> = {};
+    for (const c of this.columns) row[c.name] = c.kind === 'json' ? (rec[c.field] ?? null) : this.encode(c, rec[c.field], rec.id);
+    return row;
+  }
+
   /** Parameters for `INSERT (all columns, in order)`. */
   insertParams(rec: R): unknown[] {
     return this.columns.map((c) => this.encode(c, rec[c.field], rec.id));

@@ -25,7 +25,7 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
     sql: `
       CREATE FUNCTION warren_begin_operation_rows(
         p_id text, p_type text, p_resource text, p_instance text, p_kind text, p_owner text, p_lease_ms integer, p_intent jsonb,
-        p_binding_state text, p_superseded_look_ms integer
+        p_binding_state text, p_binding jsonb, p_superseded_look_ms integer
       ) RETURNS TABLE (blocking json, instance json, binding json) LANGUAGE plpgsql AS $fn$
       DECLARE
         t timestamptz;
@@ -68,6 +68,14 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
           UPDATE warren_bindings SET state = p_binding_state, updated_at = t
            WHERE id = p_resource AND instance_id = p_instance AND state <> p_binding_state;
         END IF;
+        -- A bind's row, where the instance takes binds on that plan (the broker checks the rest).
+        IF p_type = 'binding' AND p_binding IS NOT NULL THEN
+          INSERT INTO warren_bindings
+            SELECT (jsonb_populate_record(NULL::warren_bindings, p_binding)).*
+             WHERE EXISTS (SELECT 1 FROM warren_instances i
+                            WHERE i.id = p_instance AND i.state IN ('ready', 'updating') AND i.plan_id = p_binding->>'plan_id')
+          ON CONFLICT (id) DO NOTHING;
+        END IF;
         RETURN QUERY SELECT NULL::json,
           (SELECT row_to_json(i) FROM warren_instances i WHERE i.id = p_instance),
           (SELECT row_to_json(x) FROM warren_bindings x WHERE p_type = 'binding' AND x.id = p_resource);
@@ -78,7 +86,7 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
         p_id text, p_type text, p_resource text, p_instance text, p_kind text, p_owner text, p_lease_ms integer, p_intent jsonb
       ) RETURNS SETOF warren_operations LANGUAGE sql AS $fn$
         SELECT (json_populate_record(NULL::warren_operations, r.blocking)).*
-          FROM warren_begin_operation_rows(p_id, p_type, p_resource, p_instance, p_kind, p_owner, p_lease_ms, p_intent, NULL, 30000) r
+          FROM warren_begin_operation_rows(p_id, p_type, p_resource, p_instance, p_kind, p_owner, p_lease_ms, p_intent, NULL, NULL, 30000) r
          WHERE r.blocking IS NOT NULL
       $fn$;
     `,

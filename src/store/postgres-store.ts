@@ -2,6 +2,7 @@
 // is one named (server-side prepared, once per connection) statement; no transactions on the hot path.
 
 import type pg from 'pg';
+import { sealCredentials } from './credentials-crypto.ts';
 import { BINDING_COLUMNS, INSTANCE_COLUMNS, OPERATION_COLUMNS, TableCodec, toIsoInstant, type Dialect, type Row } from './columns.ts';
 import { DEPLOYMENT_ID_KEY, newDeploymentId } from './meta.ts';
 import { POSTGRES_MIGRATIONS } from './postgres-schema.ts';
@@ -210,7 +211,7 @@ export class PostgresStore implements Store {
   async beginOperation(op: OperationStart): Promise<BeginResult> {
     const row = (await this.#run(this.#q.beginOperation, [
       op.id, op.resourceType, op.resourceId, op.instanceId, op.kind, op.owner, op.leaseMs, op.intent === null ? null : JSON.stringify(op.intent),
-      op.bindingState ?? null, op.supersededLookMs,
+      op.bindingState ?? null, op.insertBinding ? JSON.stringify(this.#bindings.jsonRow(op.insertBinding)) : null, op.supersededLookMs,
     ])).rows[0];
     const json = (name: string) => (row?.[name] ?? undefined) as Row | undefined;
     const blocking = json('blocking');
@@ -235,7 +236,9 @@ export class PostgresStore implements Store {
     if (!effect) return (await this.#run(this.#q.finishOperation, args)).rowCount === 1;
     const res = 'remove' in effect
       ? await this.#run(this.#q.finishRemovingBinding, [...args, effect.bindingId])
-      : await this.#run(this.#q.finishSettingBinding, [...args, effect.bindingId, effect.state]);
+      : await this.#run(this.#q.finishSettingBinding, [
+          ...args, effect.bindingId, effect.state, effect.credentials ? sealCredentials(this.#box, effect.bindingId, effect.credentials) : null,
+        ]);
     return Number(res.rows[0]?.['finished']) === 1;
   }
 
@@ -328,7 +331,7 @@ function queryTexts(
     pruneOperations: `DELETE FROM warren_operations WHERE state <> 'in progress' AND updated_at < $1::timestamptz
       AND followup_at IS NULL`,
     beginOperation: `SELECT blocking, instance, binding
-      FROM warren_begin_operation_rows($1::text, $2::text, $3::text, $4::text, $5::text, $6::text, $7::integer, $8::jsonb, $9::text, $10::integer)`,
+      FROM warren_begin_operation_rows($1::text, $2::text, $3::text, $4::text, $5::text, $6::text, $7::integer, $8::jsonb, $9::text, $10::jsonb, $11::integer)`,
     renewOperation: `UPDATE warren_operations SET lease_until = clock_timestamp() + $3::integer * interval '1 millisecond'
       WHERE id = $1::text AND owner = $2::text AND state = 'in progress'`,
     finishOperation: FINISH,
@@ -337,7 +340,8 @@ function queryTexts(
       gone AS (DELETE FROM warren_bindings WHERE id = $8::text AND EXISTS (SELECT 1 FROM fin))
       SELECT count(*) AS finished FROM fin`,
     finishSettingBinding: `WITH fin AS (${FINISH} RETURNING id),
-      upd AS (UPDATE warren_bindings SET state = $9::text, updated_at = clock_timestamp() WHERE id = $8::text AND EXISTS (SELECT 1 FROM fin))
+      upd AS (UPDATE warren_bindings SET state = $9::text, credentials = coalesce($10::text, credentials), updated_at = clock_timestamp()
+        WHERE id = $8::text AND EXISTS (SELECT 1 FROM fin))
       SELECT count(*) AS finished FROM fin`,
     discardOperation: `DELETE FROM warren_operations WHERE id = $1::text AND owner = $2::text AND state = 'in progress'`,
     abandonOperation: `UPDATE warren_operations SET lease_until = clock_timestamp() - interval '1 millisecond'

@@ -4,6 +4,7 @@
 
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import { sealCredentials } from './credentials-crypto.ts';
 import { BINDING_COLUMNS, INSTANCE_COLUMNS, OPERATION_COLUMNS, TableCodec, toIsoInstant, type Dialect, type Row } from './columns.ts';
 import type { Keyring } from './keyring.ts';
 import { lockDataDir } from './process-lock.ts';
@@ -225,6 +226,7 @@ export class SqliteStore implements Store {
         followupAt: null, createdAt: t, updatedAt: t,
       }));
       if (o.resourceType === 'binding' && o.bindingState) s.setBindingState.run(o.bindingState, t, o.resourceId, o.instanceId, o.bindingState);
+      if (o.resourceType === 'binding' && o.insertBinding) s.insertBindingIfInstance.run(...this.#bindings.insertParams(o.insertBinding), o.instanceId, o.insertBinding.planId);
       const instance = s.getInstance.get(o.instanceId);
       const binding = o.resourceType === 'binding' ? s.getBinding.get(o.resourceId) : undefined;
       if (binding && !o.withCredentials) binding['credentials'] = null;
@@ -250,6 +252,7 @@ export class SqliteStore implements Store {
     const finish = this.#finish ??= this.db.transaction((e: BindingEffect, a: unknown[], at: string): boolean => {
       if (s.finishOperation.run(...a).changes !== 1) return false;
       if ('remove' in e) s.deleteBinding.run(e.bindingId);
+      else if (e.credentials) s.setBindingReady.run(e.state, sealCredentials(this.#box, e.bindingId, e.credentials), at, e.bindingId);
       else s.setBindingState.run(e.state, at, e.bindingId, null, e.state);
       return true;
     });
@@ -343,6 +346,11 @@ function prepareStatements(
     insertBinding: p(insertSql('warren_bindings', bind, ph, true)),
     updateBinding: p(updateSql('warren_bindings', bindings.patchColumns, ph)),
     deleteBinding: p('DELETE FROM warren_bindings WHERE id = ?'),
+    // A bind's row, inserted with its operation where the instance takes binds on that plan.
+    insertBindingIfInstance: p(`${insertSql('warren_bindings', bind, ph, false).replace(/ VALUES \((.*)\)$/s, ' SELECT $1')}
+      WHERE EXISTS (SELECT 1 FROM warren_instances i WHERE i.id = ? AND i.state IN ('ready', 'updating') AND i.plan_id = ?)
+      ON CONFLICT (id) DO NOTHING`),
+    setBindingReady: p('UPDATE warren_bindings SET state = ?, credentials = ?, updated_at = ? WHERE id = ?'),
     // Parameters: state, updated_at, id, instance id (or null: any), state again.
     setBindingState: p(`UPDATE warren_bindings SET state = ?, updated_at = ?
       WHERE id = ? AND instance_id = coalesce(?, instance_id) AND state <> ?`),

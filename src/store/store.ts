@@ -82,6 +82,11 @@ export interface OperationStart {
   /** Open the binding's credentials in what begin reads (default false: null). */
   withCredentials?: boolean;
   /**
+   * A bind's row, inserted in the same transaction where no binding of that id exists and the
+   * instance is ready (or updating) on the row's plan; begin then reads it back as the binding.
+   */
+  insertBinding?: BindingRecord;
+  /**
    * An abandoned operation this one supersedes gets a follow-up this much later, marked
    * writesInDoubt in its intent: what it sent may still land (see broker/in-doubt-checks.ts).
    */
@@ -110,7 +115,9 @@ export interface FinishedOperation {
 }
 
 /** A change to the operation's binding made with the operation's outcome, in one transaction. */
-export type BindingEffect = { bindingId: string; state: BindingState } | { bindingId: string; remove: true };
+export type BindingEffect =
+  | { bindingId: string; state: BindingState; credentials?: Record<string, unknown> }
+  | { bindingId: string; remove: true };
 
 /**
  * started: the operation is recorded and ours. Otherwise `blocking` is the live operation that

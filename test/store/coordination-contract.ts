@@ -70,6 +70,38 @@ export function coordinationContract(h: StoreHarness): void {
     assert.equal(none.instance?.id, other.id);
   });
 
+  it('a bind may insert its row with its operation: only where the instance takes binds on that plan, and never over a row', async () => {
+    const inst = instanceRecord();
+    await a.insertInstance(inst);
+    const row = bindingRecord(inst.id, { state: 'creating', planId: inst.planId, credentials: { password: 'p1' } });
+    const bind = start({ resourceType: 'binding', resourceId: row.id, instanceId: inst.id, kind: 'bind', insertBinding: row, withCredentials: true });
+    const begun = await b.beginOperation(bind);
+    assert.ok(begun.started);
+    assert.deepEqual(begun.binding, row, 'read back as the binding');
+    assert.deepEqual(await a.getBinding(row.id), row);
+    // Finished with its credentials: ready, and the full credentials sealed in the same write.
+    const full = { username: row.username, password: 'p1', uri: 'amqp://x' };
+    assert.equal(await b.finishOperation(bind.id, 'replica-a', { state: 'succeeded', description: null, effect: { bindingId: row.id, state: 'ready', credentials: full } }), true);
+    const ready = await a.getBinding(row.id);
+    assert.equal(ready?.state, 'ready');
+    assert.deepEqual(ready?.credentials, full);
+
+    // Over an existing row: nothing changes. On another plan, or an instance not ready: no row.
+    const again = await b.beginOperation(start({
+      resourceType: 'binding', resourceId: row.id, instanceId: inst.id, kind: 'bind', insertBinding: { ...row, username: 'someone-else' },
+    }));
+    assert.ok(again.started);
+    assert.equal(again.binding?.username, row.username);
+    const otherPlan = bindingRecord(inst.id, { planId: 'plan-other' });
+    assert.ok((await b.beginOperation(start({ resourceType: 'binding', resourceId: otherPlan.id, instanceId: inst.id, kind: 'bind', insertBinding: otherPlan }))).started);
+    assert.equal(await a.getBinding(otherPlan.id), undefined);
+    const gone = instanceRecord({ state: 'deprovisioning' });
+    await a.insertInstance(gone);
+    const late = bindingRecord(gone.id, { planId: gone.planId });
+    assert.ok((await b.beginOperation(start({ resourceType: 'binding', resourceId: late.id, instanceId: gone.id, kind: 'bind', insertBinding: late }))).started);
+    assert.equal(await a.getBinding(late.id), undefined);
+  });
+
   it('finishing applies its binding change in the same step, and only while the operation is still its owner\'s', async () => {
     const inst = instanceRecord();
     await a.insertInstance(inst);

@@ -94,7 +94,8 @@ describe('unbind, when RabbitMQ answers 500 to deleting the user', () => {
 describe('bind, when the store fails', () => {
   it('before the user exists: 503, and nothing is made in RabbitMQ', async () => {
     const { rabbit, store, broker } = await setUp();
-    store.failWhen('insertBinding', () => databaseGone());
+    // The bind's row goes in with its operation: that write fails.
+    store.failWhen('beginOperation', (call) => (JSON.stringify(call.args[0]).includes('"kind":"bind"') ? databaseGone() : undefined));
     const err = await brokerErrorOf(broker.bind('i1', 'b1', bindDetails(), SYNC));
     assert.equal(err.status, 503, err.message);
     assert.match(err.message, /the broker's database is unavailable/);
