@@ -259,11 +259,14 @@ async function settledRss(w: WarrenTarget): Promise<number> {
 }
 
 /** A fresh warren; bind/unbind until `soakOps` operations; RSS along the way. */
-async function soak(opts: Options, names: Names, targets: WarrenTarget[], env: Record<string, string>, abort: Abort): Promise<MemoryResult | undefined> {
+async function soak(
+  opts: Options, names: Names, targets: WarrenTarget[], env: Record<string, string>, abort: Abort, onStarted: (label: string, rssMb: number) => void,
+): Promise<MemoryResult | undefined> {
   progress(`soak: fresh warren, ${opts.soakOps} operations at concurrency ${opts.soakConcurrency}`);
   const w = await WarrenTarget.start('soak', 'warn', PLAN, env);
   targets.push(w);
   const rssAtStartMb = await settledRss(w);
+  onStarted('soak', rssAtStartMb);
   const instance = names.next('si');
   await w.provision(instance);
   const arm = warrenBindArm('warren', w, instance, names);
@@ -444,6 +447,7 @@ async function measure(opts: Options): Promise<BenchResult> {
     const w = await WarrenTarget.start('warren', 'warn', PLAN, await envFor('warren'));
     targets.push(w);
     const rssAtStartMb = await settledRss(w);
+    result.rssAtStart = { warren: rssAtStartMb };
     progress(`warren (warn) pid ${w.pid} at ${w.proc.url}, RSS ${f(rssAtStartMb)} MB after start`);
     const bindInstance = names.next('wi');
     await w.provision(bindInstance);
@@ -541,7 +545,7 @@ async function measure(opts: Options): Promise<BenchResult> {
         opts: opts.scaleOptions, planId: PLAN, raw, rawVhost, names, ctx, warmupSeconds: opts.warmupSeconds, envFor,
         warrenArm: (t, instanceId) => warrenBindArm('warren', t, instanceId, names),
         rawArm: (vhost) => rawBindArm(raw, vhost, names),
-        targets, longLived, progress,
+        targets, longLived, progress, onStarted: (label, mb) => (result.rssAtStart = { ...result.rssAtStart, [label]: mb }),
       });
     }
 
@@ -549,7 +553,7 @@ async function measure(opts: Options): Promise<BenchResult> {
     if (runMem) result.memory.push(runMem);
 
     if (opts.soak) {
-      const m = await soak(opts, names, targets, warrenEnv, abort);
+      const m = await soak(opts, names, targets, warrenEnv, abort, (label, mb) => (result.rssAtStart = { ...result.rssAtStart, [label]: mb }));
       if (m) result.memory.push(m);
     }
     if (opts.profile) result.profile = await profile(opts, names, targets, ctx, await envFor('profile'));

@@ -42,6 +42,8 @@ export interface ScaleDeps {
   targets: WarrenTarget[];
   longLived: Array<[WarrenTarget, string]>;
   progress(msg: string): void;
+  /** Told each seeded warren's RSS after start. */
+  onStarted(label: string, rssMb: number): void;
 }
 
 interface Seeded {
@@ -68,6 +70,7 @@ async function startSeeded(d: ScaleDeps, instances: number): Promise<Seeded> {
   d.targets.push(w);
   await sleep(1000); // RSS after start: once the start-up's allocations have settled
   const rssAtStartMb = w.rss();
+  d.onStarted(label, rssAtStartMb);
   const instanceId = d.names.next('si');
   await w.provision(instanceId);
   d.longLived.push([w, instanceId]);

@@ -72,6 +72,9 @@ export function sections(r: BenchResult): Section[] {
         ]);
       }
     }
+    // Without a minimal arm (provision, older runs without one) the '/ minimal' column goes.
+    const hasMinimal = s.byConcurrency.some((c) => minimalArmOf(c) !== undefined);
+    const keep = <T>(xs: T[]): T[] => (hasMinimal ? xs : xs.filter((_, i) => i !== 3));
     out.push({
       title: `${s.title}: ${a} + ${b} cycles`,
       notes: [
@@ -79,9 +82,9 @@ export function sections(r: BenchResult): Section[] {
         'broker: the process between this driver and RabbitMQ (warren, or the minimal broker); CPU ms/cycle: utime+stime from /proc of the broker, of RabbitMQ (beam.smp) and of this driver, over the measured rounds',
         `/ minimal, / raw: cycles/s over all rounds divided by the minimal broker's, by raw's; warren / raw per-round ratios (min-max, median): ${s.byConcurrency.map((c) => `c${c.concurrency} ${f(Math.min(...c.roundRatios))}-${f(Math.max(...c.roundRatios))}, ${f(c.medianRoundRatio)}`).join('; ')}`,
       ],
-      header: ['conc', 'arm', 'cycles/s', '/ minimal', '/ raw', `${a} p50/p99 ms`, `${b} p50/p99 ms`, 'broker CPU s', 'CPU ms/cycle broker / RabbitMQ / driver', 'broker RSS MB', 'mgmt calls/cycle', 'errors'],
-      align: ['r', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
-      rows,
+      header: keep(['conc', 'arm', 'cycles/s', '/ minimal', '/ raw', `${a} p50/p99 ms`, `${b} p50/p99 ms`, 'broker CPU s', 'CPU ms/cycle broker / RabbitMQ / driver', 'broker RSS MB', 'mgmt calls/cycle', 'errors']),
+      align: keep<'l' | 'r'>(['r', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r']),
+      rows: rows.map(keep),
     });
   }
 
