@@ -541,12 +541,13 @@ async function measure(opts: Options): Promise<BenchResult> {
 
     await w.sampleNow();
     if (opts.scale) {
-      result.scale = await runScale({
+      result.scale = { bindingsPerInstance: opts.scaleOptions.bindingsPerInstance, byConcurrency: [], vhosts: [] };
+      await runScale({
         opts: opts.scaleOptions, planId: PLAN, raw, rawVhost, names, ctx, warmupSeconds: opts.warmupSeconds, envFor,
         warrenArm: (t, instanceId) => warrenBindArm('warren', t, instanceId, names),
         rawArm: (vhost) => rawBindArm(raw, vhost, names),
         targets, longLived, progress, onStarted: (label, mb) => (result.rssAtStart = { ...result.rssAtStart, [label]: mb }),
-      });
+      }, result.scale);
     }
 
     const runMem = memoryResult('run', [...w.memory], { rssAtStartMb });

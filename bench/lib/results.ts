@@ -229,6 +229,8 @@ export interface ScaleResult {
   vhosts: VhostLevel[];
   /** Seconds spent creating and deleting the filler vhosts. */
   vhostSeconds?: number;
+  /** Why the vhost part stopped before its last level (RabbitMQ's file descriptors), if it did. */
+  vhostLimit?: string;
 }
 
 /** warren's own share of one bind+unbind: its p50s minus raw's (ms), and its CPU per cycle. */

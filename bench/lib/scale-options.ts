@@ -25,7 +25,9 @@ Scale (--scale, or --only scale; not in the default run):
   --scale-concurrency LIST  (default 1,8; quick 1)
   --scale-rounds N        (default 4; quick 2)   --scale-seconds S (default 3; quick 1)
   --vhost-levels LIST     real vhosts (run prefix, deleted after) present while PUT /api/vhosts is
-                          timed (default 0,200,500,1000; quick 0,20)
+                          timed (default 0,200,500,1000; quick 0,20); no filler is added while
+                          RabbitMQ uses over half its file descriptors (each vhost holds files
+                          open; at the limit RabbitMQ's Mnesia stops and the node needs a restart)
   --vhost-probes N        vhosts created and timed at each level (default 10; quick 3)
 `;
 

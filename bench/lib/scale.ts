@@ -24,6 +24,15 @@ import { WarrenTarget } from './warren-target.ts';
 const enc = encodeURIComponent;
 /** The vhost part stops adding levels past this (the shared RabbitMQ carries the fillers meanwhile). */
 const VHOST_PART_LIMIT_MS = 5 * 60_000;
+/**
+ * Every vhost holds files open in RabbitMQ (its message stores). At its file descriptor limit
+ * RabbitMQ does not slow down, it breaks: with the default 1,024 here, ~400 extra vhosts made
+ * Mnesia stop (emfile) and the node refused every login until restarted. So no filler is added
+ * while RabbitMQ uses more than this share of its descriptors.
+ */
+const FD_SHARE_LIMIT = 0.5;
+/** Fillers between two looks at RabbitMQ's descriptors. */
+const FD_CHECK_EVERY = 10;
 
 export interface ScaleDeps {
   opts: ScaleOptions;
@@ -137,6 +146,14 @@ async function storeSizes(d: ScaleDeps, seeded: Seeded[]): Promise<ScaleConcurre
   return out;
 }
 
+/** RabbitMQ's file descriptors in use and its limit (the first node; the bench talks to one). */
+async function descriptors(raw: RawRabbit): Promise<{ used: number; total: number }> {
+  const a = await raw.http.expect([200], 'GET', '/api/nodes?columns=fd_used,fd_total');
+  const n = (JSON.parse(a.text) as Array<{ fd_used?: number; fd_total?: number }>)[0];
+  if (n?.fd_used === undefined || n.fd_total === undefined) throw new Error('RabbitMQ does not report its file descriptors (GET /api/nodes)');
+  return { used: n.fd_used, total: n.fd_total };
+}
+
 async function countVhosts(raw: RawRabbit): Promise<number> {
   const a = await raw.http.expect([200], 'GET', '/api/vhosts?columns=name');
   return (JSON.parse(a.text) as unknown[]).length;
@@ -164,11 +181,24 @@ async function vhostGrowth(d: ScaleDeps, w: Seeded, result: ScaleResult): Promis
         break;
       }
       const fill = new Samples();
+      let full: string | undefined;
       while (fillers.length < level) {
         d.ctx.abort.check();
+        if (fillers.length % FD_CHECK_EVERY === 0) {
+          const fd = await descriptors(d.raw);
+          if (fd.used > fd.total * FD_SHARE_LIMIT) {
+            full = `RabbitMQ had ${fd.used} of ${fd.total} file descriptors in use at ${fillers.length} fillers`;
+            break;
+          }
+        }
         const name = d.names.next('vf');
         fillers.push(name);
         fill.push(await timed(() => putVhost(d.raw, name)));
+      }
+      if (full) {
+        result.vhostLimit = `no level ${level}: ${full} (the limit is ${FD_SHARE_LIMIT * 100} %)`;
+        d.progress(`scale: ${result.vhostLimit}`);
+        break;
       }
       const puts = new Samples();
       const deletes = new Samples();
@@ -206,12 +236,11 @@ async function vhostGrowth(d: ScaleDeps, w: Seeded, result: ScaleResult): Promis
   }
 }
 
-export async function runScale(d: ScaleDeps): Promise<ScaleResult> {
-  const result: ScaleResult = { bindingsPerInstance: d.opts.bindingsPerInstance, byConcurrency: [], vhosts: [] };
+/** Fills `result` as it goes, so what was measured survives a failure of a later part. */
+export async function runScale(d: ScaleDeps, result: ScaleResult): Promise<void> {
   const seeded: Seeded[] = [];
   for (const n of [...d.opts.sizes].sort((a, b) => a - b)) seeded.push(await startSeeded(d, n));
   result.byConcurrency = await storeSizes(d, seeded);
   // The vhost part binds through the smallest store's warren: its own share is the reference.
   if (d.opts.vhostLevels.length) await vhostGrowth(d, seeded[0]!, result);
-  return result;
 }

@@ -236,6 +236,7 @@ function scaleSections(scale: ScaleResult): Section[] {
         'PUT / DELETE vhost: probes created and deleted at that level, one at a time; fill: mean PUT of the fillers created to reach the level',
         'bind/unbind p50: concurrency 1 at that level, raw and through warren; own share as above',
         ...(scale.vhostSeconds !== undefined ? [`creating and deleting the fillers took ${f(scale.vhostSeconds, 0)} s`] : []),
+        ...(scale.vhostLimit ? [`stopped early: ${scale.vhostLimit}`] : []),
       ],
       header: ['filler', 'total vhosts', 'PUT vhost p50 / p90 / max ms', 'DELETE vhost p50 ms', 'fill PUT mean ms', 'raw bind / unbind p50 ms', 'warren bind / unbind p50 ms', 'own share ms'],
       align: ['r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
