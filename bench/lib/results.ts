@@ -213,6 +213,8 @@ export interface VhostLevel {
   /** The run's own vhosts present (the fillers), and all vhosts in RabbitMQ at that moment. */
   filler: number;
   totalVhosts: number;
+  /** RabbitMQ's file descriptors in use and its limit at that level (each vhost holds some). */
+  rabbitFd?: { used: number; total: number };
   /** PUT /api/vhosts/{probe} and DELETE of it, ms, over the probes at this level. */
   putVhost: LatencySummary;
   deleteVhost: LatencySummary;

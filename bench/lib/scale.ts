@@ -212,6 +212,7 @@ async function vhostGrowth(d: ScaleDeps, w: Seeded, result: ScaleResult): Promis
       const v: VhostLevel = {
         filler: fillers.length,
         totalVhosts: await countVhosts(d.raw),
+        rabbitFd: await descriptors(d.raw),
         putVhost: summarize(puts),
         deleteVhost: summarize(deletes),
         ...(fill.length ? { fillPutMeanMs: fill.values().reduce((a, b) => a + b, 0) / fill.length } : {}),

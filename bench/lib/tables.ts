@@ -238,10 +238,10 @@ function scaleSections(scale: ScaleResult): Section[] {
         ...(scale.vhostSeconds !== undefined ? [`creating and deleting the fillers took ${f(scale.vhostSeconds, 0)} s`] : []),
         ...(scale.vhostLimit ? [`stopped early: ${scale.vhostLimit}`] : []),
       ],
-      header: ['filler', 'total vhosts', 'PUT vhost p50 / p90 / max ms', 'DELETE vhost p50 ms', 'fill PUT mean ms', 'raw bind / unbind p50 ms', 'warren bind / unbind p50 ms', 'own share ms'],
-      align: ['r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
+      header: ['filler', 'total vhosts', 'RabbitMQ fds used / limit', 'PUT vhost p50 / p90 / max ms', 'DELETE vhost p50 ms', 'fill PUT mean ms', 'raw bind / unbind p50 ms', 'warren bind / unbind p50 ms', 'own share ms'],
+      align: ['r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
       rows: scale.vhosts.map((v) => [
-        String(v.filler), String(v.totalVhosts), `${f(v.putVhost.p50, 1)} / ${f(v.putVhost.p90, 1)} / ${f(v.putVhost.max, 1)}`, f(v.deleteVhost.p50, 1), f(v.fillPutMeanMs, 1),
+        String(v.filler), String(v.totalVhosts), v.rabbitFd ? `${v.rabbitFd.used} / ${v.rabbitFd.total}` : '-', `${f(v.putVhost.p50, 1)} / ${f(v.putVhost.p90, 1)} / ${f(v.putVhost.max, 1)}`, f(v.deleteVhost.p50, 1), f(v.fillPutMeanMs, 1),
         `${f(v.raw?.latency.bind?.p50)} / ${f(v.raw?.latency.unbind?.p50)}`, `${f(v.warren?.latency.bind?.p50)} / ${f(v.warren?.latency.unbind?.p50)}`,
         v.raw && v.warren ? f(ownShare(v.warren, v.raw).latencyMs) : '-',
       ]),
