@@ -10,17 +10,19 @@ import { STANDARD_PLAN_ID } from '../testkit/osb-client.ts';
 import { renderHtml } from './lib/html-report.ts';
 import { POOL_CONNECTIONS } from './lib/http.ts';
 import { HELP, parseOptions, type Options } from './lib/options.ts';
-import { NullBrokerTarget } from './lib/null-broker-target.ts';
+import { MinimalBrokerTarget } from './lib/minimal-broker-target.ts';
 import { findBeamPid } from './lib/proc.ts';
 import { newestProfile, startProfiledWarren } from './lib/profiled-warren.ts';
 import { RawRabbit, rawPlan } from './lib/raw-rabbit.ts';
 import {
-  RESULT_FORMAT, mergeResults, type ArmName, type ArmResult, type BenchResult, type CallsPerOp, type ConcurrencyResult, type EndpointResult,
+  RESULT_FORMAT, mergeResults, versusMinimal, type ArmName, type ArmResult, type BenchResult, type CallsPerOp, type ConcurrencyResult, type EndpointResult,
   type MemoryResult, type RoundResult, type ScenarioResult,
 } from './lib/results.ts';
 import { Abort, AbortedError, Names, Recorder, rotate, runRequests, runRound, type Arm, type RoundContext } from './lib/runner.ts';
 import { Samples, median, summarize } from './lib/stats.ts';
 import { renderMarkdown, renderText } from './lib/tables.ts';
+import { runScale } from './lib/scale.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { WarrenTarget, callDelta, sumValues } from './lib/warren-target.ts';
 import { type BenchDatabase, createBenchDatabase } from './lib/bench-databases.ts';
 import { readProfile, summarizeProfile } from './profile-summary.ts';
@@ -66,14 +68,14 @@ function rawBindArm(raw: RawRabbit, vhost: string, names: Names, confirm = false
   };
 }
 
-function nullBrokerArm(nb: NullBrokerTarget, vhost: string, names: Names): Arm {
+function minimalArm(mb: MinimalBrokerTarget, vhost: string, names: Names): Arm {
   return {
-    name: 'null-broker',
-    proc: nb,
+    name: 'minimal',
+    proc: mb,
     async cycle(rec) {
-      const id = names.next('nb');
-      await rec.time('bind', () => nb.bind(vhost, id));
-      await rec.time('unbind', () => nb.unbind(vhost, id));
+      const id = names.next('mb');
+      await rec.time('bind', () => mb.bind(vhost, id));
+      await rec.time('unbind', () => mb.unbind(vhost, id));
     },
   };
 }
@@ -172,7 +174,8 @@ async function runScenario(def: ScenarioDef, opts: Options, ctx: RoundContext): 
       ...(arms['warren-info'] ? { infoRatio: arms['warren-info'].cyclesPerS / (arms.warren?.cyclesPerS ?? NaN) } : {}),
     };
     byConcurrency.push(row);
-    progress(`${def.id} concurrency ${c}: warren ${f(arms.warren?.cyclesPerS)}/s, raw ${f(arms.raw?.cyclesPerS)}/s, ratio ${f(row.ratio, 3)}`);
+    const vm = versusMinimal(row);
+    progress(`${def.id} concurrency ${c}: warren ${f(arms.warren?.cyclesPerS)}/s, raw ${f(arms.raw?.cyclesPerS)}/s, ratio ${f(row.ratio, 3)}${vm ? `; minimal ${f(arms.minimal?.cyclesPerS)}/s, warren/minimal median of rounds ${f(vm.median, 3)}` : ''}`);
   }
   return { id: def.id, title: def.title, ops: def.ops, describes: def.describes, byConcurrency };
 }
@@ -249,11 +252,21 @@ function memoryResult(source: MemoryResult['source'], samples: MemoryResult['sam
   };
 }
 
+/** RSS of a freshly started warren, a second after it started listening (start-up allocations settled). */
+async function settledRss(w: WarrenTarget): Promise<number> {
+  await sleep(1000);
+  return w.rss();
+}
+
 /** A fresh warren; bind/unbind until `soakOps` operations; RSS along the way. */
-async function soak(opts: Options, names: Names, targets: WarrenTarget[], env: Record<string, string>, abort: Abort): Promise<MemoryResult | undefined> {
+async function soak(
+  opts: Options, names: Names, targets: WarrenTarget[], env: Record<string, string>, abort: Abort, onStarted: (label: string, rssMb: number) => void,
+): Promise<MemoryResult | undefined> {
   progress(`soak: fresh warren, ${opts.soakOps} operations at concurrency ${opts.soakConcurrency}`);
   const w = await WarrenTarget.start('soak', 'warn', PLAN, env);
   targets.push(w);
+  const rssAtStartMb = await settledRss(w);
+  onStarted('soak', rssAtStartMb);
   const instance = names.next('si');
   await w.provision(instance);
   const arm = warrenBindArm('warren', w, instance, names);
@@ -283,7 +296,7 @@ async function soak(opts: Options, names: Names, targets: WarrenTarget[], env: R
   const end = await w.sampleNow();
   await w.deprovision(instance);
   const mem = memoryResult('soak', w.memory.filter((s) => s.ops <= end.ops), {
-    concurrency: opts.soakConcurrency, durationS, opsPerS: end.ops / durationS,
+    concurrency: opts.soakConcurrency, durationS, opsPerS: end.ops / durationS, rssAtStartMb,
   });
   progress(`soak: done, ${end.ops} ops in ${f(durationS, 0)} s, RSS ${f(mem?.rssAfter1kMb)} -> ${f(mem?.rssEndMb)} MB (${errors} errors)`);
   await w.stop();
@@ -394,7 +407,7 @@ async function measure(opts: Options): Promise<BenchResult> {
   const prefix = `wb${randomBytes(4).toString('hex')}-`;
   const names = new Names(prefix);
   const targets: WarrenTarget[] = [];
-  const others: NullBrokerTarget[] = [];
+  const others: MinimalBrokerTarget[] = [];
   const beamPid = findBeamPid();
   const ctx: RoundContext = { abort, beamPid, maxErrors: 20 };
 
@@ -418,6 +431,7 @@ async function measure(opts: Options): Promise<BenchResult> {
       extraArms: opts.scenarios.has('bind') ? [...opts.extraArms] : [],
       store: opts.postgres ? 'postgres' : 'sqlite',
       ...(opts.baseline ? { baseline: opts.baseline } : {}),
+      ...(opts.scale ? { scale: opts.scaleOptions } : {}),
     },
     environment: environment(versions),
     scenarios: [],
@@ -432,7 +446,9 @@ async function measure(opts: Options): Promise<BenchResult> {
   try {
     const w = await WarrenTarget.start('warren', 'warn', PLAN, await envFor('warren'));
     targets.push(w);
-    progress(`warren (warn) pid ${w.pid} at ${w.proc.url}`);
+    const rssAtStartMb = await settledRss(w);
+    result.rssAtStart = { warren: rssAtStartMb };
+    progress(`warren (warn) pid ${w.pid} at ${w.proc.url}, RSS ${f(rssAtStartMb)} MB after start`);
     const bindInstance = names.next('wi');
     await w.provision(bindInstance);
     longLived.push([w, bindInstance]);
@@ -444,17 +460,18 @@ async function measure(opts: Options): Promise<BenchResult> {
     if (result.calibration.length) progress(`management calls per operation through warren: ${result.calibration.map((c) => `${c.op} ${f(c.callsPerOp, 2)}`).join(', ')}`);
 
     if (opts.scenarios.has('bind')) {
-      const arms: Arm[] = [warrenBindArm('warren', w, bindInstance, names), rawBindArm(raw, rawVhost, names)];
-      if (opts.extraArms.has('raw+confirm')) arms.push(rawBindArm(raw, rawVhost, names, true));
-      if (opts.extraArms.has('null-broker')) {
-        const nb = await NullBrokerTarget.start(mgmt.origin, raw.authorization, raw.plan.userTags);
-        others.push(nb);
-        progress(`null broker pid ${nb.pid} at ${nb.url}`);
-        const nbVhost = names.next('rvn');
-        rawVhosts.push(nbVhost);
-        await raw.provision(nbVhost, `warren service instance ${nbVhost}`);
-        arms.push(nullBrokerArm(nb, nbVhost, names));
+      const arms: Arm[] = [warrenBindArm('warren', w, bindInstance, names)];
+      if (opts.extraArms.has('minimal')) {
+        const mb = await MinimalBrokerTarget.start(mgmt.origin, raw.authorization, raw.plan.userTags);
+        others.push(mb);
+        progress(`minimal broker pid ${mb.pid} at ${mb.url}`);
+        const mbVhost = names.next('rvm');
+        rawVhosts.push(mbVhost);
+        await raw.provision(mbVhost, `warren service instance ${mbVhost}`);
+        arms.push(minimalArm(mb, mbVhost, names));
       }
+      arms.push(rawBindArm(raw, rawVhost, names));
+      if (opts.extraArms.has('raw+confirm')) arms.push(rawBindArm(raw, rawVhost, names, true));
       if (opts.baseline) {
         const b = await WarrenTarget.start('baseline', 'warn', PLAN, await envFor('baseline'), opts.baseline);
         targets.push(b);
@@ -481,7 +498,7 @@ async function measure(opts: Options): Promise<BenchResult> {
           warren: 'PUT then DELETE /v2/service_instances/{i}/service_bindings/{b} (plan "standard", WARREN_LOG_LEVEL=warn)',
           raw: 'PUT /api/users/{u} + PUT /api/permissions/{vh}/{u}; then DELETE /api/users/{u} + DELETE /api/connections/username/{u}',
           ...(opts.extraArms.has('raw+confirm') ? { 'raw+confirm': 'raw, plus the GET /api/connections/username/{u} that warren adds to each unbind' } : {}),
-          ...(opts.extraArms.has('null-broker') ? { 'null-broker': 'bench/support/null-broker.ts: its own Node process (node:http + undici, same pool settings) doing exactly the raw calls; no store, validation, locks, metrics or logging' } : {}),
+          ...(opts.extraArms.has('minimal') ? { minimal: 'bench/support/minimal-broker.ts: its own Node process (node:http + undici pool of 32) making exactly the calls warren\'s guarantees need: PUT user + PUT permissions; then DELETE user + GET connections/username; no store, schema, auth check, locks, metrics or logging' } : {}),
           ...(opts.extraArms.has('warren-info') ? { 'warren-info': 'as warren, a second process at WARREN_LOG_LEVEL=info' } : {}),
           ...(opts.baseline ? { baseline: `as warren, run from the checkout in ${opts.baseline}` } : {}),
         },
@@ -523,11 +540,21 @@ async function measure(opts: Options): Promise<BenchResult> {
     }
 
     await w.sampleNow();
-    const runMem = memoryResult('run', [...w.memory]);
+    if (opts.scale) {
+      result.scale = { bindingsPerInstance: opts.scaleOptions.bindingsPerInstance, byConcurrency: [], vhosts: [] };
+      await runScale({
+        opts: opts.scaleOptions, planId: PLAN, raw, rawVhost, names, ctx, warmupSeconds: opts.warmupSeconds, envFor,
+        warrenArm: (t, instanceId) => warrenBindArm('warren', t, instanceId, names),
+        rawArm: (vhost) => rawBindArm(raw, vhost, names),
+        targets, longLived, progress, onStarted: (label, mb) => (result.rssAtStart = { ...result.rssAtStart, [label]: mb }),
+      }, result.scale);
+    }
+
+    const runMem = memoryResult('run', [...w.memory], { rssAtStartMb });
     if (runMem) result.memory.push(runMem);
 
     if (opts.soak) {
-      const m = await soak(opts, names, targets, warrenEnv, abort);
+      const m = await soak(opts, names, targets, warrenEnv, abort, (label, mb) => (result.rssAtStart = { ...result.rssAtStart, [label]: mb }));
       if (m) result.memory.push(m);
     }
     if (opts.profile) result.profile = await profile(opts, names, targets, ctx, await envFor('profile'));

@@ -1,14 +1,14 @@
 // A self-contained HTML report: inline SVG charts (testkit/svg-charts.ts) followed by the same
 // tables as the text output.
-import type { BenchResult, ArmName } from './results.ts';
+import { ownShare, type BenchResult, type ArmName } from './results.ts';
 import { environmentLine, sections } from './tables.ts';
 import { barChart, esc, lineChart } from '../../testkit/svg-charts.ts';
 
-const COLORS: Record<string, string> = { warren: '#d9480f', raw: '#1c7ed6', 'raw+confirm': '#74c0fc', 'null-broker': '#37b24d', 'warren-info': '#f59f00', baseline: '#868e96', c1: '#5c940d', c8: '#1c7ed6', c32: '#862e9c' };
+const COLORS: Record<string, string> = { warren: '#d9480f', raw: '#1c7ed6', 'raw+confirm': '#74c0fc', minimal: '#37b24d', 'null-broker': '#69db7c', 'warren-info': '#f59f00', baseline: '#868e96', c1: '#5c940d', c8: '#1c7ed6', c32: '#862e9c' };
 
 export function renderHtml(r: BenchResult): string {
   const charts: string[] = [];
-  const arms: ArmName[] = ['warren', 'raw', 'raw+confirm', 'null-broker', 'warren-info'];
+  const arms: ArmName[] = ['warren', 'minimal', 'null-broker', 'raw', 'raw+confirm', 'warren-info', 'baseline'];
   for (const s of r.scenarios) {
     const cats = s.byConcurrency.map((c) => `concurrency ${c.concurrency}`);
     const present = arms.filter((a) => s.byConcurrency.some((c) => c.arms[a]));
@@ -40,6 +40,22 @@ export function renderHtml(r: BenchResult): string {
       return out;
     });
     charts.push(lineChart('Warren memory by operations served', lines, 'operations', 'MB', 'MB'));
+  }
+  if (r.scale?.vhosts.length) {
+    const v = r.scale.vhosts;
+    charts.push(lineChart('RabbitMQ: PUT /api/vhosts against the vhost count', [
+      { name: 'PUT vhost p50', color: COLORS.raw!, xy: v.map((x) => [x.totalVhosts, x.putVhost.p50] as [number, number]) },
+      { name: 'PUT vhost p90', color: '#74c0fc', xy: v.map((x) => [x.totalVhosts, x.putVhost.p90] as [number, number]) },
+    ], 'vhosts in RabbitMQ', 'ms', 'ms'));
+  }
+  for (const row of r.scale?.byConcurrency ?? []) {
+    const raw = row.arms.find((a) => a.arm === 'raw')?.result;
+    const seeded = row.arms.filter((a) => a.instances !== undefined).sort((a, b) => a.instances! - b.instances!);
+    if (!raw || seeded.length < 2) continue;
+    charts.push(lineChart(`warren's own share per bind+unbind against store size, concurrency ${row.concurrency}`, [
+      { name: 'own share ms (p50s over raw)', color: COLORS.warren!, xy: seeded.map((a) => [a.instances!, ownShare(a.result, raw).latencyMs] as [number, number]) },
+      { name: 'CPU ms/cycle', color: COLORS.minimal!, xy: seeded.map((a) => [a.instances!, ownShare(a.result, raw).cpuMs] as [number, number]) },
+    ], 'instances in the store', 'ms', 'ms'));
   }
   const tables = sections(r).map((s) => {
     const head = s.header.map((h) => `<th>${esc(h)}</th>`).join('');

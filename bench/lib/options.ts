@@ -1,5 +1,10 @@
 // Command line of bench/run.ts.
 
+import { SCALE_HELP, defaultScaleOptions, parseScaleOption, type ScaleOptions } from './scale-options.ts';
+
+export const EXTRA_ARMS = ['minimal', 'raw+confirm', 'warren-info'] as const;
+export type ExtraArm = (typeof EXTRA_ARMS)[number];
+
 export interface Options {
   mode: 'full' | 'quick';
   concurrency: number[];
@@ -11,7 +16,7 @@ export interface Options {
   osbapiSeconds: number;
   scenarios: Set<'bind' | 'provision' | 'osbapi'>;
   /** Arms of the bind/unbind comparison besides warren and raw. */
-  extraArms: Set<'raw+confirm' | 'null-broker' | 'warren-info'>;
+  extraArms: Set<ExtraArm>;
   soak: boolean;
   soakOps: number;
   soakConcurrency: number;
@@ -32,6 +37,9 @@ export interface Options {
   /** --profile profiles the --baseline warren instead of this one. */
   profileBaseline: boolean;
   help: boolean;
+  /** --scale (or --only scale) and its settings (lib/scale-options.ts). */
+  scale: boolean;
+  scaleOptions: ScaleOptions;
 }
 
 export const HELP = `Usage: npm run bench -- [options]      (node --import tsx bench/run.ts [options])
@@ -61,7 +69,7 @@ Extras (not in the default run):
 
 Shape of the run:
   --concurrency LIST      comma-separated (default 1,8,32)
-  --only LIST             any of bind,provision,osbapi,soak,profile (default bind,provision,osbapi);
+  --only LIST             any of bind,provision,osbapi,soak,profile,scale (default bind,provision,osbapi);
                           e.g. --only soak runs just the memory soak
   --rounds N              rounds per arm for bind/unbind (default 5; quick 2)
   --seconds S             seconds per round and arm for bind/unbind (default 3; quick 1)
@@ -69,10 +77,14 @@ Shape of the run:
   --osbapi-seconds S      per endpoint and concurrency (default 3; quick 0.5)
   --warmup S              unmeasured warm-up per arm before each concurrency (default 1; quick 0.3)
   --arms LIST             extra arms of the bind/unbind comparison, besides warren and raw
-                          (default in full runs: raw+confirm,null-broker,warren-info; quick: none):
+                          (default in full runs: minimal,raw+confirm,warren-info; quick: minimal):
+                            minimal      the minimal broker (bench/support/minimal-broker.ts): a Node
+                                         process making exactly the calls warren's guarantees need
+                                         (bind: PUT user, PUT permissions; unbind: DELETE user, GET
+                                         its connections) through an undici pool of 32, with no
+                                         store, schema or auth check; the headline: warren / minimal
+                                         ('null-broker' is accepted as its old name)
                             raw+confirm  raw plus the GET /api/connections/username warren's unbind adds
-                            null-broker  a minimal Node broker process (node:http + undici, same raw
-                                         calls, no store/validation/locks/metrics): the floor of the design
                             warren-info  a second warren at WARREN_LOG_LEVEL=info (logging cost)
   --no-info               drop the warren-info arm
   --postgres URL          store warren's state in PostgreSQL: a fresh database per warren process
@@ -91,7 +103,7 @@ Output:
                           merge runs (e.g. the full run and a --only soak run): the first file's
                           scenarios/tables win, memory results are added
   --help                  this text
-`;
+${SCALE_HELP}`;
 
 function num(name: string, v: string | undefined, min = 0): number {
   const n = Number(v);
@@ -111,7 +123,7 @@ export function parseOptions(argv: string[]): Options {
     warmupSeconds: quick ? 0.3 : 1,
     osbapiSeconds: quick ? 0.5 : 3,
     scenarios: new Set(['bind', 'provision', 'osbapi']),
-    extraArms: new Set(quick ? [] : ['raw+confirm', 'null-broker', 'warren-info']),
+    extraArms: new Set<ExtraArm>(quick ? ['minimal'] : ['minimal', 'raw+confirm', 'warren-info']),
     soak: false,
     soakOps: 100_000,
     soakConcurrency: 32,
@@ -123,6 +135,8 @@ export function parseOptions(argv: string[]): Options {
     managementUrl: 'http://guest:guest@127.0.0.1:15672',
     profileBaseline: false,
     help: false,
+    scale: false,
+    scaleOptions: defaultScaleOptions(quick),
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
@@ -168,10 +182,11 @@ export function parseOptions(argv: string[]): Options {
         break;
       case '--only': {
         const parts = value().split(',').map((s) => s.trim());
-        for (const p of parts) if (!['bind', 'provision', 'osbapi', 'soak', 'profile'].includes(p)) throw new Error(`--only: unknown part "${p}"`);
+        for (const p of parts) if (!['bind', 'provision', 'osbapi', 'soak', 'profile', 'scale'].includes(p)) throw new Error(`--only: unknown part "${p}"`);
         o.scenarios = new Set(parts.filter((p): p is 'bind' | 'provision' | 'osbapi' => ['bind', 'provision', 'osbapi'].includes(p)));
         if (parts.includes('soak')) o.soak = true;
         if (parts.includes('profile')) o.profile = true;
+        if (parts.includes('scale')) o.scale = true;
         break;
       }
       case '--rounds':
@@ -196,9 +211,11 @@ export function parseOptions(argv: string[]): Options {
         o.extraArms.delete('warren-info');
         break;
       case '--arms': {
-        const parts = value().split(',').map((s) => s.trim()).filter((s) => s && s !== 'warren' && s !== 'raw');
-        for (const p of parts) if (!['raw+confirm', 'null-broker', 'warren-info'].includes(p)) throw new Error(`--arms: unknown arm "${p}"`);
-        o.extraArms = new Set(parts as Array<'raw+confirm' | 'null-broker' | 'warren-info'>);
+        const parts = value().split(',').map((s) => s.trim()).filter((s) => s && s !== 'warren' && s !== 'raw')
+          .map((s) => (s === 'null-broker' ? 'minimal' : s));
+        const isArm = (p: string): p is ExtraArm => (EXTRA_ARMS as readonly string[]).includes(p);
+        for (const p of parts) if (!isArm(p)) throw new Error(`--arms: unknown arm "${p}"`);
+        o.extraArms = new Set(parts.filter(isArm));
         break;
       }
       case '--management-url':
@@ -233,8 +250,11 @@ export function parseOptions(argv: string[]): Options {
       case '--from':
         o.from.push(value());
         break;
+      case '--scale':
+        o.scale = true;
+        break;
       default:
-        throw new Error(`unknown option ${a} (see --help)`);
+        if (!parseScaleOption(flag, value, o.scaleOptions)) throw new Error(`unknown option ${a} (see --help)`);
     }
   }
   if (o.profileBaseline && !o.baseline) throw new Error('--profile-baseline needs --baseline DIR');

@@ -1,6 +1,6 @@
 // The results as tables (sections of rows), rendered as plain text or markdown. The HTML report
 // reuses the same sections.
-import { evaluateGoals, type BenchResult, type ArmName } from './results.ts';
+import { evaluateGoals, minimalArmOf, ownShare, versusMinimal, type BenchResult, type ArmName, type ScaleResult } from './results.ts';
 
 export interface Section {
   title: string;
@@ -12,10 +12,43 @@ export interface Section {
 }
 
 const f = (x: number | undefined, d = 2) => (x === undefined || !Number.isFinite(x) ? '-' : x.toFixed(d));
-const ARMS: ArmName[] = ['warren', 'baseline', 'raw', 'raw+confirm', 'null-broker', 'warren-info'];
+const ARMS: ArmName[] = ['warren', 'minimal', 'null-broker', 'raw', 'baseline', 'raw+confirm', 'warren-info'];
+
+/** The first figure: warren against the minimal broker (the ceiling for warren here), with raw beside it. */
+function headline(r: BenchResult): Section | undefined {
+  const s = r.scenarios.find((x) => x.id === 'bind-unbind');
+  const rows: string[][] = [];
+  let older = false;
+  for (const c of s?.byConcurrency ?? []) {
+    const vm = versusMinimal(c);
+    const m = minimalArmOf(c);
+    if (!vm || !m) continue;
+    older ||= vm.name === 'null-broker';
+    const w = c.arms.warren;
+    rows.push([
+      String(c.concurrency), f(vm.median), `${f(Math.min(...vm.roundRatios))}-${f(Math.max(...vm.roundRatios))}`, f(c.medianRoundRatio),
+      f(w?.cyclesPerS, 1), f(m.arm.cyclesPerS, 1), f(c.arms.raw?.cyclesPerS, 1),
+      `${f(w?.brokerCpuMsPerCycle)} / ${f(m.arm.brokerCpuMsPerCycle)}`, f((w?.brokerCpuMsPerCycle ?? NaN) / (m.arm.brokerCpuMsPerCycle ?? NaN)),
+    ]);
+  }
+  if (!rows.length) return undefined;
+  return {
+    title: `Headline: warren / minimal broker, bind + unbind (${r.settings.store ?? 'sqlite'} store)`,
+    notes: [
+      'minimal: bench/support/minimal-broker.ts, a Node process making exactly the calls warren\'s guarantees need (bind: PUT user, PUT permissions; unbind: DELETE user, then GET the user\'s connections) through an undici pool of 32, with no store, schema or auth check: the practical ceiling for warren on this machine',
+      'ratios are medians of the per-round ratios of interleaved rounds (the range shows the noise); cycles/s are over all rounds',
+      ...(older ? ['this run predates the minimal broker: its null broker (DELETE user + DELETE connections on unbind, no GET) stands in'] : []),
+    ],
+    header: ['conc', 'warren/minimal', 'per round', 'warren/raw', 'warren cycles/s', 'minimal cycles/s', 'raw cycles/s', 'CPU ms/cycle warren / minimal', 'CPU x'],
+    align: ['r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
+    rows,
+  };
+}
 
 export function sections(r: BenchResult): Section[] {
   const out: Section[] = [];
+  const head = headline(r);
+  if (head) out.push(head);
   for (const s of r.scenarios) {
     const [a, b] = s.ops;
     const rows: string[][] = [];
@@ -26,8 +59,10 @@ export function sections(r: BenchResult): Section[] {
         const x = c.arms[arm];
         if (!x) continue;
         const ratio = arm === 'raw' ? '-' : arm === 'warren' ? f(c.ratio) : f(x.cyclesPerS / (c.arms.raw?.cyclesPerS ?? NaN));
+        const m = minimalArmOf(c);
+        const vsMinimal = !m || arm === m.name ? '-' : f(x.cyclesPerS / m.arm.cyclesPerS);
         rows.push([
-          String(c.concurrency), arm, f(x.cyclesPerS, 1), ratio,
+          String(c.concurrency), arm, f(x.cyclesPerS, 1), vsMinimal, ratio,
           `${f(x.latency[a]?.p50)} / ${f(x.latency[a]?.p99)}`,
           `${f(x.latency[b]?.p50)} / ${f(x.latency[b]?.p99)}`,
           x.brokerCpuS === undefined ? '-' : `${f(x.brokerCpuS, 1)} (${f((x.brokerSysShare ?? NaN) * 100, 0)}% sys)`,
@@ -37,16 +72,19 @@ export function sections(r: BenchResult): Section[] {
         ]);
       }
     }
+    // Without a minimal arm (provision, older runs without one) the '/ minimal' column goes.
+    const hasMinimal = s.byConcurrency.some((c) => minimalArmOf(c) !== undefined);
+    const keep = <T>(xs: T[]): T[] => (hasMinimal ? xs : xs.filter((_, i) => i !== 3));
     out.push({
       title: `${s.title}: ${a} + ${b} cycles`,
       notes: [
         ...Object.entries(s.describes).map(([arm, d]) => `${arm}: ${d}`),
-        'broker: the process between this driver and RabbitMQ (warren, or the null broker); CPU ms/cycle: utime+stime from /proc of the broker, of RabbitMQ (beam.smp) and of this driver, over the measured rounds',
-        `ratio: cycles/s over all rounds divided by raw's; per-round ratios (min-max, median): ${s.byConcurrency.map((c) => `c${c.concurrency} ${f(Math.min(...c.roundRatios))}-${f(Math.max(...c.roundRatios))}, ${f(c.medianRoundRatio)}`).join('; ')}`,
+        'broker: the process between this driver and RabbitMQ (warren, or the minimal broker); CPU ms/cycle: utime+stime from /proc of the broker, of RabbitMQ (beam.smp) and of this driver, over the measured rounds',
+        `/ minimal, / raw: cycles/s over all rounds divided by the minimal broker's, by raw's; warren / raw per-round ratios (min-max, median): ${s.byConcurrency.map((c) => `c${c.concurrency} ${f(Math.min(...c.roundRatios))}-${f(Math.max(...c.roundRatios))}, ${f(c.medianRoundRatio)}`).join('; ')}`,
       ],
-      header: ['conc', 'arm', 'cycles/s', 'ratio', `${a} p50/p99 ms`, `${b} p50/p99 ms`, 'broker CPU s', 'CPU ms/cycle broker / RabbitMQ / driver', 'broker RSS MB', 'mgmt calls/cycle', 'errors'],
-      align: ['r', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
-      rows,
+      header: keep(['conc', 'arm', 'cycles/s', '/ minimal', '/ raw', `${a} p50/p99 ms`, `${b} p50/p99 ms`, 'broker CPU s', 'CPU ms/cycle broker / RabbitMQ / driver', 'broker RSS MB', 'mgmt calls/cycle', 'errors']),
+      align: keep<'l' | 'r'>(['r', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r']),
+      rows: rows.map(keep),
     });
   }
 
@@ -57,15 +95,16 @@ export function sections(r: BenchResult): Section[] {
     for (const op of s.ops) {
       const w = c1.arms.warren?.latency[op];
       const raw = c1.arms.raw?.latency[op];
-      lat.push([op, f(w?.p50), f(raw?.p50), f((w?.p50 ?? NaN) - (raw?.p50 ?? NaN)), f(w?.p99), f(raw?.p99), f((w?.mean ?? NaN) - (raw?.mean ?? NaN))]);
+      const m = minimalArmOf(c1)?.arm.latency[op];
+      lat.push([op, f(w?.p50), f(m?.p50), f(raw?.p50), f((w?.p50 ?? NaN) - (raw?.p50 ?? NaN)), f((m?.p50 ?? NaN) - (raw?.p50 ?? NaN)), f(w?.p99), f(raw?.p99), f((w?.mean ?? NaN) - (raw?.mean ?? NaN))]);
     }
   }
   if (lat.length) {
     out.push({
       title: 'Latency warren adds per operation, concurrency 1 (ms)',
-      notes: ['added = warren p50 - raw p50: the OSBAPI hop, warren\'s own work and its extra management calls'],
-      header: ['operation', 'warren p50', 'raw p50', 'added p50', 'warren p99', 'raw p99', 'added mean'],
-      align: ['l', 'r', 'r', 'r', 'r', 'r', 'r'],
+      notes: ['added = warren p50 - raw p50: the OSBAPI hop, warren\'s own work and its extra management calls; minimal adds: the hop and the minimal broker\'s calls alone'],
+      header: ['operation', 'warren p50', 'minimal p50', 'raw p50', 'added p50', 'minimal adds p50', 'warren p99', 'raw p99', 'added mean'],
+      align: ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
       rows: lat,
     });
   }
@@ -110,9 +149,9 @@ export function sections(r: BenchResult): Section[] {
         ...r.memory.map((m) => `${m.source}, ops:RSS MB${m.samples.some((s) => s.heapUsedMb !== undefined) ? '(heap used MB)' : ''}: ${m.samples.map((s) => `${s.ops}:${f(s.rssMb, 0)}${s.heapUsedMb !== undefined ? `(${f(s.heapUsedMb, 0)})` : ''}`).join(' ')}`),
         'heap used: nodejs_heap_size_used_bytes from warren\'s /metrics at the same moment (no forced GC)',
       ],
-      header: ['process', 'ops', 'RSS after 1k ops MB', 'RSS at end MB', 'max MB', 'growth MB', 'ops/s'],
-      align: ['l', 'r', 'r', 'r', 'r', 'r', 'r'],
-      rows: r.memory.map((m) => [m.source === 'soak' ? `soak (fresh, c${m.concurrency})` : 'the run\'s warren', String(m.ops), f(m.rssAfter1kMb, 1), f(m.rssEndMb, 1), f(m.rssMaxMb, 1), f(m.growthMb, 1), f(m.opsPerS, 0)]),
+      header: ['process', 'ops', 'RSS at start MB', 'RSS after 1k ops MB', 'RSS at end MB', 'max MB', 'growth MB', 'ops/s'],
+      align: ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
+      rows: r.memory.map((m) => [m.source === 'soak' ? `soak (fresh, c${m.concurrency})` : 'the run\'s warren', String(m.ops), f(m.rssAtStartMb, 1), f(m.rssAfter1kMb, 1), f(m.rssEndMb, 1), f(m.rssMaxMb, 1), f(m.growthMb, 1), f(m.opsPerS, 0)]),
     });
   }
 
@@ -145,6 +184,8 @@ export function sections(r: BenchResult): Section[] {
     });
   }
 
+  if (r.scale) out.push(...scaleSections(r.scale));
+
   const goals = evaluateGoals(r);
   out.push({
     title: 'Goals',
@@ -153,6 +194,59 @@ export function sections(r: BenchResult): Section[] {
     align: ['l', 'l', 'l', 'l', 'l'],
     rows: goals.map((g) => [g.goal, g.target, g.measured, g.met === null ? 'n/a' : g.met ? 'MET' : 'MISSED', g.margin]),
   });
+  return out;
+}
+
+function scaleSections(scale: ScaleResult): Section[] {
+  const out: Section[] = [];
+  const rows: string[][] = [];
+  for (const row of scale.byConcurrency) {
+    const raw = row.arms.find((a) => a.arm === 'raw')?.result;
+    const seeded = row.arms.filter((a) => a.instances !== undefined).sort((a, b) => a.instances! - b.instances!);
+    const base = ownShare(seeded[0]?.result, raw);
+    for (const a of [...seeded, ...row.arms.filter((x) => x.instances === undefined)]) {
+      const x = a.result;
+      const own = a.instances === undefined ? undefined : ownShare(x, raw);
+      rows.push([
+        String(row.concurrency), a.arm, a.instances === undefined ? '-' : String(a.instances), a.bindings === undefined ? '-' : String(a.bindings),
+        f(x.cyclesPerS, 1), `${f(x.latency.bind?.p50)} / ${f(x.latency.unbind?.p50)}`,
+        own ? f(own.latencyMs) : '-', own ? f(own.cpuMs) : '-',
+        own ? `${f((own.latencyMs / base.latencyMs - 1) * 100, 0)} % / ${f((own.cpuMs / base.cpuMs - 1) * 100, 0)} %` : '-',
+        `${f(Math.min(...a.rounds), 0)}-${f(Math.max(...a.rounds), 0)}`, f(a.rssAtStartMb, 0), a.seedS === undefined ? '-' : f(a.seedS, 1), String(x.errors),
+      ]);
+    }
+  }
+  if (rows.length) {
+    out.push({
+      title: 'Scale: warren\'s own share of a bind+unbind against the size of its store',
+      notes: [
+        `one warren per size, its store seeded before it started (through the Store interface: ready instances with ${scale.bindingsPerInstance} ready bindings each, no RabbitMQ objects behind them); each binds and unbinds on one real instance; interleaved round by round with raw`,
+        'own share: warren (bind p50 + unbind p50) - raw (bind p50 + unbind p50), ms, and warren\'s CPU ms per cycle; change: against the smallest store',
+      ],
+      header: ['conc', 'arm', 'instances', 'bindings', 'cycles/s', 'bind / unbind p50 ms', 'own share ms', 'CPU ms/cycle', 'change own / CPU', 'cycles/s per round', 'RSS at start MB', 'seed s', 'errors'],
+      align: ['r', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
+      rows,
+    });
+  }
+  if (scale.vhosts.length) {
+    out.push({
+      title: 'Scale: RabbitMQ\'s vhost creation against the number of vhosts',
+      notes: [
+        'filler: vhosts of this run present (created with the run prefix, deleted at the end); total: every vhost in RabbitMQ then',
+        'PUT / DELETE vhost: probes created and deleted at that level, one at a time; fill: mean PUT of the fillers created to reach the level',
+        'bind/unbind p50: concurrency 1 at that level, raw and through warren; own share as above',
+        ...(scale.vhostSeconds !== undefined ? [`creating and deleting the fillers took ${f(scale.vhostSeconds, 0)} s`] : []),
+        ...(scale.vhostLimit ? [`stopped early: ${scale.vhostLimit}`] : []),
+      ],
+      header: ['filler', 'total vhosts', 'RabbitMQ fds used / limit', 'PUT vhost p50 / p90 / max ms', 'DELETE vhost p50 ms', 'fill PUT mean ms', 'raw bind / unbind p50 ms', 'warren bind / unbind p50 ms', 'own share ms'],
+      align: ['r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
+      rows: scale.vhosts.map((v) => [
+        String(v.filler), String(v.totalVhosts), v.rabbitFd ? `${v.rabbitFd.used} / ${v.rabbitFd.total}` : '-', `${f(v.putVhost.p50, 1)} / ${f(v.putVhost.p90, 1)} / ${f(v.putVhost.max, 1)}`, f(v.deleteVhost.p50, 1), f(v.fillPutMeanMs, 1),
+        `${f(v.raw?.latency.bind?.p50)} / ${f(v.raw?.latency.unbind?.p50)}`, `${f(v.warren?.latency.bind?.p50)} / ${f(v.warren?.latency.unbind?.p50)}`,
+        v.raw && v.warren ? f(ownShare(v.warren, v.raw).latencyMs) : '-',
+      ]),
+    });
+  }
   return out;
 }
 

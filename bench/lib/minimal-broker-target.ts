@@ -1,4 +1,4 @@
-// The null broker (support/null-broker.ts) as its own process, started and stopped by PID.
+// The minimal broker (support/minimal-broker.ts) as its own process, started and stopped by PID.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -7,11 +7,11 @@ import { cpuTimes, rssMb } from './proc.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
-export class NullBrokerTarget {
+export class MinimalBrokerTarget {
   private constructor(readonly child: ChildProcess, readonly url: string, readonly osb: HttpTarget) {}
 
-  static async start(mgmtOrigin: string, mgmtAuth: string, userTags: string): Promise<NullBrokerTarget> {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'bench/support/null-broker.ts'], {
+  static async start(mgmtOrigin: string, mgmtAuth: string, userTags: string): Promise<MinimalBrokerTarget> {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'bench/support/minimal-broker.ts'], {
       cwd: ROOT,
       env: { ...process.env, MGMT_ORIGIN: mgmtOrigin, MGMT_AUTH: mgmtAuth, USER_TAGS: userTags },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -19,7 +19,7 @@ export class NullBrokerTarget {
     const stderr: string[] = [];
     child.stderr!.on('data', (d: Buffer) => stderr.push(d.toString()));
     const url = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`null broker did not start\n${stderr.join('')}`)), 20_000);
+      const timer = setTimeout(() => reject(new Error(`minimal broker did not start\n${stderr.join('')}`)), 20_000);
       createInterface({ input: child.stdout! }).on('line', (line) => {
         try {
           const rec = JSON.parse(line) as { listen?: string };
@@ -33,10 +33,10 @@ export class NullBrokerTarget {
       });
       child.once('exit', (code) => {
         clearTimeout(timer);
-        reject(new Error(`null broker exited with ${code}\n${stderr.join('')}`));
+        reject(new Error(`minimal broker exited with ${code}\n${stderr.join('')}`));
       });
     });
-    return new NullBrokerTarget(child, url, new HttpTarget(new URL(url).origin, { 'content-type': 'application/json' }));
+    return new MinimalBrokerTarget(child, url, new HttpTarget(new URL(url).origin, { 'content-type': 'application/json' }));
   }
 
   get pid(): number {

@@ -1,13 +1,15 @@
-// The floor for any broker written like warren: a separate Node process that takes the OSBAPI
-// bind/unbind requests over HTTP and makes exactly the raw management calls, with the same
-// client settings (undici Pool, 32 sockets, keep-alive), and nothing else: no store, no
-// validation, no locks, no metrics, no logging. The bench runs it as the "null-broker" arm, so
-// the distance between it and warren is warren's own code, and the distance between it and
-// "raw" is the cost of the extra process and HTTP hop.
-//   MGMT_ORIGIN=http://127.0.0.1:15672 MGMT_AUTH='Basic ...' node --import tsx bench/support/null-broker.ts
+// The minimal broker: the practical ceiling for warren on this machine. A separate Node process
+// that takes the OSBAPI bind/unbind requests over HTTP and makes exactly the management calls
+// warren's guarantees need, through the client warren uses (undici Pool of 32 sockets,
+// keep-alive, every body read), and nothing else: no store, no schema, no auth check, no locks,
+// no metrics, no logging. The bench runs it as the "minimal" arm: warren / minimal is the cost of
+// warren's own code, minimal / raw the cost of the extra process and HTTP hop.
+//   MGMT_ORIGIN=http://127.0.0.1:15672 MGMT_AUTH='Basic ...' node --import tsx bench/support/minimal-broker.ts
 // Prints {"listen":"127.0.0.1:PORT"} on stdout when ready. Routes (the instance id is the vhost):
-//   PUT    /v2/service_instances/{vhost}/service_bindings/{b}  -> PUT user {b}-nb, PUT permissions
-//   DELETE /v2/service_instances/{vhost}/service_bindings/{b}  -> DELETE user, DELETE connections/username
+//   PUT    /v2/service_instances/{vhost}/service_bindings/{b}  -> PUT user {b}-mb, PUT permissions
+//   DELETE /v2/service_instances/{vhost}/service_bindings/{b}  -> DELETE user, then GET the user's
+//          connections (warren's unbind guarantee: none left); a listed connection is closed and
+//          looked for again, as warren does.
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { Pool } from 'undici';
@@ -20,10 +22,21 @@ const pool = new Pool(origin, { connections: 32, pipelining: 1, keepAliveTimeout
 const headers = { authorization: auth, 'content-type': 'application/json' };
 const enc = encodeURIComponent;
 
-async function call(method: 'PUT' | 'DELETE', path: string, ok: number[], body?: string, extra?: Record<string, string>): Promise<void> {
+async function call(method: 'PUT' | 'DELETE' | 'GET', path: string, ok: number[], body?: string, extra?: Record<string, string>): Promise<string> {
   const res = await pool.request({ method, path, headers: extra ? { ...headers, ...extra } : headers, body });
   const text = await res.body.text();
   if (!ok.includes(res.statusCode)) throw new Error(`${method} ${path} answered ${res.statusCode}: ${text}`);
+  return text;
+}
+
+/** DELETE /api/users closes the user's connections; the GET confirms none is left (closing any it still lists). */
+async function confirmNoConnections(user: string): Promise<void> {
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const listed = JSON.parse(await call('GET', `/api/connections/username/${enc(user)}`, [200])) as unknown[];
+    if (listed.length === 0) return;
+    await call('DELETE', `/api/connections/username/${enc(user)}`, [204], undefined, { 'x-reason': 'binding deleted by the service broker' });
+  }
+  throw new Error(`user ${user} still has connections`);
 }
 
 const ROUTE = /^\/v2\/service_instances\/([^/?]+)\/service_bindings\/([^/?]+)/;
@@ -36,7 +49,7 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
     return;
   }
   const vhost = decodeURIComponent(m[1]!);
-  const user = `${decodeURIComponent(m[2]!)}-nb`;
+  const user = `${decodeURIComponent(m[2]!)}-mb`;
   if (req.method === 'PUT') {
     const password = randomBytes(24).toString('base64url');
     await call('PUT', `/api/users/${enc(user)}`, [201, 204], JSON.stringify({ password, tags }));
@@ -44,7 +57,7 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
     res.writeHead(201, { 'content-type': 'application/json' }).end(JSON.stringify({ credentials: { username: user, password, vhost } }));
   } else if (req.method === 'DELETE') {
     await call('DELETE', `/api/users/${enc(user)}`, [204]);
-    await call('DELETE', `/api/connections/username/${enc(user)}`, [204], undefined, { 'x-reason': 'binding deleted by the service broker' });
+    await confirmNoConnections(user);
     res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
   } else {
     res.writeHead(405, { 'content-type': 'application/json' }).end('{}');
