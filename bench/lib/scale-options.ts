@@ -25,7 +25,7 @@ Scale (--scale, or --only scale; not in the default run):
   --scale-concurrency LIST  (default 1,8; quick 1)
   --scale-rounds N        (default 4; quick 2)   --scale-seconds S (default 3; quick 1)
   --vhost-levels LIST     real vhosts (run prefix, deleted after) present while PUT /api/vhosts is
-                          timed (default 0,200,500,1000; quick 0,20); no filler is added while
+                          timed (default 0,100,300; quick 0,20); no filler is added while
                           RabbitMQ uses over half its file descriptors (each vhost holds files
                           open; at the limit RabbitMQ's Mnesia stops and the node needs a restart)
   --vhost-probes N        vhosts created and timed at each level (default 10; quick 3)
@@ -38,7 +38,7 @@ export function defaultScaleOptions(quick: boolean): ScaleOptions {
     concurrency: quick ? [1] : [1, 8],
     rounds: quick ? 2 : 4,
     seconds: quick ? 1 : 3,
-    vhostLevels: quick ? [0, 20] : [0, 200, 500, 1000],
+    vhostLevels: quick ? [0, 20] : [0, 100, 300],
     vhostProbes: quick ? 3 : 10,
   };
 }
