@@ -3,7 +3,15 @@
 // there are any) abort it too, through a listener removed when the attempt ends. No
 // AbortSignal.any: it would allocate a composite signal per call that lives until GC.
 import { DeadlineExceededError } from '../deadline/budget.ts';
-import { AttemptTimeoutError } from './errors.ts';
+
+/** Abort reason of one attempt that outlived its own deadline (the node is stalled). */
+export class AttemptTimeoutError extends Error {
+  readonly code = 'ATTEMPT_TIMEOUT';
+  constructor(ms: number) {
+    super(`no complete answer within the attempt deadline of ${ms} ms`);
+    this.name = 'AttemptTimeoutError';
+  }
+}
 
 /** Why an attempt was aborted: its own deadline, the request's budget, or the caller. */
 export type AbortCause = 'timeout' | 'deadline' | 'caller';

@@ -87,25 +87,3 @@ export class ManagementUnavailableError extends ManagementClientError {
 export class ManagementDeadlineError extends ManagementUnavailableError {
   readonly code = 'DEADLINE_EXCEEDED';
 }
-
-/** Abort reason of one attempt that outlived its own deadline (the node is stalled). */
-export class AttemptTimeoutError extends Error {
-  readonly code = 'ATTEMPT_TIMEOUT';
-  constructor(ms: number) {
-    super(`no complete answer within the attempt deadline of ${ms} ms`);
-    this.name = 'AttemptTimeoutError';
-  }
-}
-
-/** Normalizes RabbitMQ's `reason`, which is a string or (for some 400s) an array. */
-export function normalizeReason(reason: unknown): string {
-  if (reason === undefined || reason === null) return '';
-  if (typeof reason === 'string') return reason;
-  if (Array.isArray(reason)) return reason.map(normalizeReason).join(': ');
-  if (typeof reason === 'number' || typeof reason === 'boolean') return String(reason);
-  try {
-    return JSON.stringify(reason);
-  } catch {
-    return String(reason);
-  }
-}

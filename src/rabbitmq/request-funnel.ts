@@ -21,12 +21,11 @@ import {
   ManagementProtocolError,
   ManagementTransportError,
   ManagementUnavailableError,
-  normalizeReason,
   type HttpMethod,
 } from './errors.ts';
 import { NodeHealth, type NodeHealthView, type NodeState } from './node-health.ts';
 import type { AttemptOutcome, CallEvent, LoggerLike, ManagementClientOptions, NodeTarget, ResolvedOptions } from './options.ts';
-import { BodyTooLargeError, dumpBody, readBodyText } from './response-body.ts';
+import { BodyTooLargeError, dumpBody, normalizeReason, readBodyText } from './response-body.ts';
 import { FAILOVER_STATUSES, backoffDelay, errorCode, isConnectPhaseCode, isFinalCode } from './retry-policy.ts';
 
 export type { HttpMethod } from './errors.ts';

@@ -61,3 +61,16 @@ function readCapped(body: Body, limit: number): Promise<{ text: string; bytes: n
     body.once('close', () => reject(new Error('response body closed before its end')));
   });
 }
+
+/** Normalizes RabbitMQ's `reason`, which is a string or (for some 400s) an array. */
+export function normalizeReason(reason: unknown): string {
+  if (reason === undefined || reason === null) return '';
+  if (typeof reason === 'string') return reason;
+  if (Array.isArray(reason)) return reason.map(normalizeReason).join(': ');
+  if (typeof reason === 'number' || typeof reason === 'boolean') return String(reason);
+  try {
+    return JSON.stringify(reason);
+  } catch {
+    return String(reason);
+  }
+}
