@@ -1,6 +1,7 @@
 import type { ServiceBroker } from '../../contract/service-broker.ts';
 import { acceptsIncompleteQuery, deleteQuery, fetchQuery, instanceParams, pollQuery, provisionBody, updateBody } from '../request-schemas.ts';
 import { instanceAnswer, lastOperationAnswer, operationAnswer, provisionAnswer, updateAnswer } from '../response-schemas.ts';
+import { provisionDetails, updateDetails } from './instance-details.ts';
 import type { TypedRoutes } from './typed-routes.ts';
 
 const PATH = '/service_instances/:instance_id';
@@ -16,15 +17,7 @@ export function registerInstanceRoutes(v2: TypedRoutes, broker: ServiceBroker): 
       config: { operation: 'provision' },
     },
     async (request, reply) => {
-      const b = request.body;
-      const result = await broker.provision(
-        request.params.instance_id,
-        {
-          serviceId: b.service_id, planId: b.plan_id, organizationGuid: b.organization_guid, spaceGuid: b.space_guid,
-          context: b.context, parameters: b.parameters, maintenanceInfo: b.maintenance_info,
-        },
-        request.osb,
-      );
+      const result = await broker.provision(request.params.instance_id, provisionDetails(request.body), request.osb);
       return reply
         .code(result.operation ? 202 : result.alreadyExists ? 200 : 201)
         .send({ dashboard_url: result.dashboardUrl, operation: result.operation, metadata: result.metadata });
@@ -38,15 +31,7 @@ export function registerInstanceRoutes(v2: TypedRoutes, broker: ServiceBroker): 
       config: { operation: 'update' },
     },
     async (request, reply) => {
-      const b = request.body;
-      const result = await broker.update(
-        request.params.instance_id,
-        {
-          serviceId: b.service_id, planId: b.plan_id, context: b.context, parameters: b.parameters,
-          previousValues: b.previous_values, maintenanceInfo: b.maintenance_info,
-        },
-        request.osb,
-      );
+      const result = await broker.update(request.params.instance_id, updateDetails(request.body), request.osb);
       return reply.code(result.operation ? 202 : 200).send({ dashboard_url: result.dashboardUrl, operation: result.operation });
     },
   );
