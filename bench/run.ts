@@ -21,7 +21,7 @@ import {
 import { Abort, AbortedError, Names, Recorder, rotate, runRequests, runRound, type Arm, type RoundContext } from './lib/runner.ts';
 import { Samples, median, summarize } from './lib/stats.ts';
 import { renderMarkdown, renderText } from './lib/tables.ts';
-import { WarrenTarget, callDelta, sumValues } from './lib/warren-target.ts';
+import { WarrenTarget, callDelta, prepareWarren, sumValues } from './lib/warren-target.ts';
 import { type BenchDatabase, createBenchDatabase } from './lib/bench-databases.ts';
 import { readProfile, summarizeProfile } from './profile-summary.ts';
 
@@ -363,6 +363,7 @@ function environment(versions: { rabbitmq: string; erlang: string }): Record<str
 // --- the run ----------------------------------------------------------------------------------
 
 async function measure(opts: Options): Promise<BenchResult> {
+  prepareWarren(opts, progress);
   const startedAt = new Date();
   const t0 = performance.now();
   const abort = new Abort();
@@ -419,7 +420,7 @@ async function measure(opts: Options): Promise<BenchResult> {
       store: opts.postgres ? 'postgres' : 'sqlite',
       ...(opts.baseline ? { baseline: opts.baseline } : {}),
     },
-    environment: environment(versions),
+    environment: { ...environment(versions), warren: opts.tsx ? 'sources through tsx' : 'compiled build, npm start flags' },
     scenarios: [],
     osbapi: [],
     calibration: [],

@@ -31,6 +31,8 @@ export interface Options {
   baseline?: string;
   /** --profile profiles the --baseline warren instead of this one. */
   profileBaseline: boolean;
+  /** Run this checkout's warren from the sources through tsx instead of the compiled build. */
+  tsx: boolean;
   help: boolean;
 }
 
@@ -82,6 +84,13 @@ Shape of the run:
                           like warren (same store kind, log level, plan) and interleaved with it
   --management-url URL    RabbitMQ management with credentials (default http://guest:guest@127.0.0.1:15672)
 
+How warren runs:
+  (default)               as operators run it: the compiled build, \`node <flags of npm start>
+                          bin/warren.mjs serve\` (package.json "start"); the bench runs \`npm run build\`
+                          first when dist/ is missing or older than src/, tsconfig or package.json
+  --tsx                   the sources through tsx instead (no build; tsx adds tens of MB of RSS and
+                          some CPU); a --baseline checkout always runs its own build
+
 Output:
   --json FILE             the results as JSON (input for --from)
   --report FILE           a self-contained HTML report with inline SVG charts
@@ -122,6 +131,7 @@ export function parseOptions(argv: string[]): Options {
     from: [],
     managementUrl: 'http://guest:guest@127.0.0.1:15672',
     profileBaseline: false,
+    tsx: false,
     help: false,
   };
   for (let i = 0; i < argv.length; i++) {
@@ -212,6 +222,9 @@ export function parseOptions(argv: string[]): Options {
         break;
       case '--profile-baseline':
         o.profileBaseline = true;
+        break;
+      case '--tsx':
+        o.tsx = true;
         break;
       case '--json':
         o.json = value();

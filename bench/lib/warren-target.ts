@@ -1,12 +1,58 @@
 // Warren as its own process (testkit/warren-process.ts), plus what the bench needs from
 // it: OSBAPI calls through the shared client setup, /metrics, and /proc figures.
-import { startWarrenProcess, type WarrenProcess } from '../../testkit/warren-process.ts';
+import { spawnSync } from 'node:child_process';
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { startWarrenProcess, type StartOptions, type WarrenProcess } from '../../testkit/warren-process.ts';
 import { DEFAULT_SERVICE_ID } from '../../testkit/osb-client.ts';
 import { HttpTarget, basic } from './http.ts';
 import { performance } from 'node:perf_hooks';
 import { cpuSeconds, cpuTimes, rssMb } from './proc.ts';
 import type { MemorySample } from './results.ts';
 
+const ROOT = new URL('../../', import.meta.url).pathname;
+
+/** This checkout's warren: the compiled build as `npm start` runs it (default), or the sources through tsx (--tsx). */
+let fromSources = false;
+
+/**
+ * Call once before starting warren. Compiled (the default): runs `npm run build` first when
+ * dist/ is missing or older than a source file, tsconfig or package.json.
+ */
+export function prepareWarren(opts: { tsx: boolean }, progress: (line: string) => void): void {
+  fromSources = opts.tsx;
+  if (fromSources) return;
+  const built = mtimeMs(join(ROOT, 'dist/src/cli/warren.js'));
+  const sources = Math.max(
+    newestMtimeMs(join(ROOT, 'src')), newestMtimeMs(join(ROOT, 'packages/leakguard/src')),
+    ...['package.json', 'tsconfig.json', 'tsconfig.build.json'].map((f) => mtimeMs(join(ROOT, f))),
+  );
+  if (built >= sources) return;
+  progress(built ? 'dist/ is older than the sources: npm run build' : 'no dist/: npm run build');
+  const r = spawnSync('npm', ['run', 'build'], { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'] });
+  if (r.status !== 0) throw new Error(`npm run build failed (${r.status ?? r.signal}); --tsx runs the sources without a build`);
+}
+
+/** How startWarrenProcess runs this checkout (root: another checkout, always its build). */
+export function launchOptions(root?: string): Pick<StartOptions, 'root' | 'compiled'> {
+  return root ? { root } : { compiled: !fromSources };
+}
+
+function mtimeMs(file: string): number {
+  try {
+    return statSync(file).mtimeMs;
+  } catch {
+    return 0;
+  }
+}
+
+function newestMtimeMs(dir: string): number {
+  let newest = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    if (e.isFile()) newest = Math.max(newest, mtimeMs(join(e.parentPath, e.name)));
+  }
+  return newest;
+}
 
 export class WarrenTarget {
   readonly osb: HttpTarget;
@@ -33,7 +79,7 @@ export class WarrenTarget {
   /** root: another warren checkout to run instead of this one (the baseline arm). */
   static async start(label: string, logLevel: string, planId: string, extraEnv: Record<string, string> = {}, root?: string): Promise<WarrenTarget> {
     const env: Record<string, string> = { ...extraEnv, WARREN_LOG_LEVEL: logLevel };
-    const proc = await startWarrenProcess({ env, ...(root ? { root } : {}) });
+    const proc = await startWarrenProcess({ env, ...launchOptions(root) });
     return new WarrenTarget(proc, label, logLevel, planId);
   }
 
