@@ -46,6 +46,8 @@ export interface StartOptions {
    * of package.json's start script) instead of the sources through tsx. Needs `npm run build`.
    */
   compiled?: boolean;
+  /** With compiled or root: these node flags instead of those of `npm start` (e.g. to try V8 heap flags). */
+  startFlags?: string[];
 }
 
 /** The node flags of `npm start` in the checkout at root (package.json: `node <flags> bin/warren.mjs serve`). */
@@ -75,7 +77,7 @@ export async function startWarrenProcess(opts: StartOptions = {}): Promise<Warre
   const compiled = opts.compiled || opts.root !== undefined;
   if (compiled && opts.entry) throw new Error('startWarrenProcess: entry runs through tsx; it cannot be combined with compiled or root');
   const script = compiled
-    ? [...startScriptNodeFlags(opts.root ?? ROOT), 'bin/warren.mjs', 'serve']
+    ? [...(opts.startFlags ?? startScriptNodeFlags(opts.root ?? ROOT)), 'bin/warren.mjs', 'serve']
     : ['--import', 'tsx', ...(opts.entry ? [opts.entry] : ['src/cli/warren.ts', 'serve'])];
   const argv = [...(opts.nodeArgs ?? []), ...script, ...(opts.args ?? [])];
   const child = opts.fdLimit

@@ -33,6 +33,8 @@ export interface Options {
   profileBaseline: boolean;
   /** Run this checkout's warren from the sources through tsx instead of the compiled build. */
   tsx: boolean;
+  /** Node flags for the compiled warren instead of those of `npm start`. */
+  nodeFlags?: string[];
   help: boolean;
 }
 
@@ -90,6 +92,8 @@ How warren runs:
                           first when dist/ is missing or older than src/, tsconfig or package.json
   --tsx                   the sources through tsx instead (no build; tsx adds tens of MB of RSS and
                           some CPU); a --baseline checkout always runs its own build
+  --node-flags="FLAGS"    node flags for this checkout's compiled warren instead of those of npm start,
+                          e.g. --node-flags="--max-semi-space-size=1 --optimize-for-size" (the = is needed)
 
 Output:
   --json FILE             the results as JSON (input for --from)
@@ -226,6 +230,9 @@ export function parseOptions(argv: string[]): Options {
       case '--tsx':
         o.tsx = true;
         break;
+      case '--node-flags':
+        o.nodeFlags = value().split(/\s+/).filter(Boolean);
+        break;
       case '--json':
         o.json = value();
         break;
@@ -250,6 +257,7 @@ export function parseOptions(argv: string[]): Options {
         throw new Error(`unknown option ${a} (see --help)`);
     }
   }
+  if (o.nodeFlags && o.tsx) throw new Error('--node-flags applies to the compiled build, not --tsx');
   if (o.profileBaseline && !o.baseline) throw new Error('--profile-baseline needs --baseline DIR');
   return o;
 }

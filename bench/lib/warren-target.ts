@@ -14,13 +14,16 @@ const ROOT = new URL('../../', import.meta.url).pathname;
 
 /** This checkout's warren: the compiled build as `npm start` runs it (default), or the sources through tsx (--tsx). */
 let fromSources = false;
+/** --node-flags: node flags for this checkout's compiled warren instead of npm start's. */
+let startFlags: string[] | undefined;
 
 /**
  * Call once before starting warren. Compiled (the default): runs `npm run build` first when
  * dist/ is missing or older than a source file, tsconfig or package.json.
  */
-export function prepareWarren(opts: { tsx: boolean }, progress: (line: string) => void): void {
+export function prepareWarren(opts: { tsx: boolean; nodeFlags?: string[] }, progress: (line: string) => void): void {
   fromSources = opts.tsx;
+  startFlags = opts.nodeFlags;
   if (fromSources) return;
   const built = mtimeMs(join(ROOT, 'dist/src/cli/warren.js'));
   const sources = Math.max(
@@ -34,8 +37,9 @@ export function prepareWarren(opts: { tsx: boolean }, progress: (line: string) =
 }
 
 /** How startWarrenProcess runs this checkout (root: another checkout, always its build). */
-export function launchOptions(root?: string): Pick<StartOptions, 'root' | 'compiled'> {
-  return root ? { root } : { compiled: !fromSources };
+export function launchOptions(root?: string): Pick<StartOptions, 'root' | 'compiled' | 'startFlags'> {
+  if (root) return { root };
+  return fromSources ? {} : { compiled: true, ...(startFlags ? { startFlags } : {}) };
 }
 
 function mtimeMs(file: string): number {
