@@ -285,7 +285,7 @@ async function soak(opts: Options, names: Names, targets: WarrenTarget[], env: R
   const mem = memoryResult('soak', w.memory.filter((s) => s.ops <= end.ops), {
     concurrency: opts.soakConcurrency, durationS, opsPerS: end.ops / durationS,
   });
-  progress(`soak: done, ${end.ops} ops in ${f(durationS, 0)} s, RSS ${f(mem?.rssAfter1kMb)} -> ${f(mem?.rssEndMb)} MB (${errors} errors)`);
+  progress(`soak: done, ${end.ops} ops in ${f(durationS, 0)} s, RSS ${f(w.memory[0]?.rssMb)} at start, ${f(mem?.rssAfter1kMb)} after 1k ops -> ${f(mem?.rssEndMb)} MB (${errors} errors)`);
   await w.stop();
   targets.splice(targets.indexOf(w), 1);
   return mem;

@@ -64,10 +64,11 @@ export class WarrenTarget {
   private readonly deleteQuery: string;
   /** OSBAPI operations answered so far (bind, unbind, provision, deprovision). */
   ops = 0;
-  /** RSS after 1,000, 2,000, 5,000 and then every 5,000 operations. */
+  /** RSS at the start, after 1,000, 2,000, 5,000 and then every 5,000 operations. */
   readonly memory: MemorySample[] = [];
   private nextSample = 1000;
   private readonly born = performance.now();
+  private readonly pending: Array<Promise<void>> = [];
 
   constructor(readonly proc: WarrenProcess, readonly label: string, readonly logLevel: string, readonly planId: string) {
     const origin = new URL(proc.url).origin;
@@ -78,6 +79,10 @@ export class WarrenTarget {
     });
     this.metricsHttp = new HttpTarget(origin);
     this.deleteQuery = `service_id=${DEFAULT_SERVICE_ID}&plan_id=${planId}`;
+    // RSS right after the start (operation 0): the figure an idle replica holds.
+    const atStart: MemorySample = { ops: 0, rssMb: this.rss(), atS: 0 };
+    this.memory.push(atStart);
+    this.pending.push(this.addHeap(atStart));
   }
 
   /** root: another warren checkout to run instead of this one (the baseline arm). */
@@ -110,8 +115,6 @@ export class WarrenTarget {
     this.pending.push(this.addHeap(s));
     this.nextSample = this.nextSample < 2000 ? 2000 : this.nextSample < 5000 ? 5000 : this.nextSample + 5000;
   }
-
-  private readonly pending: Array<Promise<void>> = [];
 
   /** Heap figures from warren's own /metrics, to tell a JS heap leak from native growth. */
   private async addHeap(s: MemorySample): Promise<void> {
