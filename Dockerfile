@@ -31,4 +31,4 @@ USER node
 EXPOSE 8080
 HEALTHCHECK --interval=15s --timeout=3s --start-period=10s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:8080/health').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
-CMD ["node", "--max-semi-space-size=2", "bin/warren.mjs", "serve"]
+CMD ["node", "--max-semi-space-size=2", "--heap-growing-percent=50", "bin/warren.mjs", "serve"]

@@ -23,7 +23,7 @@ import { Samples, median, summarize } from './lib/stats.ts';
 import { renderMarkdown, renderText } from './lib/tables.ts';
 import { runScale } from './lib/scale.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { WarrenTarget, callDelta, sumValues } from './lib/warren-target.ts';
+import { WarrenTarget, callDelta, prepareWarren, sumValues } from './lib/warren-target.ts';
 import { type BenchDatabase, createBenchDatabase } from './lib/bench-databases.ts';
 import { readProfile, summarizeProfile } from './profile-summary.ts';
 
@@ -298,7 +298,7 @@ async function soak(
   const mem = memoryResult('soak', w.memory.filter((s) => s.ops <= end.ops), {
     concurrency: opts.soakConcurrency, durationS, opsPerS: end.ops / durationS, rssAtStartMb,
   });
-  progress(`soak: done, ${end.ops} ops in ${f(durationS, 0)} s, RSS ${f(mem?.rssAfter1kMb)} -> ${f(mem?.rssEndMb)} MB (${errors} errors)`);
+  progress(`soak: done, ${end.ops} ops in ${f(durationS, 0)} s, RSS ${f(w.memory[0]?.rssMb)} at start, ${f(mem?.rssAfter1kMb)} after 1k ops -> ${f(mem?.rssEndMb)} MB (${errors} errors)`);
   await w.stop();
   targets.splice(targets.indexOf(w), 1);
   return mem;
@@ -376,6 +376,7 @@ function environment(versions: { rabbitmq: string; erlang: string }): Record<str
 // --- the run ----------------------------------------------------------------------------------
 
 async function measure(opts: Options): Promise<BenchResult> {
+  prepareWarren(opts, progress);
   const startedAt = new Date();
   const t0 = performance.now();
   const abort = new Abort();
@@ -433,7 +434,7 @@ async function measure(opts: Options): Promise<BenchResult> {
       ...(opts.baseline ? { baseline: opts.baseline } : {}),
       ...(opts.scale ? { scale: opts.scaleOptions } : {}),
     },
-    environment: environment(versions),
+    environment: { ...environment(versions), warren: opts.tsx ? 'sources through tsx' : 'compiled build, npm start flags' },
     scenarios: [],
     osbapi: [],
     calibration: [],

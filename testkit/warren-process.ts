@@ -1,7 +1,7 @@
 // Starts warren as its own process (as operators run it), on a free loopback port with a fresh
 // data directory, and stops it by PID. The leak tests inspect that process from outside.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -38,9 +38,25 @@ export interface StartOptions {
   timeoutMs?: number;
   /**
    * Another warren checkout to run (with its own node_modules), e.g. an older commit for
-   * comparison: its `bin/warren.mjs serve`, so a later checkout needs `npm run build` first.
+   * comparison: its `bin/warren.mjs serve` as `compiled` runs it, so it needs `npm run build` first.
    */
   root?: string;
+  /**
+   * Run the compiled build as operators do (`npm start`: `bin/warren.mjs serve` with the node flags
+   * of package.json's start script) instead of the sources through tsx. Needs `npm run build`.
+   */
+  compiled?: boolean;
+  /** With compiled or root: these node flags instead of those of `npm start` (e.g. to try V8 heap flags). */
+  startFlags?: string[];
+}
+
+/** The node flags of `npm start` in the checkout at root (package.json: `node <flags> bin/warren.mjs serve`). */
+export function startScriptNodeFlags(root: string): string[] {
+  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts?: Record<string, string> };
+  const words = (pkg.scripts?.start ?? '').split(/\s+/);
+  const node = words.indexOf('node');
+  const bin = words.indexOf('bin/warren.mjs');
+  return node >= 0 && bin > node ? words.slice(node + 1, bin) : [];
 }
 
 export async function startWarrenProcess(opts: StartOptions = {}): Promise<WarrenProcess> {
@@ -57,8 +73,12 @@ export async function startWarrenProcess(opts: StartOptions = {}): Promise<Warre
     WARREN_LOG_LEVEL: 'info',
     ...opts.env,
   };
-  // The TypeScript sources through tsx, so tests need no build (test/build covers the compiled one).
-  const script = opts.root ? ['bin/warren.mjs', 'serve'] : ['--import', 'tsx', ...(opts.entry ? [opts.entry] : ['src/cli/warren.ts', 'serve'])];
+  // By default the TypeScript sources through tsx, so tests need no build (test/build covers the compiled one).
+  const compiled = opts.compiled || opts.root !== undefined;
+  if (compiled && opts.entry) throw new Error('startWarrenProcess: entry runs through tsx; it cannot be combined with compiled or root');
+  const script = compiled
+    ? [...(opts.startFlags ?? startScriptNodeFlags(opts.root ?? ROOT)), 'bin/warren.mjs', 'serve']
+    : ['--import', 'tsx', ...(opts.entry ? [opts.entry] : ['src/cli/warren.ts', 'serve'])];
   const argv = [...(opts.nodeArgs ?? []), ...script, ...(opts.args ?? [])];
   const child = opts.fdLimit
     ? spawn('bash', ['-c', `ulimit -n ${opts.fdLimit} && exec node ${argv.join(' ')}`], { cwd: opts.root ?? ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] })

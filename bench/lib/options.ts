@@ -36,6 +36,10 @@ export interface Options {
   baseline?: string;
   /** --profile profiles the --baseline warren instead of this one. */
   profileBaseline: boolean;
+  /** Run this checkout's warren from the sources through tsx instead of the compiled build. */
+  tsx: boolean;
+  /** Node flags for the compiled warren instead of those of `npm start`. */
+  nodeFlags?: string[];
   help: boolean;
   /** --scale (or --only scale) and its settings (lib/scale-options.ts). */
   scale: boolean;
@@ -94,6 +98,15 @@ Shape of the run:
                           like warren (same store kind, log level, plan) and interleaved with it
   --management-url URL    RabbitMQ management with credentials (default http://guest:guest@127.0.0.1:15672)
 
+How warren runs:
+  (default)               as operators run it: the compiled build, \`node <flags of npm start>
+                          bin/warren.mjs serve\` (package.json "start"); the bench runs \`npm run build\`
+                          first when dist/ is missing or older than src/, tsconfig or package.json
+  --tsx                   the sources through tsx instead (no build; tsx adds tens of MB of RSS and
+                          some CPU); a --baseline checkout always runs its own build
+  --node-flags="FLAGS"    node flags for this checkout's compiled warren instead of those of npm start,
+                          e.g. --node-flags="--max-semi-space-size=1 --optimize-for-size" (the = is needed)
+
 Output:
   --json FILE             the results as JSON (input for --from)
   --report FILE           a self-contained HTML report with inline SVG charts
@@ -134,6 +147,7 @@ export function parseOptions(argv: string[]): Options {
     from: [],
     managementUrl: 'http://guest:guest@127.0.0.1:15672',
     profileBaseline: false,
+    tsx: false,
     help: false,
     scale: false,
     scaleOptions: defaultScaleOptions(quick),
@@ -230,6 +244,12 @@ export function parseOptions(argv: string[]): Options {
       case '--profile-baseline':
         o.profileBaseline = true;
         break;
+      case '--tsx':
+        o.tsx = true;
+        break;
+      case '--node-flags':
+        o.nodeFlags = value().split(/\s+/).filter(Boolean);
+        break;
       case '--json':
         o.json = value();
         break;
@@ -257,6 +277,7 @@ export function parseOptions(argv: string[]): Options {
         if (!parseScaleOption(flag, value, o.scaleOptions)) throw new Error(`unknown option ${a} (see --help)`);
     }
   }
+  if (o.nodeFlags && o.tsx) throw new Error('--node-flags applies to the compiled build, not --tsx');
   if (o.profileBaseline && !o.baseline) throw new Error('--profile-baseline needs --baseline DIR');
   return o;
 }

@@ -1,12 +1,62 @@
 // Warren as its own process (testkit/warren-process.ts), plus what the bench needs from
 // it: OSBAPI calls through the shared client setup, /metrics, and /proc figures.
-import { startWarrenProcess, type WarrenProcess } from '../../testkit/warren-process.ts';
+import { spawnSync } from 'node:child_process';
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { startWarrenProcess, type StartOptions, type WarrenProcess } from '../../testkit/warren-process.ts';
 import { DEFAULT_SERVICE_ID } from '../../testkit/osb-client.ts';
 import { HttpTarget, basic } from './http.ts';
 import { performance } from 'node:perf_hooks';
 import { cpuSeconds, cpuTimes, rssMb } from './proc.ts';
 import type { MemorySample } from './results.ts';
 
+const ROOT = new URL('../../', import.meta.url).pathname;
+
+/** This checkout's warren: the compiled build as `npm start` runs it (default), or the sources through tsx (--tsx). */
+let fromSources = false;
+/** --node-flags: node flags for this checkout's compiled warren instead of npm start's. */
+let startFlags: string[] | undefined;
+
+/**
+ * Call once before starting warren. Compiled (the default): runs `npm run build` first when
+ * dist/ is missing or older than a source file, tsconfig or package.json.
+ */
+export function prepareWarren(opts: { tsx: boolean; nodeFlags?: string[] }, progress: (line: string) => void): void {
+  fromSources = opts.tsx;
+  startFlags = opts.nodeFlags;
+  if (fromSources) return;
+  const built = mtimeMs(join(ROOT, 'dist/src/cli/warren.js'));
+  const sources = Math.max(
+    newestMtimeMs(join(ROOT, 'src')), newestMtimeMs(join(ROOT, 'packages/leakguard/src')),
+    ...['package.json', 'tsconfig.json', 'tsconfig.build.json'].map((f) => mtimeMs(join(ROOT, f))),
+  );
+  if (built >= sources) return;
+  progress(built ? 'dist/ is older than the sources: npm run build' : 'no dist/: npm run build');
+  const r = spawnSync('npm', ['run', 'build'], { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'] });
+  if (r.status !== 0) throw new Error(`npm run build failed (${r.status ?? r.signal}); --tsx runs the sources without a build`);
+}
+
+/** How startWarrenProcess runs this checkout (root: another checkout, always its build). */
+export function launchOptions(root?: string): Pick<StartOptions, 'root' | 'compiled' | 'startFlags'> {
+  if (root) return { root };
+  return fromSources ? {} : { compiled: true, ...(startFlags ? { startFlags } : {}) };
+}
+
+function mtimeMs(file: string): number {
+  try {
+    return statSync(file).mtimeMs;
+  } catch {
+    return 0;
+  }
+}
+
+function newestMtimeMs(dir: string): number {
+  let newest = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    if (e.isFile()) newest = Math.max(newest, mtimeMs(join(e.parentPath, e.name)));
+  }
+  return newest;
+}
 
 export class WarrenTarget {
   readonly osb: HttpTarget;
@@ -14,10 +64,11 @@ export class WarrenTarget {
   private readonly deleteQuery: string;
   /** OSBAPI operations answered so far (bind, unbind, provision, deprovision). */
   ops = 0;
-  /** RSS after 1,000, 2,000, 5,000 and then every 5,000 operations. */
+  /** RSS at the start, after 1,000, 2,000, 5,000 and then every 5,000 operations. */
   readonly memory: MemorySample[] = [];
   private nextSample = 1000;
   private readonly born = performance.now();
+  private readonly pending: Array<Promise<void>> = [];
 
   constructor(readonly proc: WarrenProcess, readonly label: string, readonly logLevel: string, readonly planId: string) {
     const origin = new URL(proc.url).origin;
@@ -28,12 +79,16 @@ export class WarrenTarget {
     });
     this.metricsHttp = new HttpTarget(origin);
     this.deleteQuery = `service_id=${DEFAULT_SERVICE_ID}&plan_id=${planId}`;
+    // RSS right after the start (operation 0): the figure an idle replica holds.
+    const atStart: MemorySample = { ops: 0, rssMb: this.rss(), atS: 0 };
+    this.memory.push(atStart);
+    this.pending.push(this.addHeap(atStart));
   }
 
   /** root: another warren checkout to run instead of this one (the baseline arm). */
   static async start(label: string, logLevel: string, planId: string, extraEnv: Record<string, string> = {}, root?: string): Promise<WarrenTarget> {
     const env: Record<string, string> = { ...extraEnv, WARREN_LOG_LEVEL: logLevel };
-    const proc = await startWarrenProcess({ env, ...(root ? { root } : {}) });
+    const proc = await startWarrenProcess({ env, ...launchOptions(root) });
     return new WarrenTarget(proc, label, logLevel, planId);
   }
 
@@ -60,8 +115,6 @@ export class WarrenTarget {
     this.pending.push(this.addHeap(s));
     this.nextSample = this.nextSample < 2000 ? 2000 : this.nextSample < 5000 ? 5000 : this.nextSample + 5000;
   }
-
-  private readonly pending: Array<Promise<void>> = [];
 
   /** Heap figures from warren's own /metrics, to tell a JS heap leak from native growth. */
   private async addHeap(s: MemorySample): Promise<void> {

@@ -11,7 +11,7 @@
 // or refused is skipped until a background probe sees it answer again.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { performance } from 'node:perf_hooks';
-import { Pool, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
 import { currentBudget, DeadlineExceededError, detached, type Budget } from '../deadline/budget.ts';
 import { AttemptDeadline } from './attempt-deadline.ts';
 import {
@@ -26,6 +26,7 @@ import {
 import { NodeHealth, type NodeHealthView, type NodeState } from './node-health.ts';
 import type { AttemptOutcome, CallEvent, LoggerLike, ManagementClientOptions, NodeTarget, ResolvedOptions } from './options.ts';
 import { BodyTooLargeError, dumpBody, normalizeReason, readBodyText } from './response-body.ts';
+import { Pool } from './undici-pool.ts';
 import { FAILOVER_STATUSES, backoffDelay, errorCode, isConnectPhaseCode, isFinalCode } from './retry-policy.ts';
 
 export type { HttpMethod } from './errors.ts';
