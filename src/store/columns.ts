@@ -3,7 +3,7 @@
 
 import { openCredentials, sealCredentials } from './credentials-crypto.ts';
 import type { SecretBox } from './secret-box.ts';
-import type { BindingRecord, InstanceRecord, OperationRecord } from './store.ts';
+import type { BindingRecord, InstanceRecord, OperationRecord, OperationStart } from './store.ts';
 
 /** 'credentials': sealed text (secret-box.ts), not JSON. */
 export type ColumnKind = 'text' | 'json' | 'date' | 'credentials';
@@ -97,6 +97,19 @@ export interface Dialect {
 }
 
 export type Row = Record<string, unknown>;
+
+/**
+ * The bind's own row, as begin just inserted it (same username): its credentials are known in
+ * clear, so begin does not open what it sealed a moment ago.
+ */
+export function insertedRow(o: OperationStart, row: Row | undefined): BindingRecord | undefined {
+  return row && o.insertBinding && row['username'] === o.insertBinding.username ? o.insertBinding : undefined;
+}
+
+/** The binding read back, with the clear credentials of the row begin inserted (see insertedRow). */
+export function withInserted(rec: BindingRecord, inserted: BindingRecord | undefined): BindingRecord {
+  return inserted ? { ...rec, credentials: inserted.credentials } : rec;
+}
 
 /** Converts one table's records to statement parameters and rows back to records. */
 export class TableCodec<R extends { id: string; updatedAt: string }> {

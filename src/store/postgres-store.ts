@@ -3,7 +3,7 @@
 
 import type pg from 'pg';
 import { sealCredentials } from './credentials-crypto.ts';
-import { BINDING_COLUMNS, INSTANCE_COLUMNS, OPERATION_COLUMNS, TableCodec, toIsoInstant, type Dialect, type Row } from './columns.ts';
+import { BINDING_COLUMNS, INSTANCE_COLUMNS, OPERATION_COLUMNS, TableCodec, insertedRow, toIsoInstant, withInserted, type Dialect, type Row } from './columns.ts';
 import { DEPLOYMENT_ID_KEY, newDeploymentId } from './meta.ts';
 import { POSTGRES_MIGRATIONS } from './postgres-schema.ts';
 import { passwordOf, redactConnectionString, scrubError } from './postgres-url.ts';
@@ -218,11 +218,12 @@ export class PostgresStore implements Store {
     if (blocking) return { started: false, blocking: this.#operations.fromRow(blocking) };
     const instance = json('instance');
     const binding = json('binding');
-    if (binding && !op.withCredentials) binding['credentials'] = null;
+    const inserted = insertedRow(op, binding);
+    if (binding && (!op.withCredentials || inserted)) binding['credentials'] = null;
     return {
       started: true,
       instance: instance === undefined ? undefined : this.#instances.fromRow(instance),
-      binding: binding === undefined ? undefined : this.#bindings.fromRow(binding),
+      binding: binding === undefined ? undefined : withInserted(this.#bindings.fromRow(binding), inserted),
     };
   }
 
