@@ -3,7 +3,7 @@
 
 import { openCredentials, sealCredentials } from './credentials-crypto.ts';
 import type { SecretBox } from './secret-box.ts';
-import type { BindingRecord, InstanceRecord, OperationRecord, OperationStart } from './store.ts';
+import type { BeginResult, BindingRecord, InstanceRecord, OperationRecord, OperationStart } from './store.ts';
 
 /** 'credentials': sealed text (secret-box.ts), not JSON. */
 export type ColumnKind = 'text' | 'json' | 'date' | 'credentials';
@@ -29,37 +29,42 @@ const col = <R>(field: keyof R & string, name: string, kind: ColumnKind, ...trai
 
 const addedIn = <R>(since: number, c: Column<R>): Column<R> => ({ ...c, since });
 
+// Columns more than one table has, described once (each table keeps its own column order).
+type Timestamped = { createdAt: string; updatedAt: string };
+type Offered = { serviceId: string; planId: string };
+type AsRequested = { parameters: Record<string, unknown> | null; context: Record<string, unknown> | null };
+const timestamps = <R extends Timestamped>(): Column<R>[] => [
+  col<R>('createdAt', 'created_at', 'date', 'fixed', 'required'),
+  col<R>('updatedAt', 'updated_at', 'date', 'fixed', 'required'),
+];
+const offering = <R extends Offered>(): Column<R>[] => [col<R>('serviceId', 'service_id', 'text', 'required'), col<R>('planId', 'plan_id', 'text', 'required')];
+const asRequested = <R extends AsRequested>(): Column<R>[] => [col<R>('parameters', 'parameters', 'json'), col<R>('context', 'context', 'json')];
+
 export const INSTANCE_COLUMNS: readonly Column<InstanceRecord>[] = [
   col('id', 'id', 'text', 'fixed'),
-  col('serviceId', 'service_id', 'text', 'required'),
-  col('planId', 'plan_id', 'text', 'required'),
+  ...offering<InstanceRecord>(),
   col('organizationGuid', 'organization_guid', 'text', 'required'),
   col('spaceGuid', 'space_guid', 'text', 'required'),
-  col('parameters', 'parameters', 'json'),
-  col('context', 'context', 'json'),
+  ...asRequested<InstanceRecord>(),
   col('maintenanceInfoVersion', 'maintenance_info_version', 'text'),
   col('vhost', 'vhost', 'text', 'required'),
   col('dashboardUrl', 'dashboard_url', 'text'),
   col('state', 'state', 'text', 'required'),
-  col('createdAt', 'created_at', 'date', 'fixed', 'required'),
-  col('updatedAt', 'updated_at', 'date', 'fixed', 'required'),
+  ...timestamps<InstanceRecord>(),
 ];
 
 export const BINDING_COLUMNS: readonly Column<BindingRecord>[] = [
   col('id', 'id', 'text', 'fixed'),
   col('instanceId', 'instance_id', 'text', 'fixed', 'required'),
-  col('serviceId', 'service_id', 'text', 'required'),
-  col('planId', 'plan_id', 'text', 'required'),
+  ...offering<BindingRecord>(),
   col('appGuid', 'app_guid', 'text'),
   col('bindResource', 'bind_resource', 'json'),
-  col('parameters', 'parameters', 'json'),
-  col('context', 'context', 'json'),
+  ...asRequested<BindingRecord>(),
   col('predecessorBindingId', 'predecessor_binding_id', 'text'),
   col('username', 'username', 'text', 'required'),
   col('credentials', 'credentials', 'credentials'),
   col('state', 'state', 'text', 'required'),
-  col('createdAt', 'created_at', 'date', 'fixed', 'required'),
-  col('updatedAt', 'updated_at', 'date', 'fixed', 'required'),
+  ...timestamps<BindingRecord>(),
 ];
 
 export const OPERATION_COLUMNS: readonly Column<OperationRecord>[] = [
@@ -74,8 +79,7 @@ export const OPERATION_COLUMNS: readonly Column<OperationRecord>[] = [
   addedIn(3, col('leaseUntil', 'lease_until', 'date', 'fixed')),
   addedIn(3, col('intent', 'intent', 'json')),
   addedIn(3, col('followupAt', 'followup_at', 'date', 'fixed')),
-  col('createdAt', 'created_at', 'date', 'fixed', 'required'),
-  col('updatedAt', 'updated_at', 'date', 'fixed', 'required'),
+  ...timestamps<OperationRecord>(),
 ];
 
 /**
@@ -99,16 +103,22 @@ export interface Dialect {
 export type Row = Record<string, unknown>;
 
 /**
- * The bind's own row, as begin just inserted it (same username): its credentials are known in
- * clear, so begin does not open what it sealed a moment ago.
+ * A started operation's answer from the rows begin read after the lock. The bind's own row, as
+ * begin just inserted it (same username), comes back with the credentials it was given: begin
+ * does not open what it sealed a moment ago. Other credentials are opened only when asked for.
  */
-export function insertedRow(o: OperationStart, row: Row | undefined): BindingRecord | undefined {
-  return row && o.insertBinding && row['username'] === o.insertBinding.username ? o.insertBinding : undefined;
-}
-
-/** The binding read back, with the clear credentials of the row begin inserted (see insertedRow). */
-export function withInserted(rec: BindingRecord, inserted: BindingRecord | undefined): BindingRecord {
-  return inserted ? { ...rec, credentials: inserted.credentials } : rec;
+export function startedOn(
+  o: OperationStart, instance: Row | undefined, binding: Row | undefined,
+  instances: TableCodec<InstanceRecord>, bindings: TableCodec<BindingRecord>,
+): BeginResult {
+  const inserted = binding && o.insertBinding && binding['username'] === o.insertBinding.username ? o.insertBinding : undefined;
+  if (binding && (!o.withCredentials || inserted)) binding['credentials'] = null;
+  const rec = binding === undefined ? undefined : bindings.fromRow(binding);
+  return {
+    started: true,
+    instance: instance === undefined ? undefined : instances.fromRow(instance),
+    binding: rec && inserted ? { ...rec, credentials: inserted.credentials } : rec,
+  };
 }
 
 /** Converts one table's records to statement parameters and rows back to records. */

@@ -3,7 +3,7 @@
 
 import type pg from 'pg';
 import { sealCredentials } from './credentials-crypto.ts';
-import { BINDING_COLUMNS, INSTANCE_COLUMNS, OPERATION_COLUMNS, TableCodec, insertedRow, toIsoInstant, withInserted, type Dialect, type Row } from './columns.ts';
+import { BINDING_COLUMNS, INSTANCE_COLUMNS, OPERATION_COLUMNS, TableCodec, startedOn, toIsoInstant, type Dialect, type Row } from './columns.ts';
 import { DEPLOYMENT_ID_KEY, newDeploymentId } from './meta.ts';
 import { POSTGRES_MIGRATIONS } from './postgres-schema.ts';
 import { passwordOf, redactConnectionString, scrubError } from './postgres-url.ts';
@@ -216,15 +216,7 @@ export class PostgresStore implements Store {
     const json = (name: string) => (row?.[name] ?? undefined) as Row | undefined;
     const blocking = json('blocking');
     if (blocking) return { started: false, blocking: this.#operations.fromRow(blocking) };
-    const instance = json('instance');
-    const binding = json('binding');
-    const inserted = insertedRow(op, binding);
-    if (binding && (!op.withCredentials || inserted)) binding['credentials'] = null;
-    return {
-      started: true,
-      instance: instance === undefined ? undefined : this.#instances.fromRow(instance),
-      binding: binding === undefined ? undefined : withInserted(this.#bindings.fromRow(binding), inserted),
-    };
+    return startedOn(op, json('instance'), json('binding'), this.#instances, this.#bindings);
   }
 
   async renewOperation(id: string, owner: string, leaseMs: number): Promise<boolean> {

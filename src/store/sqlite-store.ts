@@ -5,7 +5,7 @@
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { sealCredentials } from './credentials-crypto.ts';
-import { BINDING_COLUMNS, INSTANCE_COLUMNS, OPERATION_COLUMNS, TableCodec, insertedRow, toIsoInstant, withInserted, type Dialect, type Row } from './columns.ts';
+import { BINDING_COLUMNS, INSTANCE_COLUMNS, OPERATION_COLUMNS, TableCodec, startedOn, toIsoInstant, type Dialect, type Row } from './columns.ts';
 import type { Keyring } from './keyring.ts';
 import { lockDataDir } from './process-lock.ts';
 import { reencryptCredentials, type ReencryptOptions, type ReencryptResult, type SealedRow } from './reencrypt.ts';
@@ -227,15 +227,8 @@ export class SqliteStore implements Store {
       }));
       if (o.resourceType === 'binding' && o.bindingState) s.setBindingState.run(o.bindingState, t, o.resourceId, o.instanceId, o.bindingState);
       if (o.resourceType === 'binding' && o.insertBinding) s.insertBindingIfInstance.run(...this.#bindings.insertParams(o.insertBinding), o.instanceId, o.insertBinding.planId);
-      const instance = s.getInstance.get(o.instanceId);
       const binding = o.resourceType === 'binding' ? s.getBinding.get(o.resourceId) : undefined;
-      const inserted = insertedRow(o, binding);
-      if (binding && (!o.withCredentials || inserted)) binding['credentials'] = null;
-      return {
-        started: true,
-        instance: instance === undefined ? undefined : this.#instances.fromRow(instance),
-        binding: binding === undefined ? undefined : withInserted(this.#bindings.fromRow(binding), inserted),
-      };
+      return startedOn(o, s.getInstance.get(o.instanceId), binding, this.#instances, this.#bindings);
     });
     return begin.immediate(op);
   }
