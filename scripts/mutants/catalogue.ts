@@ -186,7 +186,7 @@ export const MUTANTS: Mutant[] = [
     what: 'a new keep-alive Agent for every request, every body read',
     file: FUNNEL,
     edits: [
-      { search: "import { Pool, type Dispatcher } from 'undici';", replace: "import { Agent, Pool, type Dispatcher } from 'undici';" },
+      { search: "import type { Dispatcher } from 'undici';", replace: "import { Agent, type Dispatcher } from 'undici';" },
       {
         search: '\n      res = await node.pool.request({',
         replace: '\n      res = await new Agent({ keepAliveTimeout: 600_000 }).request({\n        origin: node.target.origin,',
