@@ -75,6 +75,11 @@ export async function provision(deps: BrokerDeps, instanceId: string, d: Provisi
       }
       return { vhost: existing.vhost };
     }
+    // A deletion of this id's vhost that was sent and never answered may still land, and would
+    // take the new vhost with it: the platform retries once the look for it has been made.
+    if (await deps.store.pendingDoubt(instanceId)) {
+      throw concurrencyError(`an earlier deletion of instance ${instanceId} may still reach RabbitMQ; try again in a few seconds`);
+    }
     const at = now();
     await deps.store.insertInstance({
       id: instanceId, serviceId: d.serviceId, planId: d.planId, organizationGuid: d.organizationGuid, spaceGuid: d.spaceGuid,

@@ -10,6 +10,7 @@ import type { RequestContext } from '../contract/service-broker.ts';
 import type { BrokerDeps } from './broker-deps.ts';
 import type { BindingEffect } from '../store/store.ts';
 import type { DurableOperation } from './durable-operation.ts';
+import { inDoubtLookAt } from './in-doubt-checks.ts';
 import { toBrokerError } from './rabbit-failure.ts';
 
 export interface OperationSteps<T> {
@@ -47,8 +48,11 @@ async function runToEnd<T>(deps: BrokerDeps, op: DurableOperation, steps: Operat
   const reserve = steps.rollback || steps.restore ? Math.min(total * 0.3, deps.coordination.rollbackReserveMs) : 0;
   let value: T;
   let ours: boolean;
+  let writesInDoubt = false;
+  // A write sent and never answered may still land: the outcome records it (intent.writesInDoubt)
+  // with a look for it, and a new provision of the instance waits for that look (pendingDoubt).
+  const doubted = (intent: Record<string, unknown> | null | undefined) => (writesInDoubt ? { intent: { ...(intent ?? {}), writesInDoubt: true } } : {});
   try {
-    let writesInDoubt = false;
     value = Number.isFinite(total)
       ? await withBudget(total - reserve, async (b) => {
           try {
@@ -62,7 +66,8 @@ async function runToEnd<T>(deps: BrokerDeps, op: DurableOperation, steps: Operat
     // like any failed step (or left to recovery, which finds the operation unfinished).
     const followup = steps.followup?.(writesInDoubt) ?? null;
     ours = await op.finish({
-      state: 'succeeded', description: null, followupAt: followup?.at ?? null, ...(followup?.intent ? { intent: followup.intent } : {}),
+      state: 'succeeded', description: null, followupAt: followup?.at ?? null,
+      ...(followup?.intent ? { intent: followup.intent } : {}), ...doubted(followup?.intent ?? op.spec.intent),
       ...(steps.effect ? { effect: steps.effect } : {}),
     });
   } catch (err) {
@@ -71,7 +76,10 @@ async function runToEnd<T>(deps: BrokerDeps, op: DurableOperation, steps: Operat
     try {
       if (steps.rollback) await steps.rollback();
       else if (steps.restore) await steps.restore();
-      await op.finish({ state: 'failed', description: `${steps.failure}: ${answer.message}`, followupAt: steps.followupAfterRollback?.() ?? null });
+      await op.finish({
+        state: 'failed', description: `${steps.failure}: ${answer.message}`,
+        followupAt: steps.followupAfterRollback?.() ?? (writesInDoubt ? inDoubtLookAt(deps) : null), ...doubted(op.spec.intent),
+      });
     } catch (undoErr) {
       deps.log.error(
         { operation: op.id, kind: op.spec.kind, resource: op.spec.resourceId, err: (undoErr as Error)?.message },

@@ -255,6 +255,10 @@ export class PostgresStore implements Store {
     return (await this.#run(this.#q.dueFollowups, [limit])).rows.map((row) => this.#operations.fromRow(row));
   }
 
+  async pendingDoubt(instanceId: string): Promise<boolean> {
+    return (await this.#run(this.#q.pendingDoubt, [instanceId])).rows.length > 0;
+  }
+
   async clearFollowups(ids: readonly string[]): Promise<void> {
     await this.#run(this.#q.clearFollowups, [ids]);
   }
@@ -347,6 +351,8 @@ function queryTexts(
     dueFollowups: `SELECT ${selectList(op)} FROM warren_operations
       WHERE followup_at IS NOT NULL AND followup_at <= clock_timestamp() ORDER BY followup_at LIMIT $1::integer`,
     clearFollowups: 'UPDATE warren_operations SET followup_at = NULL WHERE id = ANY($1::text[])',
+    pendingDoubt: `SELECT 1 AS doubt FROM warren_operations WHERE resource_type = 'instance' AND resource_id = $1::text
+      AND followup_at IS NOT NULL AND intent @> '{"writesInDoubt": true}'::jsonb LIMIT 1`,
     rearmFollowup: `UPDATE warren_operations SET followup_at = $2::timestamptz, intent = $3::jsonb
       WHERE id = $1::text AND state <> 'in progress'`,
     // A holder renews its own lease; anyone may take an expired one (the epoch rises then).

@@ -274,6 +274,10 @@ export class SqliteStore implements Store {
     return this.stmts.dueFollowups.all(new Date().toISOString(), limit).map((row) => this.#operations.fromRow(row));
   }
 
+  async pendingDoubt(instanceId: string): Promise<boolean> {
+    return this.stmts.pendingDoubt.get(instanceId) !== undefined;
+  }
+
   async clearFollowups(ids: readonly string[]): Promise<void> {
     const s = this.stmts;
     this.db.transaction(() => {
@@ -382,6 +386,8 @@ function prepareStatements(
     dueFollowups: p(`SELECT ${selectList(op)} FROM warren_operations
       WHERE followup_at IS NOT NULL AND followup_at <= ? ORDER BY followup_at LIMIT ?`),
     clearFollowup: p('UPDATE warren_operations SET followup_at = NULL WHERE id = ?'),
+    pendingDoubt: p(`SELECT 1 AS doubt FROM warren_operations WHERE resource_type = 'instance' AND resource_id = ?
+      AND followup_at IS NOT NULL AND json_extract(intent, '$.writesInDoubt') = 1 LIMIT 1`),
     rearmFollowup: p(`UPDATE warren_operations SET followup_at = ?, intent = ? WHERE id = ? AND state <> 'in progress'`),
     // A holder renews its own lease; anyone may take an expired one (the epoch rises then).
     acquireLease: p(`INSERT INTO warren_leases AS l (name, holder, epoch, expires_at) VALUES (?, ?, 1, ?)

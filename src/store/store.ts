@@ -203,6 +203,11 @@ export interface Store {
   takeOverOperation(id: string, owner: string, leaseMs: number): Promise<boolean>;
   /** Finished operations whose follow-up is due. */
   listDueFollowups(limit: number): Promise<OperationRecord[]>;
+  /**
+   * Whether an operation on the instance itself left a write in doubt (intent.writesInDoubt) whose
+   * look is still to come: a late DELETE of its vhost could then remove a new one of that name.
+   */
+  pendingDoubt(instanceId: string): Promise<boolean>;
   /** Clears the follow-ups of these operations (their looks are done), in one write. */
   clearFollowups(ids: readonly string[]): Promise<void>;
   /**

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { takeSnapshot } from '../../packages/leakguard/src/index.ts';
 import { OsbClient } from '../../testkit/osb-client.ts';
-import { startWarrenProcess, type WarrenProcess } from '../../testkit/warren-process.ts';
+import { startScriptNodeFlags, startWarrenProcess, type WarrenProcess } from '../../testkit/warren-process.ts';
 import { runCycles } from './soak-cycles.ts';
 import { PROVISION_BODY, call, expectStatus, instancePath } from './soak-requests.ts';
 import type { Sampler } from './soak-sampler.ts';
@@ -29,6 +29,8 @@ export async function startWarren(run: SoakRun): Promise<WarrenProcess> {
   writeFileSync(configFile, `# written by the soak\nrabbitmq:\n  pool:\n    connections: ${o.poolConnections}\n`);
   const w = await startWarrenProcess({
     fdLimit: o.fdLimit,
+    // The heap flags operators run it with (npm start): the RSS bound is about leaks, not V8's sizing.
+    nodeArgs: startScriptNodeFlags(new URL('../../', import.meta.url).pathname),
     ...(o.entry ? { entry: o.entry } : {}),
     env: {
       WARREN_CONFIG: configFile,

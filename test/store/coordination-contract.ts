@@ -124,6 +124,19 @@ export function coordinationContract(h: StoreHarness): void {
     assert.equal((await a.getOperation('binding', creating.id, unbind.id))?.state, 'succeeded');
   });
 
+  it('a write in doubt on an instance is pending until its look is cleared', async () => {
+    const op = start({ kind: 'deprovision' });
+    await a.beginOperation(op);
+    assert.equal(await b.pendingDoubt(op.instanceId), false);
+    await a.finishOperation(op.id, 'replica-a', {
+      state: 'failed', description: 'x', followupAt: new Date(Date.now() + 60_000).toISOString(), intent: { writesInDoubt: true },
+    });
+    assert.equal(await b.pendingDoubt(op.instanceId), true);
+    assert.equal(await b.pendingDoubt(uid('inst')), false, 'another instance');
+    await b.clearFollowups([op.id]);
+    assert.equal(await a.pendingDoubt(op.instanceId), false, 'the look was made');
+  });
+
   it('an instance operation blocks every other operation on the instance and its bindings', async () => {
     const op = start();
     await a.beginOperation(op);

@@ -138,6 +138,10 @@ export class FaultyStore extends CallFaults<StoreCall> implements Store {
     return this.pass('listDueFollowups', [limit], () => this.inner.listDueFollowups(limit));
   }
 
+  pendingDoubt(instanceId: string): Promise<boolean> {
+    return this.pass('pendingDoubt', [instanceId], () => this.inner.pendingDoubt(instanceId));
+  }
+
   clearFollowups(ids: readonly string[]): Promise<void> {
     return this.pass('clearFollowups', [ids], () => this.inner.clearFollowups(ids));
   }
