@@ -27,7 +27,7 @@ import { NodeHealth, type NodeHealthView, type NodeState } from './node-health.t
 import type { AttemptOutcome, CallEvent, LoggerLike, ManagementClientOptions, NodeTarget, ResolvedOptions } from './options.ts';
 import { BodyTooLargeError, dumpBody, normalizeReason, readBodyText } from './response-body.ts';
 import { Pool } from './undici-pool.ts';
-import { FAILOVER_STATUSES, backoffDelay, errorCode, isConnectPhaseCode, isFinalCode } from './retry-policy.ts';
+import { FAILOVER_STATUSES, backoffDelay, errorCode, isConnectPhaseCode, isFinalCode, neverSent } from './retry-policy.ts';
 
 export type { HttpMethod } from './errors.ts';
 
@@ -285,11 +285,11 @@ export class RequestFunnel {
     if (req.method === 'GET' || !budget) return this.attempt(node, idx, req, attemptNo, budget, parse);
     try {
       const result = await this.attempt(node, idx, req, attemptNo, budget, parse);
-      if (!result.ok && !isConnectPhaseCode(result.error.code)) budget.noteWriteInDoubt();
+      if (!result.ok && !neverSent(result.error.code)) budget.noteWriteInDoubt();
       return result;
     } catch (err) {
       const answered = err instanceof ManagementError || err instanceof ManagementProtocolError;
-      const refused = err instanceof ManagementTransportError && isConnectPhaseCode(err.code);
+      const refused = err instanceof ManagementTransportError && neverSent(err.code);
       if (!answered && !refused) budget.noteWriteInDoubt();
       throw err;
     }

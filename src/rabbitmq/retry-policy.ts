@@ -45,6 +45,14 @@ export function isConnectPhaseCode(code: string): boolean {
   return CONNECT_PHASE.has(code);
 }
 
+/**
+ * The request never left this process: refused or unreachable while connecting, or no socket
+ * could be opened here (out of file descriptors). A write that failed so is not in doubt.
+ */
+export function neverSent(code: string): boolean {
+  return CONNECT_PHASE.has(code) || code === 'EMFILE' || code === 'ENFILE';
+}
+
 /** Exponential backoff with equal jitter: half fixed, half random, so rounds stay spaced. */
 export function backoffDelay(round: number, baseMs: number, maxMs: number): number {
   const cap = Math.min(maxMs, baseMs * 2 ** Math.max(0, round - 1));

@@ -39,11 +39,12 @@ describe('file descriptor exhaustion', () => {
   let warren: WarrenProcess;
   const clients: OsbClient[] = [];
   const hogs: Socket[] = [];
-  const instanceIds = Array.from({ length: 6 }, (_, i) => `emfile-${suffix}-${i}`);
+  const instanceIds = Array.from({ length: 12 }, (_, i) => `emfile-${suffix}-${i}`);
 
   before(async () => {
     warren = await startWarrenProcess({ fdLimit: FD_LIMIT, env: { WARREN_LOG_LEVEL: 'info' } });
-    // Six platform connections opened while fds are plentiful; each keeps one keep-alive socket.
+    // Twelve platform connections opened while fds are plentiful; each keeps one keep-alive socket.
+    // Twelve provisions at once need more management sockets than the pool keeps idle.
     for (let i = 0; i < instanceIds.length; i++) {
       const c = new OsbClient({ url: warren.url, username: warren.username, password: warren.password, connections: 1 });
       assert.equal((await c.call('GET', '/v2/catalog')).status, 200);
