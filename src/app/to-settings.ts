@@ -26,6 +26,7 @@ export function brokerSettings(
     managementPublicUrls: r.management_public_urls,
     preferTls: r.prefer_tls,
     unbindConfirmTimeoutMs: r.unbind_confirm_timeout_ms,
+    statisticsIntervalMs: r.collect_statistics_interval_ms,
   };
   const operations = {
     requestBudgetMs: o.request_budget_ms,

@@ -44,6 +44,8 @@ export interface RabbitSettings {
   preferTls: boolean;
   /** How long unbind waits for RabbitMQ to report zero connections for the deleted user. */
   unbindConfirmTimeoutMs: number;
+  /** RabbitMQ's collect_statistics_interval: how late management statistics can learn of a connection. */
+  statisticsIntervalMs: number;
 }
 
 /** The budgets and leases of operations, as configured (see docs/replicas.md). */

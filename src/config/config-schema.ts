@@ -120,6 +120,11 @@ const RabbitSchema = closed({
   ),
   vhost_deletion_protection: Type.Boolean({ default: true, description: "Protect warren's vhosts against deletion by others where the cluster can (RabbitMQ 4.1+)." }),
   unbind_confirm_timeout_ms: ms(0, 5000, 'How long unbind waits for RabbitMQ to report zero connections for the deleted user.'),
+  collect_statistics_interval_ms: ms(
+    100,
+    5000,
+    "RabbitMQ's collect_statistics_interval: a connection that tracking lists but statistics still do not know this long (+1.5 s) after its user was deleted is a stale tracking entry.",
+  ),
 });
 
 const OperationsSchema = closed(

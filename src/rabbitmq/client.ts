@@ -288,6 +288,11 @@ export class ManagementClient implements RabbitManagement {
     return this.get(`/api/connections/username/${seg(user, 'user')}`, '/api/connections/username/{}', shape.connections);
   }
 
+  async connectionInStatistics(name: string): Promise<boolean> {
+    const path = `/api/connections/${seg(name, 'connection')}?columns=name`;
+    return this.funnel.request({ method: 'GET', path, template: '/api/connections/{}', ok: OK_200_404, read: 'dump' }, found);
+  }
+
   async closeUserConnections(user: string, reason?: string): Promise<void> {
     const path = `/api/connections/username/${seg(user, 'user')}`;
     return this.funnel.request(

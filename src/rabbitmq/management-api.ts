@@ -134,6 +134,11 @@ export interface RabbitManagement {
 
   /** GET /api/connections/username/{user}: connection tracking, current within milliseconds. */
   listUserConnections(user: string): Promise<ConnectionRef[]>;
+  /**
+   * GET /api/connections/{name}: whether management statistics know the connection. They lag
+   * by up to collect_statistics_interval, and drop a connection as soon as it closes.
+   */
+  connectionInStatistics(name: string): Promise<boolean>;
   /** DELETE /api/connections/username/{user} (204 also when there are none). */
   closeUserConnections(user: string, reason?: string): Promise<void>;
 }

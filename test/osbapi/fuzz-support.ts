@@ -36,7 +36,7 @@ export interface FuzzTarget {
   close(): Promise<void>;
 }
 
-const READS = new Set(['overview', 'getVhost', 'listVhosts', 'getUser', 'listUsers', 'getUserHash', 'listVhostPermissions', 'listUserPermissions', 'listTopicPermissions', 'getVhostLimits', 'getUserLimits', 'listPolicies', 'listOperatorPolicies', 'listUserConnections']);
+const READS = new Set(['overview', 'getVhost', 'listVhosts', 'getUser', 'listUsers', 'getUserHash', 'listVhostPermissions', 'listUserPermissions', 'listTopicPermissions', 'getVhostLimits', 'getUserLimits', 'listPolicies', 'listOperatorPolicies', 'listUserConnections', 'connectionInStatistics']);
 
 export async function buildFuzzTarget(): Promise<FuzzTarget> {
   const prefix = `fz-${randomBytes(3).toString('hex')}-`;

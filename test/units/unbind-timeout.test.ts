@@ -47,4 +47,33 @@ describe('unbind whose connections outlive the deadline', () => {
     assert.deepEqual(await broker.lastBindingOperation('i1', 'b1', {}), { state: 'succeeded', description: 'binding deleted' });
     await store.close();
   });
+
+  it('a stale tracking entry that statistics never knew is taken for gone, but only once statistics must have seen a real one', async () => {
+    const rabbit = new FakeRabbit();
+    const store = new FaultyStore();
+    const broker = await brokerOver(rabbit, store, (config) => {
+      config.rabbitmq.unbind_confirm_timeout_ms = 50;
+      config.rabbitmq.collect_statistics_interval_ms = 300;
+    });
+    await broker.provision('i1', provisionDetails(), SYNC);
+    const ghostly = String((await broker.bind('i1', 'b1', bindDetails(), SYNC)).credentials.username);
+    const live = String((await broker.bind('i1', 'b2', bindDetails(), SYNC)).credentials.username);
+    for (const user of [ghostly, live]) {
+      rabbit.addConnection(user, 'i1');
+      rabbit.trackingLag.add(user);
+    }
+    rabbit.ghosts.add(ghostly);
+
+    const started = Date.now();
+    assert.deepEqual(await broker.unbind('i1', 'b1', bindDetails(), SYNC), {});
+    assert.ok(Date.now() - started >= 300 + 1500, 'not before statistics would have listed a live connection');
+    assert.equal(await store.getBinding('b1'), undefined);
+    assert.equal(rabbit.users.has(ghostly), false);
+
+    // A connection that statistics know is a live one: the unbind keeps refusing.
+    await assert.rejects(broker.unbind('i1', 'b2', bindDetails(), SYNC), (err: unknown) => err instanceof BrokerError && err.status === 503);
+    assert.ok(rabbit.callsOf('connectionInStatistics').length > 0);
+    assert.notEqual(await store.getBinding('b2'), undefined, 'the binding is kept for the retry');
+    await store.close();
+  });
 });

@@ -49,6 +49,9 @@ export class FakeRabbit extends CallFaults<RabbitCall> implements RabbitManageme
   readonly connections = new Map<string, ConnectionRef[]>();
   /** Users whose connections tracking keeps listing after they were deleted or closed (its lag). */
   readonly trackingLag = new Set<string>();
+  /** Users whose listed connections are stale tracking entries: statistics do not know them. */
+  readonly ghosts = new Set<string>();
+  private connectionsMade = 0;
 
   /** Starts as a fresh RabbitMQ does: the administrator warren logs in with, and nothing else. */
   constructor(
@@ -67,7 +70,7 @@ export class FakeRabbit extends CallFaults<RabbitCall> implements RabbitManageme
   /** An AMQP connection of the user that connection tracking lists. */
   addConnection(user: string, vhost: string): void {
     const list = this.connections.get(user) ?? [];
-    list.push({ name: `127.0.0.1:${40000 + list.length} -> 127.0.0.1:5672`, user, vhost });
+    list.push({ name: `127.0.0.1:${40000 + this.connectionsMade++} -> 127.0.0.1:5672`, user, vhost });
     this.connections.set(user, list);
   }
 
@@ -297,6 +300,11 @@ export class FakeRabbit extends CallFaults<RabbitCall> implements RabbitManageme
   async listUserConnections(user: string): Promise<ConnectionRef[]> {
     this.call('listUserConnections', user);
     return [...(this.connections.get(user) ?? [])];
+  }
+
+  async connectionInStatistics(name: string): Promise<boolean> {
+    this.call('connectionInStatistics', name);
+    return [...this.connections].some(([user, list]) => !this.ghosts.has(user) && list.some((c) => c.name === name));
   }
 
   async closeUserConnections(user: string, reason?: string): Promise<void> {
