@@ -1,6 +1,6 @@
 // Starts warren as its own process (as operators run it), on a free loopback port with a fresh
 // data directory, and stops it by PID. The leak tests inspect that process from outside.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -34,6 +34,11 @@ export interface StartOptions {
   nodeArgs?: string[];
   /** Run under `ulimit -n N` (soft and hard). */
   fdLimit?: number;
+  /**
+   * Lower the fd limit to N (soft and hard, with prlimit) once warren listens. For limits too tiny
+   * to start under: module loading opens files in parallel, and ~1 start in 6 met EMFILE at 96.
+   */
+  fdLimitAfterStart?: number;
   dataDir?: string;
   timeoutMs?: number;
   /**
@@ -115,6 +120,15 @@ export async function startWarrenProcess(opts: StartOptions = {}): Promise<Warre
     if (child.exitCode === null) child.kill('SIGKILL');
     if (!opts.dataDir) rmSync(dataDir, { recursive: true, force: true });
     throw err;
+  }
+  if (opts.fdLimitAfterStart !== undefined) {
+    const n = opts.fdLimitAfterStart;
+    try {
+      execFileSync('prlimit', ['--pid', String(child.pid), `--nofile=${n}:${n}`], { stdio: ['ignore', 'ignore', 'pipe'], timeout: 5000 });
+    } catch (err) {
+      child.kill('SIGKILL');
+      throw err;
+    }
   }
 
   return {
