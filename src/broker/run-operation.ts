@@ -3,8 +3,8 @@
 // answer is due; a rollback that cannot finish in time is handed to the recovery job instead of
 // holding the answer. With accepts_incomplete=true the work runs detached under a budget of its
 // own, and the platform gets 202 when the request's budget runs out first.
-import { setTimeout as sleep } from 'node:timers/promises';
 import { currentBudget, detached, withBudget } from '../deadline/budget.ts';
+import { settledWithin } from '../deadline/settled-within.ts';
 import { unavailable } from '../contract/broker-errors.ts';
 import type { RequestContext } from '../contract/service-broker.ts';
 import type { BrokerDeps } from './broker-deps.ts';
@@ -107,13 +107,7 @@ export async function runOperation<T>(
   const work = detached(() => withBudget(deps.coordination.asyncBudgetMs, () => runToEnd(deps, op, steps)));
   const left = currentBudget()?.remaining() ?? deps.coordination.asyncBudgetMs;
   const waitMs = Math.max(0, left - deps.coordination.answerMarginMs);
-  const ac = new AbortController();
-  type Settled = { done: true; value: T } | { done: true; error: unknown } | { done: false };
-  const first = await Promise.race<Settled>([
-    work.then((value) => ({ done: true, value }), (error: unknown) => ({ done: true, error })),
-    sleep(waitMs, undefined, { signal: ac.signal }).then(() => ({ done: false }), () => ({ done: false })),
-  ]);
-  ac.abort();
+  const first = await settledWithin(work, waitMs);
   if (first.done) {
     if ('error' in first) throw first.error;
     return { async: false, value: first.value };

@@ -4,6 +4,7 @@
 // gets 503 and the work, which is recorded durably, goes on or is finished by the recovery job.
 // A platform that disconnects cancels nothing.
 import { withBudget } from '../deadline/budget.ts';
+import { settledWithin } from '../deadline/settled-within.ts';
 import { unavailable } from '../contract/broker-errors.ts';
 import type { ServiceBroker } from '../contract/service-broker.ts';
 
@@ -13,19 +14,13 @@ const GRACE_MS = 250;
 async function bounded<T>(budgetMs: number, what: string, fn: () => Promise<T>): Promise<T> {
   return withBudget(budgetMs, async (budget) => {
     const work = fn();
-    // A plain timer, cleared when the work answers: an aborted sleep would cost a DOMException per request.
-    let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        work.catch(() => undefined); // settles later; its outcome is recorded by the broker
-        reject(unavailable(`${what} did not finish within ${Math.round(budgetMs / 1000)} s; the operation goes on, retry or poll shortly`));
-      }, budget.remaining() + GRACE_MS);
-    });
-    try {
-      return await Promise.race([work, late]);
-    } finally {
-      clearTimeout(timer);
+    const r = await settledWithin(work, budget.remaining() + GRACE_MS);
+    if (!r.done) {
+      work.catch(() => undefined); // settles later; its outcome is recorded by the broker
+      throw unavailable(`${what} did not finish within ${Math.round(budgetMs / 1000)} s; the operation goes on, retry or poll shortly`);
     }
+    if ('error' in r) throw r.error;
+    return r.value;
   });
 }
 
