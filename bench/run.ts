@@ -11,7 +11,7 @@ import { renderHtml } from './lib/html-report.ts';
 import { POOL_CONNECTIONS } from './lib/http.ts';
 import { HELP, parseOptions, type Options } from './lib/options.ts';
 import { MinimalBrokerTarget } from './lib/minimal-broker-target.ts';
-import { findBeamPid } from './lib/proc.ts';
+import { findBeamPid, postgresCpuSeconds } from './lib/proc.ts';
 import { newestProfile, startProfiledWarren } from './lib/profiled-warren.ts';
 import { RawRabbit, rawPlan } from './lib/raw-rabbit.ts';
 import {
@@ -145,6 +145,7 @@ async function runScenario(def: ScenarioDef, opts: Options, ctx: RoundContext): 
         driverCpuS: rec.driverCpuS,
         driverCpuMsPerCycle: (rec.driverCpuS * 1000) / rec.cycles,
         ...(ctx.beamPid ? { rabbitCpuS: rec.rabbitCpuS, rabbitCpuMsPerCycle: (rec.rabbitCpuS * 1000) / rec.cycles } : {}),
+        ...(ctx.pgCpu ? { pgCpuS: rec.pgCpuS, pgCpuMsPerCycle: (rec.pgCpuS * 1000) / rec.cycles } : {}),
         ...(rec.lastError ? { lastError: rec.lastError } : {}),
       };
       const proc = arm.proc ?? arm.warren;
@@ -410,7 +411,7 @@ async function measure(opts: Options): Promise<BenchResult> {
   const targets: WarrenTarget[] = [];
   const others: MinimalBrokerTarget[] = [];
   const beamPid = findBeamPid();
-  const ctx: RoundContext = { abort, beamPid, maxErrors: 20 };
+  const ctx: RoundContext = { abort, beamPid, maxErrors: 20, ...(opts.postgres ? { pgCpu: postgresCpuSeconds } : {}) };
 
   const versions = await raw.version().catch((err: Error) => {
     throw new Error(`RabbitMQ management does not answer at ${mgmt.origin} (${err.message}); try scripts/rabbitmq-up.sh`);

@@ -61,6 +61,26 @@ export function findBeamPid(): number | undefined {
   return best?.pid;
 }
 
+/**
+ * CPU seconds of every PostgreSQL server process on this machine (comm "postgres": backends,
+ * WAL writer, checkpointer, autovacuum): what the store costs the machine. A backend that exits
+ * takes its seconds with it, so read it around work whose connections stay open.
+ */
+export function postgresCpuSeconds(): number {
+  let sum = 0;
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      if (readFileSync(`/proc/${name}/comm`, 'utf8').trim() !== 'postgres') continue;
+      const cpu = cpuSeconds(Number(name));
+      if (Number.isFinite(cpu)) sum += cpu;
+    } catch {
+      /* gone or not ours to read */
+    }
+  }
+  return sum;
+}
+
 /** The driver's own CPU seconds (this process). */
 export function selfCpuSeconds(): number {
   const u = process.cpuUsage();

@@ -33,6 +33,9 @@ export interface ArmResult {
   /** RabbitMQ's Erlang VM over the measured rounds (when /proc shows it). */
   rabbitCpuS?: number;
   rabbitCpuMsPerCycle?: number;
+  /** PostgreSQL's server processes over the measured rounds (PostgreSQL store only). */
+  pgCpuS?: number;
+  pgCpuMsPerCycle?: number;
   /** This driver process over the measured rounds. */
   driverCpuS: number;
   driverCpuMsPerCycle: number;

@@ -29,6 +29,8 @@ export class Recorder {
   /** The kernel's part of brokerCpuS (stime): socket and file I/O. */
   brokerSysS = 0;
   rabbitCpuS = 0;
+  /** PostgreSQL's server processes (only with a PostgreSQL store). */
+  pgCpuS = 0;
   driverCpuS = 0;
   lastError: string | undefined;
 
@@ -70,6 +72,8 @@ export interface Arm {
 export interface RoundContext {
   abort: Abort;
   beamPid: number | undefined;
+  /** CPU seconds of the PostgreSQL server so far, when the arms' store is PostgreSQL. */
+  pgCpu?: () => number;
   /** Give up on a round after this many failed cycles. */
   maxErrors: number;
 }
@@ -81,6 +85,7 @@ export async function runRound(arm: Arm, concurrency: number, seconds: number, r
   const cpuW0 = proc ? proc.cpuTimes() : { user: 0, sys: 0 };
   const cpuR0 = ctx.beamPid ? cpuSeconds(ctx.beamPid) : 0;
   const cpuD0 = selfCpuSeconds();
+  const cpuP0 = ctx.pgCpu?.() ?? 0;
   let cycles = 0;
   let errors = 0;
   let fatal: unknown;
@@ -107,6 +112,7 @@ export async function runRound(arm: Arm, concurrency: number, seconds: number, r
   }
   if (ctx.beamPid) rec.rabbitCpuS += cpuSeconds(ctx.beamPid) - cpuR0;
   rec.driverCpuS += selfCpuSeconds() - cpuD0;
+  if (ctx.pgCpu) rec.pgCpuS += ctx.pgCpu() - cpuP0;
   rec.cycles += cycles;
   rec.errors += errors;
   rec.elapsedS += elapsedS;

@@ -66,7 +66,7 @@ export function sections(r: BenchResult): Section[] {
           `${f(x.latency[a]?.p50)} / ${f(x.latency[a]?.p99)}`,
           `${f(x.latency[b]?.p50)} / ${f(x.latency[b]?.p99)}`,
           x.brokerCpuS === undefined ? '-' : `${f(x.brokerCpuS, 1)} (${f((x.brokerSysShare ?? NaN) * 100, 0)}% sys)`,
-          `${f(x.brokerCpuMsPerCycle)} / ${f(x.rabbitCpuMsPerCycle)} / ${f(x.driverCpuMsPerCycle)}`,
+          `${f(x.brokerCpuMsPerCycle)} / ${f(x.rabbitCpuMsPerCycle)} / ${f(x.driverCpuMsPerCycle)}${x.pgCpuMsPerCycle === undefined ? '' : ` / ${f(x.pgCpuMsPerCycle)}`}`,
           f(x.brokerRssMb, 0), x.managementCallsPerCycle !== undefined ? f(x.managementCallsPerCycle) : rawCalls === undefined ? '-' : String(rawCalls + (arm === 'raw+confirm' ? 1 : 0)),
           x.errors ? String(x.errors) : '0',
         ]);
@@ -74,15 +74,16 @@ export function sections(r: BenchResult): Section[] {
     }
     // Without a minimal arm (provision, older runs without one) the '/ minimal' column goes.
     const hasMinimal = s.byConcurrency.some((c) => minimalArmOf(c) !== undefined);
+    const hasPg = s.byConcurrency.some((c) => Object.values(c.arms).some((x) => x?.pgCpuMsPerCycle !== undefined));
     const keep = <T>(xs: T[]): T[] => (hasMinimal ? xs : xs.filter((_, i) => i !== 3));
     out.push({
       title: `${s.title}: ${a} + ${b} cycles`,
       notes: [
         ...Object.entries(s.describes).map(([arm, d]) => `${arm}: ${d}`),
-        'broker: the process between this driver and RabbitMQ (warren, or the minimal broker); CPU ms/cycle: utime+stime from /proc of the broker, of RabbitMQ (beam.smp) and of this driver, over the measured rounds',
+        'broker: the process between this driver and RabbitMQ (warren, or the minimal broker); CPU ms/cycle: utime+stime from /proc of the broker, of RabbitMQ (beam.smp) and of this driver, over the measured rounds (with a PostgreSQL store, a fourth figure: every PostgreSQL server process)',
         `/ minimal, / raw: cycles/s over all rounds divided by the minimal broker's, by raw's; warren / raw per-round ratios (min-max, median): ${s.byConcurrency.map((c) => `c${c.concurrency} ${f(Math.min(...c.roundRatios))}-${f(Math.max(...c.roundRatios))}, ${f(c.medianRoundRatio)}`).join('; ')}`,
       ],
-      header: keep(['conc', 'arm', 'cycles/s', '/ minimal', '/ raw', `${a} p50/p99 ms`, `${b} p50/p99 ms`, 'broker CPU s', 'CPU ms/cycle broker / RabbitMQ / driver', 'broker RSS MB', 'mgmt calls/cycle', 'errors']),
+      header: keep(['conc', 'arm', 'cycles/s', '/ minimal', '/ raw', `${a} p50/p99 ms`, `${b} p50/p99 ms`, 'broker CPU s', `CPU ms/cycle broker / RabbitMQ / driver${hasPg ? ' / PostgreSQL' : ''}`, 'broker RSS MB', 'mgmt calls/cycle', 'errors']),
       align: keep<'l' | 'r'>(['r', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r']),
       rows: rows.map(keep),
     });
