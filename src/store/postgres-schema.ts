@@ -91,4 +91,89 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
       $fn$;
     `,
   },
+  {
+    // Version 5 found conflicts with one statement for both kinds of operation: `(p_type =
+    // 'instance' AND instance_id = ..) OR (p_type = 'binding' AND ..)`. Once PL/pgSQL switched to
+    // its generic plan, a binding operation scanned the instance's entries in the active index as
+    // well, and every finished binding operation of the instance leaves one (dead, until VACUUM):
+    // with autovacuum off, PostgreSQL's CPU per bind+unbind tripled within 16k operations. Each
+    // kind now has its own statements, and the common case (no conflict) is one index scan: look
+    // first, supersede expired operations only when there are any.
+    version: 6,
+    sql: `
+      CREATE OR REPLACE FUNCTION warren_begin_operation_rows(
+        p_id text, p_type text, p_resource text, p_instance text, p_kind text, p_owner text, p_lease_ms integer, p_intent jsonb,
+        p_binding_state text, p_binding jsonb, p_superseded_look_ms integer
+      ) RETURNS TABLE (blocking json, instance json, binding json) LANGUAGE plpgsql AS $fn$
+      DECLARE
+        t timestamptz;
+        b warren_operations;
+      BEGIN
+        -- A reader-writer lock per instance: an instance operation excludes everything on the
+        -- instance; binding operations share it and exclude each other per binding.
+        IF p_type = 'instance' THEN
+          PERFORM pg_advisory_xact_lock(1, hashtext(p_instance));
+        ELSE
+          PERFORM pg_advisory_xact_lock_shared(1, hashtext(p_instance));
+          PERFORM pg_advisory_xact_lock(2, hashtext(p_resource));
+        END IF;
+        t := clock_timestamp();
+        FOR pass IN 1..2 LOOP
+          IF p_type = 'instance' THEN
+            SELECT * INTO b FROM warren_operations o
+             WHERE o.state = 'in progress' AND o.instance_id = p_instance
+             ORDER BY coalesce(o.lease_until, '-infinity') LIMIT 1;
+          ELSE
+            SELECT * INTO b FROM (
+              SELECT * FROM warren_operations o
+               WHERE o.state = 'in progress' AND o.resource_id = p_resource AND o.resource_type = 'binding'
+              UNION ALL
+              SELECT * FROM warren_operations o
+               WHERE o.state = 'in progress' AND o.resource_id = p_instance AND o.resource_type = 'instance'
+            ) c ORDER BY coalesce(c.lease_until, '-infinity') LIMIT 1;
+          END IF;
+          EXIT WHEN NOT FOUND;
+          -- The earliest lease is still running: that operation blocks this one.
+          IF pass = 2 OR coalesce(b.lease_until, '-infinity') > t THEN
+            RETURN QUERY SELECT row_to_json(b), NULL::json, NULL::json;
+            RETURN;
+          END IF;
+          -- Abandoned by a replica that stopped: superseded, with a look for its late writes.
+          UPDATE warren_operations o
+             SET state = 'failed', description = 'abandoned by a replica that stopped; superseded by a newer request',
+                 owner = NULL, lease_until = NULL, updated_at = t,
+                 followup_at = t + p_superseded_look_ms * interval '1 millisecond',
+                 intent = coalesce(o.intent, '{}'::jsonb) || '{"writesInDoubt": true}'::jsonb
+           WHERE o.state = 'in progress' AND coalesce(o.lease_until, '-infinity') <= t
+             AND o.id IN (
+               SELECT a.id FROM warren_operations a
+                WHERE p_type = 'instance' AND a.state = 'in progress' AND a.instance_id = p_instance
+               UNION ALL
+               SELECT a.id FROM warren_operations a
+                WHERE p_type = 'binding' AND a.state = 'in progress'
+                  AND ((a.resource_type = 'binding' AND a.resource_id = p_resource) OR (a.resource_type = 'instance' AND a.resource_id = p_instance)));
+        END LOOP;
+        INSERT INTO warren_operations
+          (id, resource_type, resource_id, instance_id, kind, state, description, owner, lease_until, intent, followup_at, created_at, updated_at)
+        VALUES
+          (p_id, p_type, p_resource, p_instance, p_kind, 'in progress', NULL, p_owner, t + p_lease_ms * interval '1 millisecond', p_intent, NULL, t, t);
+        IF p_type = 'binding' AND p_binding_state IS NOT NULL THEN
+          UPDATE warren_bindings SET state = p_binding_state, updated_at = t
+           WHERE id = p_resource AND instance_id = p_instance AND state <> p_binding_state;
+        END IF;
+        -- A bind's row, where the instance takes binds on that plan (the broker checks the rest).
+        IF p_type = 'binding' AND p_binding IS NOT NULL THEN
+          INSERT INTO warren_bindings
+            SELECT (jsonb_populate_record(NULL::warren_bindings, p_binding)).*
+             WHERE EXISTS (SELECT 1 FROM warren_instances i
+                            WHERE i.id = p_instance AND i.state IN ('ready', 'updating') AND i.plan_id = p_binding->>'plan_id')
+          ON CONFLICT (id) DO NOTHING;
+        END IF;
+        RETURN QUERY SELECT NULL::json,
+          (SELECT row_to_json(i) FROM warren_instances i WHERE i.id = p_instance),
+          (SELECT row_to_json(x) FROM warren_bindings x WHERE p_type = 'binding' AND x.id = p_resource);
+      END
+      $fn$;
+    `,
+  },
 ];
