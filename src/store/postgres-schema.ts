@@ -4,26 +4,8 @@
 import { sharedMigrations, type Migration } from './migrations.ts';
 import { PG_TYPES } from './statement-text.ts';
 
-export const POSTGRES_MIGRATIONS: readonly Migration[] = [
-  ...sharedMigrations({
-    types: PG_TYPES,
-    integer: 'bigint',
-    operationExtras: [
-      { name: 'seq', definition: 'bigint GENERATED ALWAYS AS IDENTITY', note: 'Breaks ties between operations created in the same millisecond.' },
-    ],
-    operationsByResource: 'resource_type, resource_id, created_at DESC, seq DESC',
-  }),
-  // Version 3 also created warren_begin_operation (check and record in one round trip); version 5
-  // replaces it, so a database at 3 or 4 has its body replaced there and a new one gets it there.
-  {
-    // Begin, plus what the operation works on, in one round trip and one commit: the blocking
-    // operation, or the instance and binding rows read after the lock (as JSON: one row of three
-    // tables), with the binding's state set first where asked (an unbind's 'deleting'). An
-    // abandoned operation it supersedes gets a look for its late writes. Binding operations on one
-    // instance no longer queue behind each other (see the locks).
-    version: 5,
-    sql: `
-      CREATE FUNCTION warren_begin_operation_rows(
+// The signature of begin, alike in versions 5 and 6.
+const BEGIN_ROWS_HEAD = `warren_begin_operation_rows(
         p_id text, p_type text, p_resource text, p_instance text, p_kind text, p_owner text, p_lease_ms integer, p_intent jsonb,
         p_binding_state text, p_binding jsonb, p_superseded_look_ms integer
       ) RETURNS TABLE (blocking json, instance json, binding json) LANGUAGE plpgsql AS $fn$
@@ -31,36 +13,21 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
         t timestamptz;
         b warren_operations;
       BEGIN
-        -- A reader-writer lock per instance: an instance operation excludes everything on the
-        -- instance; binding operations share it and exclude each other per binding. (The lock is
-        -- held until commit, so binds on one instance would otherwise queue behind each fsync.)
-        IF p_type = 'instance' THEN
+`;
+
+// Its locks, alike in versions 5 and 6.
+const BEGIN_ROWS_LOCKS = `        IF p_type = 'instance' THEN
           PERFORM pg_advisory_xact_lock(1, hashtext(p_instance));
         ELSE
           PERFORM pg_advisory_xact_lock_shared(1, hashtext(p_instance));
           PERFORM pg_advisory_xact_lock(2, hashtext(p_resource));
         END IF;
         t := clock_timestamp();
-        UPDATE warren_operations o
-           SET state = 'failed', description = 'abandoned by a replica that stopped; superseded by a newer request',
-               owner = NULL, lease_until = NULL, updated_at = t,
-               followup_at = t + p_superseded_look_ms * interval '1 millisecond',
-               intent = coalesce(o.intent, '{}'::jsonb) || '{"writesInDoubt": true}'::jsonb
-         WHERE o.state = 'in progress' AND coalesce(o.lease_until, '-infinity') <= t
-           AND ((p_type = 'instance' AND o.instance_id = p_instance)
-             OR (p_type = 'binding' AND ((o.resource_type = 'instance' AND o.resource_id = p_instance)
-                                      OR (o.resource_type = 'binding' AND o.resource_id = p_resource))));
-        SELECT * INTO b FROM warren_operations o
-         WHERE o.state = 'in progress'
-           AND ((p_type = 'instance' AND o.instance_id = p_instance)
-             OR (p_type = 'binding' AND ((o.resource_type = 'instance' AND o.resource_id = p_instance)
-                                      OR (o.resource_type = 'binding' AND o.resource_id = p_resource))))
-         LIMIT 1;
-        IF FOUND THEN
-          RETURN QUERY SELECT row_to_json(b), NULL::json, NULL::json;
-          RETURN;
-        END IF;
-        INSERT INTO warren_operations
+`;
+
+// The end of begin, alike in versions 5 and 6: the operation's row, the binding's state or row,
+// and what the operation works on.
+const BEGIN_ROWS_TAIL = `        INSERT INTO warren_operations
           (id, resource_type, resource_id, instance_id, kind, state, description, owner, lease_until, intent, followup_at, created_at, updated_at)
         VALUES
           (p_id, p_type, p_resource, p_instance, p_kind, 'in progress', NULL, p_owner, t + p_lease_ms * interval '1 millisecond', p_intent, NULL, t, t);
@@ -81,7 +48,50 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
           (SELECT row_to_json(x) FROM warren_bindings x WHERE p_type = 'binding' AND x.id = p_resource);
       END
       $fn$;
-      -- Replicas of the previous version, still running during a rolling upgrade, take the same locks.
+`;
+
+export const POSTGRES_MIGRATIONS: readonly Migration[] = [
+  ...sharedMigrations({
+    types: PG_TYPES,
+    integer: 'bigint',
+    operationExtras: [
+      { name: 'seq', definition: 'bigint GENERATED ALWAYS AS IDENTITY', note: 'Breaks ties between operations created in the same millisecond.' },
+    ],
+    operationsByResource: 'resource_type, resource_id, created_at DESC, seq DESC',
+  }),
+  // Version 3 also created warren_begin_operation (check and record in one round trip); version 5
+  // replaces it, so a database at 3 or 4 has its body replaced there and a new one gets it there.
+  {
+    // Begin, plus what the operation works on, in one round trip and one commit: the blocking
+    // operation, or the instance and binding rows read after the lock (as JSON: one row of three
+    // tables), with the binding's state set first where asked (an unbind's 'deleting'). An
+    // abandoned operation it supersedes gets a look for its late writes. Binding operations on one
+    // instance no longer queue behind each other (see the locks).
+    version: 5,
+    sql: `
+      CREATE FUNCTION ${BEGIN_ROWS_HEAD}        -- A reader-writer lock per instance: an instance operation excludes everything on the
+        -- instance; binding operations share it and exclude each other per binding. (The lock is
+        -- held until commit, so binds on one instance would otherwise queue behind each fsync.)
+${BEGIN_ROWS_LOCKS}        UPDATE warren_operations o
+           SET state = 'failed', description = 'abandoned by a replica that stopped; superseded by a newer request',
+               owner = NULL, lease_until = NULL, updated_at = t,
+               followup_at = t + p_superseded_look_ms * interval '1 millisecond',
+               intent = coalesce(o.intent, '{}'::jsonb) || '{"writesInDoubt": true}'::jsonb
+         WHERE o.state = 'in progress' AND coalesce(o.lease_until, '-infinity') <= t
+           AND ((p_type = 'instance' AND o.instance_id = p_instance)
+             OR (p_type = 'binding' AND ((o.resource_type = 'instance' AND o.resource_id = p_instance)
+                                      OR (o.resource_type = 'binding' AND o.resource_id = p_resource))));
+        SELECT * INTO b FROM warren_operations o
+         WHERE o.state = 'in progress'
+           AND ((p_type = 'instance' AND o.instance_id = p_instance)
+             OR (p_type = 'binding' AND ((o.resource_type = 'instance' AND o.resource_id = p_instance)
+                                      OR (o.resource_type = 'binding' AND o.resource_id = p_resource))))
+         LIMIT 1;
+        IF FOUND THEN
+          RETURN QUERY SELECT row_to_json(b), NULL::json, NULL::json;
+          RETURN;
+        END IF;
+${BEGIN_ROWS_TAIL}      -- Replicas of the previous version, still running during a rolling upgrade, take the same locks.
       CREATE OR REPLACE FUNCTION warren_begin_operation(
         p_id text, p_type text, p_resource text, p_instance text, p_kind text, p_owner text, p_lease_ms integer, p_intent jsonb
       ) RETURNS SETOF warren_operations LANGUAGE sql AS $fn$
@@ -101,24 +111,9 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
     // first, supersede expired operations only when there are any.
     version: 6,
     sql: `
-      CREATE OR REPLACE FUNCTION warren_begin_operation_rows(
-        p_id text, p_type text, p_resource text, p_instance text, p_kind text, p_owner text, p_lease_ms integer, p_intent jsonb,
-        p_binding_state text, p_binding jsonb, p_superseded_look_ms integer
-      ) RETURNS TABLE (blocking json, instance json, binding json) LANGUAGE plpgsql AS $fn$
-      DECLARE
-        t timestamptz;
-        b warren_operations;
-      BEGIN
-        -- A reader-writer lock per instance: an instance operation excludes everything on the
+      CREATE OR REPLACE FUNCTION ${BEGIN_ROWS_HEAD}        -- A reader-writer lock per instance: an instance operation excludes everything on the
         -- instance; binding operations share it and exclude each other per binding.
-        IF p_type = 'instance' THEN
-          PERFORM pg_advisory_xact_lock(1, hashtext(p_instance));
-        ELSE
-          PERFORM pg_advisory_xact_lock_shared(1, hashtext(p_instance));
-          PERFORM pg_advisory_xact_lock(2, hashtext(p_resource));
-        END IF;
-        t := clock_timestamp();
-        FOR pass IN 1..2 LOOP
+${BEGIN_ROWS_LOCKS}        FOR pass IN 1..2 LOOP
           IF p_type = 'instance' THEN
             SELECT * INTO b FROM warren_operations o
              WHERE o.state = 'in progress' AND o.instance_id = p_instance
@@ -153,27 +148,6 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
                 WHERE p_type = 'binding' AND a.state = 'in progress'
                   AND ((a.resource_type = 'binding' AND a.resource_id = p_resource) OR (a.resource_type = 'instance' AND a.resource_id = p_instance)));
         END LOOP;
-        INSERT INTO warren_operations
-          (id, resource_type, resource_id, instance_id, kind, state, description, owner, lease_until, intent, followup_at, created_at, updated_at)
-        VALUES
-          (p_id, p_type, p_resource, p_instance, p_kind, 'in progress', NULL, p_owner, t + p_lease_ms * interval '1 millisecond', p_intent, NULL, t, t);
-        IF p_type = 'binding' AND p_binding_state IS NOT NULL THEN
-          UPDATE warren_bindings SET state = p_binding_state, updated_at = t
-           WHERE id = p_resource AND instance_id = p_instance AND state <> p_binding_state;
-        END IF;
-        -- A bind's row, where the instance takes binds on that plan (the broker checks the rest).
-        IF p_type = 'binding' AND p_binding IS NOT NULL THEN
-          INSERT INTO warren_bindings
-            SELECT (jsonb_populate_record(NULL::warren_bindings, p_binding)).*
-             WHERE EXISTS (SELECT 1 FROM warren_instances i
-                            WHERE i.id = p_instance AND i.state IN ('ready', 'updating') AND i.plan_id = p_binding->>'plan_id')
-          ON CONFLICT (id) DO NOTHING;
-        END IF;
-        RETURN QUERY SELECT NULL::json,
-          (SELECT row_to_json(i) FROM warren_instances i WHERE i.id = p_instance),
-          (SELECT row_to_json(x) FROM warren_bindings x WHERE p_type = 'binding' AND x.id = p_resource);
-      END
-      $fn$;
-    `,
+${BEGIN_ROWS_TAIL}    `,
   },
 ];
