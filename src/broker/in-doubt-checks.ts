@@ -9,6 +9,7 @@
 import { BrokerError } from '../contract/broker-errors.ts';
 import type { OperationRecord } from '../store/store.ts';
 import { lateLook, removeBindingUser } from './binding-user-removal.ts';
+import { forEachLimited } from './for-each-limited.ts';
 import type { BrokerDeps } from './broker-deps.ts';
 import { beginOperation, type DurableOperation } from './durable-operation.ts';
 import { deleteOurVhost, revertUpdate, type UpdateIntent } from './instance-steps.ts';
@@ -53,6 +54,9 @@ export async function followUp(deps: BrokerDeps, rec: OperationRecord): Promise<
   return null;
 }
 
+/** An update's users are checked a few at a time (each check is one or two management calls). */
+const USER_CHECKS_AT_ONCE = 4;
+
 async function lookForLateWrites(deps: BrokerDeps, rec: OperationRecord, username: string | undefined): Promise<Verdict> {
   switch (rec.kind) {
     case 'unbind':
@@ -64,9 +68,9 @@ async function lookForLateWrites(deps: BrokerDeps, rec: OperationRecord, usernam
     case 'update': {
       // The users it rewrote (or put back), then the plan if it failed.
       let verdict: Verdict = 'clean';
-      for (const u of (rec.intent as UpdateIntent | null)?.users ?? []) {
+      await forEachLimited((rec.intent as UpdateIntent | null)?.users ?? [], USER_CHECKS_AT_ONCE, async (u) => {
         if ((await removeUnownedUser(deps, rec, u.bindingId, u.username)) === 'undone') verdict = 'undone';
-      }
+      });
       const plan = rec.state === 'failed' ? await reassertPlan(deps, rec) : 'clean';
       return plan === 'clean' ? verdict : plan;
     }

@@ -9,6 +9,7 @@ import type { OperationRecord } from '../store/store.ts';
 import { teardownBinding, unbuildBinding } from './binding-operations.ts';
 import type { BrokerDeps } from './broker-deps.ts';
 import { DurableOperation } from './durable-operation.ts';
+import { forEachLimited } from './for-each-limited.ts';
 import { followUp, inDoubtLookAt } from './in-doubt-checks.ts';
 import { applyUpdate, buildInstance, revertUpdate, teardownInstance, unbuildInstance, type UpdateIntent } from './instance-steps.ts';
 
@@ -122,11 +123,7 @@ export async function runDueFollowups(deps: BrokerDeps): Promise<number> {
     }
   };
   // A few at a time: a burst of looks would take the management pool from the requests.
-  let next = 0;
-  const worker = async () => {
-    while (next < due.length) await look(due[next++]!);
-  };
-  await Promise.all(Array.from({ length: Math.min(FOLLOWUP_CONCURRENCY, due.length) }, worker));
+  await forEachLimited(due, FOLLOWUP_CONCURRENCY, look);
   // Most looks end here (an unbind's late look found nothing): one write clears them all.
   if (done.length) await deps.store.clearFollowups(done);
   return due.length;

@@ -47,6 +47,7 @@ export class SqliteStore implements Store {
   #db: Database.Database | undefined;
   #s: Statements | undefined;
   #begin: Database.Transaction<(o: OperationStart) => BeginResult> | undefined;
+  #clearFollowups: Database.Transaction<(ids: readonly string[]) => void> | undefined;
   #finish: Database.Transaction<(e: BindingEffect, args: unknown[], at: string) => boolean> | undefined;
   readonly #exclusive: boolean;
   #lock: { release(): void } | undefined;
@@ -100,6 +101,7 @@ export class SqliteStore implements Store {
     this.#db = undefined;
     this.#s = undefined;
     this.#begin = undefined;
+    this.#clearFollowups = undefined;
     db?.close();
     this.#releaseLock();
   }
@@ -280,9 +282,10 @@ export class SqliteStore implements Store {
 
   async clearFollowups(ids: readonly string[]): Promise<void> {
     const s = this.stmts;
-    this.db.transaction(() => {
-      for (const id of ids) s.clearFollowup.run(id);
-    }).immediate();
+    const clear = this.#clearFollowups ??= this.db.transaction((list: readonly string[]) => {
+      for (const id of list) s.clearFollowup.run(id);
+    });
+    clear.immediate(ids);
   }
 
   async rearmFollowup(id: string, followupAt: string, intent: Record<string, unknown> | null): Promise<void> {
