@@ -127,6 +127,7 @@ export async function startWarrenProcess(opts: StartOptions = {}): Promise<Warre
       execFileSync('prlimit', ['--pid', String(child.pid), `--nofile=${n}:${n}`], { stdio: ['ignore', 'ignore', 'pipe'], timeout: 5000 });
     } catch (err) {
       child.kill('SIGKILL');
+      if (!opts.dataDir) rmSync(dataDir, { recursive: true, force: true });
       throw err;
     }
   }

@@ -51,9 +51,15 @@ async function deleteUser(deps: BrokerDeps, username: string): Promise<void> {
  */
 const STATISTICS_MARGIN_MS = 1500;
 
-async function knownToStatistics(deps: BrokerDeps, open: ConnectionRef[]): Promise<ConnectionRef[]> {
-  const known = await Promise.all(open.map((c) => deps.rabbit.connectionInStatistics(c.name)));
-  return open.filter((_, i) => known[i]);
+/**
+ * The first listed connection that statistics know as this user's: a live one. Matched on the
+ * user too, since a name (client address and port) can be reused by another user's connection.
+ */
+async function liveOne(deps: BrokerDeps, username: string, open: ConnectionRef[]): Promise<ConnectionRef | undefined> {
+  for (const c of open) {
+    if ((await deps.rabbit.connectionInStatistics(c.name))?.user === username) return c;
+  }
+  return undefined;
 }
 
 export async function removeBindingUser(deps: BrokerDeps, username: string): Promise<void> {
@@ -68,11 +74,11 @@ export async function removeBindingUser(deps: BrokerDeps, username: string): Pro
     if (open.length === 0) return;
     const now = Date.now();
     if (now >= deadline) {
-      const live = await knownToStatistics(deps, open);
-      if (live.length > 0) {
-        throw unavailable(`${live.length} connection(s) of user ${username} still open after ${deps.rabbitSettings.unbindConfirmTimeoutMs} ms; repeat the request`);
-      }
+      const stillOpen = () => unavailable(`${open.length} connection(s) of user ${username} still open after ${deps.rabbitSettings.unbindConfirmTimeoutMs} ms; repeat the request`);
+      if (await liveOne(deps, username, open)) throw stillOpen();
       if (now >= ghostsProvableAt) {
+        // Without statistics (management.disable_stats) a 404 proves nothing.
+        if ((await deps.rabbit.overview()).disable_stats === true) throw stillOpen();
         const ghosts = open.map((c) => ({ name: c.name, node: c.node }));
         deps.log.warn({ username, ghosts }, 'connection tracking lists connections that no longer exist (RabbitMQ <= 3.10 tracking race); the user is gone');
         return;

@@ -123,7 +123,7 @@ const RabbitSchema = closed({
   collect_statistics_interval_ms: ms(
     100,
     5000,
-    "RabbitMQ's collect_statistics_interval: a connection that tracking lists but statistics still do not know this long (+1.5 s) after its user was deleted is a stale tracking entry.",
+    "RabbitMQ's collect_statistics_interval: a connection that tracking lists but statistics still do not know this long (+1.5 s) after its user was deleted is a stale tracking entry (an unbind needs a request budget longer than that to prove one).",
   ),
 });
 

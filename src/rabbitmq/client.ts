@@ -288,9 +288,8 @@ export class ManagementClient implements RabbitManagement {
     return this.get(`/api/connections/username/${seg(user, 'user')}`, '/api/connections/username/{}', shape.connections);
   }
 
-  async connectionInStatistics(name: string): Promise<boolean> {
-    const path = `/api/connections/${seg(name, 'connection')}?columns=name`;
-    return this.funnel.request({ method: 'GET', path, template: '/api/connections/{}', ok: OK_200_404, read: 'dump' }, found);
+  async connectionInStatistics(name: string): Promise<{ user: string } | null> {
+    return this.getOr(`/api/connections/${seg(name, 'connection')}`, '/api/connections/{}', null, shape.connectionOwner);
   }
 
   async closeUserConnections(user: string, reason?: string): Promise<void> {

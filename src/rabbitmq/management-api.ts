@@ -63,6 +63,8 @@ export interface Listener {
 export interface Overview {
   rabbitmq_version: string;
   cluster_name?: string;
+  /** management.disable_stats: statistics (connections by name among them) are not collected. */
+  disable_stats?: boolean;
   listeners: Listener[];
 }
 
@@ -135,10 +137,11 @@ export interface RabbitManagement {
   /** GET /api/connections/username/{user}: connection tracking, current within milliseconds. */
   listUserConnections(user: string): Promise<ConnectionRef[]>;
   /**
-   * GET /api/connections/{name}: whether management statistics know the connection. They lag
-   * by up to collect_statistics_interval, and drop a connection as soon as it closes.
+   * GET /api/connections/{name}: the user of the connection as management statistics know it,
+   * or null when they do not. They lag by up to collect_statistics_interval, and drop a
+   * connection as soon as it closes.
    */
-  connectionInStatistics(name: string): Promise<boolean>;
+  connectionInStatistics(name: string): Promise<{ user: string } | null>;
   /** DELETE /api/connections/username/{user} (204 also when there are none). */
   closeUserConnections(user: string, reason?: string): Promise<void>;
 }

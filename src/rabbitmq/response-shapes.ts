@@ -43,6 +43,7 @@ export function overview(v: unknown): Overview {
   });
   const out: Overview = { rabbitmq_version: str(o, 'rabbitmq_version', 'overview'), listeners };
   if (typeof o.cluster_name === 'string') out.cluster_name = o.cluster_name;
+  if (typeof o.disable_stats === 'boolean') out.disable_stats = o.disable_stats;
   return out;
 }
 
@@ -83,6 +84,11 @@ export function connections(v: unknown): ConnectionRef[] {
     if (typeof o.node === 'string') out.node = o.node;
     return out;
   });
+}
+
+/** GET /api/connections/{name}: only who it belongs to (statistics carry much more). */
+export function connectionOwner(v: unknown): { user: string } {
+  return { user: str(obj(v, 'connection'), 'user', 'connection') };
 }
 
 export function userHash(v: unknown): UserHash {

@@ -101,6 +101,7 @@ export class SqliteStore implements Store {
     this.#db = undefined;
     this.#s = undefined;
     this.#begin = undefined;
+    this.#finish = undefined;
     this.#clearFollowups = undefined;
     db?.close();
     this.#releaseLock();

@@ -62,19 +62,22 @@ it('closeUserConnections closes a live connection and tracking becomes []', asyn
 });
 
 it('statistics learn of a live tracked connection within their interval, and forget it once it closes', async () => {
-  assert.equal(await mc.connectionInStatistics('127.0.0.1:1 -> 127.0.0.1:5672'), false, 'a name no connection has');
+  assert.equal(await mc.connectionInStatistics('127.0.0.1:1 -> 127.0.0.1:5672'), null, 'a name no connection has');
   const { conn, closed } = await amqpAsUser();
   await waitForConnections(1);
   const [ref] = await mc.listUserConnections(user);
   const end = Date.now() + 5000 + 1500; // collect_statistics_interval + the margin warren allows
-  while (!(await mc.connectionInStatistics(ref!.name))) {
+  let known = await mc.connectionInStatistics(ref!.name);
+  while (!known) {
     assert.ok(Date.now() < end, 'a live connection is still unknown to statistics');
     await new Promise((r) => setTimeout(r, 100));
+    known = await mc.connectionInStatistics(ref!.name);
   }
+  assert.deepEqual(known, { user }, 'statistics name the user it belongs to');
   await conn.close();
   await closed;
   await waitForConnections(0);
-  assert.equal(await mc.connectionInStatistics(ref!.name), false, 'a closed connection is forgotten at once');
+  assert.equal(await mc.connectionInStatistics(ref!.name), null, 'a closed connection is forgotten at once');
 });
 
 it('deleteUser closes the user\'s live connections by itself', async () => {

@@ -76,4 +76,22 @@ describe('unbind whose connections outlive the deadline', () => {
     assert.notEqual(await store.getBinding('b2'), undefined, 'the binding is kept for the retry');
     await store.close();
   });
+
+  it('without statistics (management.disable_stats) a listed connection is never taken for a ghost', async () => {
+    const rabbit = new FakeRabbit();
+    const store = new FaultyStore();
+    const broker = await brokerOver(rabbit, store, (config) => {
+      config.rabbitmq.unbind_confirm_timeout_ms = 50;
+      config.rabbitmq.collect_statistics_interval_ms = 100;
+    });
+    await broker.provision('i1', provisionDetails(), SYNC);
+    const username = String((await broker.bind('i1', 'b1', bindDetails(), SYNC)).credentials.username);
+    rabbit.addConnection(username, 'i1');
+    rabbit.trackingLag.add(username);
+    rabbit.statsDisabled = true;
+    await assert.rejects(broker.unbind('i1', 'b1', bindDetails(), SYNC), (err: unknown) => err instanceof BrokerError && err.status === 503);
+    assert.ok(rabbit.callsOf('overview').length > 0, 'it asked whether statistics are collected');
+    assert.notEqual(await store.getBinding('b1'), undefined, 'the binding is kept for the retry');
+    await store.close();
+  });
 });

@@ -52,6 +52,8 @@ export class FakeRabbit extends CallFaults<RabbitCall> implements RabbitManageme
   /** Users whose listed connections are stale tracking entries: statistics do not know them. */
   readonly ghosts = new Set<string>();
   private connectionsMade = 0;
+  /** management.disable_stats: statistics know no connection at all. */
+  statsDisabled = false;
 
   /** Starts as a fresh RabbitMQ does: the administrator warren logs in with, and nothing else. */
   constructor(
@@ -85,7 +87,10 @@ export class FakeRabbit extends CallFaults<RabbitCall> implements RabbitManageme
 
   async overview(): Promise<Overview> {
     this.call('overview');
-    return { rabbitmq_version: this.version, listeners: [{ protocol: 'amqp', port: 5672, node: 'rabbit@fake', ip_address: '::' }] };
+    return {
+      rabbitmq_version: this.version, disable_stats: this.statsDisabled,
+      listeners: [{ protocol: 'amqp', port: 5672, node: 'rabbit@fake', ip_address: '::' }],
+    };
   }
 
   async getVhost(vhost: string): Promise<VhostInfo | null> {
@@ -302,9 +307,11 @@ export class FakeRabbit extends CallFaults<RabbitCall> implements RabbitManageme
     return [...(this.connections.get(user) ?? [])];
   }
 
-  async connectionInStatistics(name: string): Promise<boolean> {
+  async connectionInStatistics(name: string): Promise<{ user: string } | null> {
     this.call('connectionInStatistics', name);
-    return [...this.connections].some(([user, list]) => !this.ghosts.has(user) && list.some((c) => c.name === name));
+    if (this.statsDisabled) return null;
+    const known = [...this.connections].find(([user, list]) => !this.ghosts.has(user) && list.some((c) => c.name === name));
+    return known ? { user: known[0] } : null;
   }
 
   async closeUserConnections(user: string, reason?: string): Promise<void> {
