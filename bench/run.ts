@@ -11,7 +11,7 @@ import { renderHtml } from './lib/html-report.ts';
 import { POOL_CONNECTIONS } from './lib/http.ts';
 import { HELP, parseOptions, type Options } from './lib/options.ts';
 import { MinimalBrokerTarget } from './lib/minimal-broker-target.ts';
-import { findBeamPid, postgresCpuSeconds } from './lib/proc.ts';
+import { findBeamPid } from './lib/proc.ts';
 import { newestProfile, startProfiledWarren } from './lib/profiled-warren.ts';
 import { RawRabbit, rawPlan } from './lib/raw-rabbit.ts';
 import {
@@ -411,7 +411,7 @@ async function measure(opts: Options): Promise<BenchResult> {
   const targets: WarrenTarget[] = [];
   const others: MinimalBrokerTarget[] = [];
   const beamPid = findBeamPid();
-  const ctx: RoundContext = { abort, beamPid, maxErrors: 20, ...(opts.postgres ? { pgCpu: postgresCpuSeconds } : {}) };
+  const ctx: RoundContext = { abort, beamPid, maxErrors: 20, ...(opts.postgres ? { pgCpu: true } : {}) };
 
   const versions = await raw.version().catch((err: Error) => {
     throw new Error(`RabbitMQ management does not answer at ${mgmt.origin} (${err.message}); try scripts/rabbitmq-up.sh`);

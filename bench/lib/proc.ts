@@ -63,21 +63,31 @@ export function findBeamPid(): number | undefined {
 
 /**
  * CPU seconds of every PostgreSQL server process on this machine (comm "postgres": backends,
- * WAL writer, checkpointer, autovacuum): what the store costs the machine. A backend that exits
- * takes its seconds with it, so read it around work whose connections stay open.
+ * WAL writer, checkpointer, autovacuum), by pid: what the store costs the machine.
  */
-export function postgresCpuSeconds(): number {
-  let sum = 0;
+export function postgresCpuByPid(): Map<number, number> {
+  const out = new Map<number, number>();
   for (const name of readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue;
     try {
       if (readFileSync(`/proc/${name}/comm`, 'utf8').trim() !== 'postgres') continue;
       const cpu = cpuSeconds(Number(name));
-      if (Number.isFinite(cpu)) sum += cpu;
+      if (Number.isFinite(cpu)) out.set(Number(name), cpu);
     } catch {
       /* gone or not ours to read */
     }
   }
+  return out;
+}
+
+/**
+ * PostgreSQL's CPU seconds between two readings: what each process that is still there spent
+ * since the first (all of it for one that started since). A process that exited in between
+ * takes its seconds with it: never a negative figure, at worst a little low.
+ */
+export function postgresCpuBetween(before: Map<number, number>, after: Map<number, number>): number {
+  let sum = 0;
+  for (const [pid, cpu] of after) sum += Math.max(0, cpu - (before.get(pid) ?? 0));
   return sum;
 }
 

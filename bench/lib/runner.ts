@@ -2,7 +2,7 @@
 // round's time is up. Arms of a comparison take turns round by round (their order rotates each
 // round), so drift of the shared machine hits every arm alike.
 import { performance } from 'node:perf_hooks';
-import { cpuSeconds, selfCpuSeconds } from './proc.ts';
+import { cpuSeconds, postgresCpuBetween, postgresCpuByPid, selfCpuSeconds } from './proc.ts';
 import type { ArmName, RoundResult } from './results.ts';
 import { Samples } from './stats.ts';
 import type { WarrenTarget } from './warren-target.ts';
@@ -72,8 +72,8 @@ export interface Arm {
 export interface RoundContext {
   abort: Abort;
   beamPid: number | undefined;
-  /** CPU seconds of the PostgreSQL server so far, when the arms' store is PostgreSQL. */
-  pgCpu?: () => number;
+  /** Whether to measure the PostgreSQL server's CPU (the arms' store is PostgreSQL). */
+  pgCpu?: boolean;
   /** Give up on a round after this many failed cycles. */
   maxErrors: number;
 }
@@ -85,7 +85,7 @@ export async function runRound(arm: Arm, concurrency: number, seconds: number, r
   const cpuW0 = proc ? proc.cpuTimes() : { user: 0, sys: 0 };
   const cpuR0 = ctx.beamPid ? cpuSeconds(ctx.beamPid) : 0;
   const cpuD0 = selfCpuSeconds();
-  const cpuP0 = ctx.pgCpu?.() ?? 0;
+  const cpuP0 = ctx.pgCpu ? postgresCpuByPid() : undefined;
   let cycles = 0;
   let errors = 0;
   let fatal: unknown;
@@ -112,7 +112,7 @@ export async function runRound(arm: Arm, concurrency: number, seconds: number, r
   }
   if (ctx.beamPid) rec.rabbitCpuS += cpuSeconds(ctx.beamPid) - cpuR0;
   rec.driverCpuS += selfCpuSeconds() - cpuD0;
-  if (ctx.pgCpu) rec.pgCpuS += ctx.pgCpu() - cpuP0;
+  if (cpuP0) rec.pgCpuS += postgresCpuBetween(cpuP0, postgresCpuByPid());
   rec.cycles += cycles;
   rec.errors += errors;
   rec.elapsedS += elapsedS;
