@@ -19,7 +19,13 @@ if printf '%s\n' "${files[@]}" | grep -q 'test/cluster/'; then
     started_cluster=true
   fi
 fi
-stop_cluster() { if $started_cluster; then bash scripts/cluster-down.sh || true; fi; }
+# Quietly, so the test runner's summary stays the last thing printed.
+stop_cluster() {
+  if $started_cluster; then
+    bash scripts/cluster-down.sh > "${TMPDIR:-/tmp}/warren-cluster-down.log" 2>&1 \
+      || echo "test.sh: taking the test cluster down failed; see ${TMPDIR:-/tmp}/warren-cluster-down.log" >&2
+  fi
+}
 trap stop_cluster EXIT
 
 node --import tsx --test --test-concurrency=1 --test-reporter=spec "${files[@]}"

@@ -12,6 +12,7 @@ import { FaultProxy } from '../rabbitmq/helpers/fault-proxy.ts';
 import { startWarrenProcess, type WarrenProcess } from '../../testkit/warren-process.ts';
 import { OsbClient } from '../../testkit/osb-client.ts';
 import { DEFAULT_SERVICE_ID, RabbitAdmin, SMALL_PLAN_ID, enc, uid } from './helpers.ts';
+import { until } from '../support/until.ts';
 
 const BUDGET_MS = 3_000;
 const admin = new RabbitAdmin();
@@ -40,16 +41,6 @@ async function cleanUp(parts: { osb: OsbClient; warren: WarrenProcess; proxy: Fa
   await parts.warren.stop();
   await parts.proxy.close();
   await admin.call('DELETE', `vhosts/${enc(parts.vhost)}`);
-}
-
-async function until<T>(what: string, ms: number, probe: () => Promise<T | undefined>): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(200);
-  }
 }
 
 describe('budgets, asynchronous answers and recovery', () => {

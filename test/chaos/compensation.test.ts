@@ -14,6 +14,7 @@ import { DEFAULT_SERVICE_ID, SMALL_PLAN_ID, STANDARD_PLAN_ID } from '../../testk
 import { ChaosWarren } from './support/chaos-warren.ts';
 import { RabbitView } from './support/invariants.ts';
 import { randomBytes } from 'node:crypto';
+import { until } from '../support/until.ts';
 
 const PREFIX = `wc-comp-${randomBytes(3).toString('hex')}-`;
 const enc = encodeURIComponent;
@@ -111,16 +112,6 @@ describe('compensation: every step of provision, bind and update failed in turn'
   async function lastOperation(path: string): Promise<{ status: number; state?: string; description?: string }> {
     const r = await osb().call('GET', `${path}/last_operation`);
     return { status: r.status, state: r.body?.state, description: r.body?.description };
-  }
-
-  async function until<T>(what: string, ms: number, probe: () => Promise<T | undefined>): Promise<T> {
-    const end = Date.now() + ms;
-    for (;;) {
-      const v = await probe();
-      if (v !== undefined) return v;
-      if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-      await sleep(200);
-    }
   }
 
   before(async () => {

@@ -6,9 +6,8 @@
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, describe, it } from 'node:test';
-import { RequestFaultProxy } from '../rabbitmq/helpers/request-fault-proxy.ts';
 import { SMALL_PLAN_ID, STANDARD_PLAN_ID } from '../../testkit/osb-client.ts';
-import { ChaosWarren } from './support/chaos-warren.ts';
+import { ChaosRun } from './support/chaos-run.ts';
 import { RabbitView } from './support/invariants.ts';
 import { newPrefix, runScenario } from './support/scenario.ts';
 
@@ -17,19 +16,14 @@ const prefix = newPrefix('kill');
 const KILLS = 10;
 
 describe('chaos: kill -9 and restart', { timeout: 300_000 }, () => {
-  let proxy: RequestFaultProxy | undefined;
-  let w: ChaosWarren | undefined;
+  const run = new ChaosRun(rabbit, prefix);
   after(async () => {
-    await w?.dispose();
-    await proxy?.close();
-    await rabbit.purge(prefix);
+    await run.dispose();
     await rabbit.close();
   });
 
   it(`warren killed ${KILLS} times at random points of provision, bind, update, unbind and deprovision`, async (t) => {
-    proxy = await RequestFaultProxy.start(15672, { delayMs: 80 });
-    const warren = (w = new ChaosWarren({ managementPort: proxy.port }));
-    await warren.start();
+    const { proxy, warren } = await run.start({ delayMs: 80 });
     // Which operation each kill interrupted: the management requests in flight say so.
     const interrupted: Record<string, number> = {};
     const figures = await runScenario({
@@ -38,7 +32,7 @@ describe('chaos: kill -9 and restart', { timeout: 300_000 }, () => {
         for (let k = 0; k < KILLS && !done(); k++) {
           await sleep(150 + Math.random() * 900);
           if (done()) break;
-          const last = proxy!.seen.at(-1);
+          const last = proxy.seen.at(-1);
           if (last) {
             const what = `${last.method} ${last.path.split('/')[2] ?? ''}`;
             interrupted[what] = (interrupted[what] ?? 0) + 1;
@@ -53,12 +47,7 @@ describe('chaos: kill -9 and restart', { timeout: 300_000 }, () => {
   });
 
   it('each kind of operation killed at a random step of its own, while its management request is in flight', async (t) => {
-    await proxy?.close();
-    await w?.dispose();
-    proxy = await RequestFaultProxy.start(15672, { delayMs: 80 });
-    const p = proxy;
-    const warren = (w = new ChaosWarren({ managementPort: p.port }));
-    await warren.start();
+    const { proxy: p, warren } = await run.start({ delayMs: 80 });
     const enc = encodeURIComponent;
     const killedAt: string[] = [];
     const killedKinds = new Set<string>();

@@ -2,8 +2,8 @@
 // requests, while a platform runs lifecycles with retries and orphan mitigation: every operation
 // resolves, nothing is orphaned either way, no leak, no crash, no answer past the budget.
 import { after, describe, it } from 'node:test';
-import { REQUEST_FAULTS, RequestFaultProxy } from '../rabbitmq/helpers/request-fault-proxy.ts';
-import { ChaosWarren } from './support/chaos-warren.ts';
+import { REQUEST_FAULTS } from '../rabbitmq/helpers/request-fault-proxy.ts';
+import { ChaosRun } from './support/chaos-run.ts';
 import { RabbitView } from './support/invariants.ts';
 import { newPrefix, runScenario } from './support/scenario.ts';
 
@@ -11,19 +11,14 @@ const rabbit = new RabbitView('http://127.0.0.1:15672');
 const prefix = newPrefix('faults');
 
 describe('chaos: management API faults', { timeout: 300_000 }, () => {
-  let proxy: RequestFaultProxy | undefined;
-  let w: ChaosWarren | undefined;
+  const run = new ChaosRun(rabbit, prefix);
   after(async () => {
-    await w?.dispose();
-    await proxy?.close();
-    await rabbit.purge(prefix);
+    await run.dispose();
     await rabbit.close();
   });
 
   it('20 % of management requests faulted (lost, applied with the answer lost, stalled, 503, truncated, slow drip, late)', async (t) => {
-    proxy = await RequestFaultProxy.start(15672, { seed: 10, lateMs: 2_500, dripMs: 150 });
-    w = new ChaosWarren({ managementPort: proxy.port });
-    await w.start();
+    const { proxy, warren: w } = await run.start({ seed: 10, lateMs: 2_500, dripMs: 150 });
     // Faults only on the operations' own requests, not on the health probe (GET /api/overview).
     for (const fault of REQUEST_FAULTS) proxy.add({ fault, match: /^[A-Z]+ \/api\/(?!overview)/, probability: 0.03 });
     const figures = await runScenario({ name: 'management faults', warren: w, proxy, managementPort: proxy.port, rabbit, prefix, lifecycles: 10, concurrency: 4, keep: 2 });

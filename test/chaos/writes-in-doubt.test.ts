@@ -12,6 +12,7 @@ import { Agent } from 'undici';
 import { RequestFaultProxy } from '../rabbitmq/helpers/request-fault-proxy.ts';
 import { managementCall } from '../../testkit/json-answer.ts';
 import { DEFAULT_SERVICE_ID, SMALL_PLAN_ID, STANDARD_PLAN_ID } from '../../testkit/osb-client.ts';
+import { ChaosRun } from './support/chaos-run.ts';
 import { ChaosWarren, IN_DOUBT_LOOK_MS } from './support/chaos-warren.ts';
 import { RabbitView } from './support/invariants.ts';
 import { newPrefix, runScenario } from './support/scenario.ts';
@@ -55,16 +56,11 @@ describe('writes in doubt, case by case', { timeout: 180_000 }, () => {
   let n = 0;
   const id = (tag: string) => `${prefix}${tag}${++n}`;
 
+  const run = new ChaosRun(rabbit, prefix);
   before(async () => {
-    proxy = await RequestFaultProxy.start(15672);
-    w = new ChaosWarren({ managementPort: proxy.port });
-    await w.start();
+    ({ proxy, warren: w } = await run.start({}));
   });
-  after(async () => {
-    await w?.dispose();
-    await proxy?.close();
-    await rabbit.purge(prefix);
-  });
+  after(() => run.dispose());
 
   // What warren's own PUT /api/vhosts carries, so a "late" write here is the one warren sent.
   const deploymentId = () => String(w.parsedLogs().find((l) => l['msg'] === 'warren is listening')?.['deployment_id']);
@@ -217,20 +213,15 @@ describe('a bind that left a write in doubt', { timeout: 120_000 }, () => {
 
 describe('chaos: late delivery', { timeout: 300_000 }, () => {
   const prefix = newPrefix('late');
-  let proxy: RequestFaultProxy | undefined;
-  let w: ChaosWarren | undefined;
+  const run = new ChaosRun(rabbit, prefix);
   after(async () => {
-    await w?.dispose();
-    await proxy?.close();
-    await rabbit.purge(prefix);
+    await run.dispose();
     await rabbit.close();
     await agent.close();
   });
 
   it('70 % of user writes and 30 % of vhost and permission writes land 2.5 s late, after warren gave up on them: 0 users resurrected', async (t) => {
-    proxy = await RequestFaultProxy.start(15672, { seed: 7, lateMs: 2_500 });
-    w = new ChaosWarren({ managementPort: proxy.port });
-    await w.start();
+    const { proxy, warren: w } = await run.start({ seed: 7, lateMs: 2_500 });
     proxy.add({ fault: 'late', match: 'PUT /api/users/', probability: 0.7 });
     proxy.add({ fault: 'late', match: /^PUT \/api\/(vhosts|permissions)\//, probability: 0.3 });
     const figures = await runScenario({ name: 'late delivery', warren: w, proxy, managementPort: proxy.port, rabbit, prefix, lifecycles: 6, concurrency: 3, keep: 2 });
