@@ -14,7 +14,7 @@ import pg from 'pg';
 import type { BindingRecord, Store } from '../src/store/store.ts';
 import { PostgresStore } from '../src/store/postgres-store.ts';
 import { SqliteStore } from '../src/store/sqlite-store.ts';
-import { createBenchDatabase, type BenchDatabase } from './lib/bench-databases.ts';
+import { createBenchDatabase } from './lib/bench-databases.ts';
 
 const argv = process.argv.slice(2);
 const arg = (name: string): string | undefined => {
@@ -38,9 +38,12 @@ async function openStore(): Promise<{ store: Store; clock: () => Promise<Clock>;
     const hr: Clock = () => Number(process.hrtime.bigint());
     return { store, clock: async () => hr, cleanup: async () => { await store.close(); rmSync(dir, { recursive: true, force: true }); } };
   }
-  const db: BenchDatabase = await createBenchDatabase(postgres, `warren_store_cost_${process.pid}`);
+  const db = await createBenchDatabase(postgres, `warren_store_cost_${process.pid}`);
   const store = new PostgresStore({ url: db.url, key: randomBytes(32), maxConnections: 1 });
-  await store.open();
+  await store.open().catch(async (err: unknown) => {
+    await db.drop();
+    throw err;
+  });
   const clock = async (): Promise<Clock> => {
     const probe = new pg.Client({ connectionString: db.url });
     await probe.connect();
@@ -59,10 +62,6 @@ async function openStore(): Promise<{ store: Store; clock: () => Promise<Clock>;
 const { store, clock: findClock, cleanup } = await openStore();
 const at = () => new Date().toISOString();
 const instanceId = randomUUID();
-await store.insertInstance({
-  id: instanceId, serviceId: 'bench-service', planId: 'bench-plan', organizationGuid: 'org', spaceGuid: 'space', parameters: null, context: null,
-  maintenanceInfoVersion: null, vhost: 'bench', dashboardUrl: null, state: 'ready', createdAt: at(), updatedAt: at(),
-});
 
 let clock: Clock | undefined;
 const spent = new Map<string, number>();
@@ -111,6 +110,10 @@ async function cycle(i: number): Promise<void> {
 }
 
 try {
+  await store.insertInstance({
+    id: instanceId, serviceId: 'bench-service', planId: 'bench-plan', organizationGuid: 'org', spaceGuid: 'space', parameters: null, context: null,
+    maintenanceInfoVersion: null, vhost: 'bench', dashboardUrl: null, state: 'ready', createdAt: at(), updatedAt: at(),
+  });
   for (let i = 0; i < WARM_CYCLES; i++) await cycle(i);
   clock = await findClock();
   for (let i = 0; i < cycles; i++) await cycle(i);

@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { loadConfig } from '../../src/config/load-config.ts';
 import type { PlanRabbitConfig } from '../../src/config/config-types.ts';
 import { HttpTarget, basic } from './http.ts';
+import { listedNames } from '../../testkit/listed-names.ts';
 
 const enc = encodeURIComponent;
 const OK_PUT = [201, 204] as const;
@@ -114,7 +115,7 @@ export class RawRabbit {
     const failures: string[] = [];
     const names = async (path: string): Promise<string[]> => {
       const a = await this.http.expect([200], 'GET', path);
-      return (JSON.parse(a.text) as Array<{ name: string }>).map((x) => x.name).filter((n) => n.startsWith(prefix));
+      return listedNames(JSON.parse(a.text), prefix);
     };
     const users = await names('/api/users?columns=name');
     for (const u of users) {

@@ -10,6 +10,7 @@ import { openAmqp, within, type LiveConnection } from '../support/amqp-connectio
 import { managementCall } from '../../testkit/json-answer.ts';
 import { DEFAULT_SERVICE_ID, OsbClient, SMALL_PLAN_ID, STANDARD_PLAN_ID, type OsbAnswer } from '../../testkit/osb-client.ts';
 import { startWarrenProcess, type StartOptions, type WarrenProcess } from '../../testkit/warren-process.ts';
+import { listedNames } from '../../testkit/listed-names.ts';
 
 export { DEFAULT_SERVICE_ID, SMALL_PLAN_ID, STANDARD_PLAN_ID };
 
@@ -71,13 +72,12 @@ export class RabbitAdmin {
     return r.status === 200 ? r.body : undefined;
   }
 
-  // A vhost or user being deleted at that moment can be listed without its name (seen on 3.10).
   async vhostNames(): Promise<string[]> {
-    return ((await this.get('vhosts?columns=name')) as Array<{ name?: unknown }>).map((v) => v.name).filter((n): n is string => typeof n === 'string');
+    return listedNames(await this.get('vhosts?columns=name'));
   }
 
   async userNames(): Promise<string[]> {
-    return ((await this.get('users?columns=name')) as Array<{ name?: unknown }>).map((u) => u.name).filter((n): n is string => typeof n === 'string');
+    return listedNames(await this.get('users?columns=name'));
   }
 
   async usersStartingWith(prefix: string): Promise<string[]> {

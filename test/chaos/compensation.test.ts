@@ -9,9 +9,10 @@
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
-import { type FaultRule, RequestFaultProxy, type RequestFault } from '../rabbitmq/helpers/request-fault-proxy.ts';
+import type { FaultRule, RequestFault, RequestFaultProxy } from '../rabbitmq/helpers/request-fault-proxy.ts';
 import { DEFAULT_SERVICE_ID, SMALL_PLAN_ID, STANDARD_PLAN_ID } from '../../testkit/osb-client.ts';
-import { ChaosWarren } from './support/chaos-warren.ts';
+import { ChaosRun } from './support/chaos-run.ts';
+import type { ChaosWarren } from './support/chaos-warren.ts';
 import { RabbitView } from './support/invariants.ts';
 import { randomBytes } from 'node:crypto';
 import { until } from '../support/until.ts';
@@ -114,10 +115,9 @@ describe('compensation: every step of provision, bind and update failed in turn'
     return { status: r.status, state: r.body?.state, description: r.body?.description };
   }
 
+  const run = new ChaosRun(rabbit, PREFIX);
   before(async () => {
-    proxy = await RequestFaultProxy.start(15672);
-    w = new ChaosWarren({ managementPort: proxy.port });
-    await w.start();
+    ({ proxy, warren: w } = await run.start({}));
     // Record one clean run of each operation.
     let from = proxy.seen.length;
     assert.equal((await put(`/v2/service_instances/${sibling.i}`, provisionBody())).status, 201);
@@ -140,9 +140,7 @@ describe('compensation: every step of provision, bind and update failed in turn'
   });
 
   after(async () => {
-    await w?.dispose();
-    await proxy?.close();
-    await rabbit.purge(PREFIX);
+    await run.dispose();
     await rabbit.close();
   });
 

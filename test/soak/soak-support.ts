@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { Agent } from 'undici';
 import { managementCall } from '../../testkit/json-answer.ts';
+import { listedNames } from '../../testkit/listed-names.ts';
 
 // ---------------------------------------------------------------------------------------------
 // RabbitMQ management API, with the administrator account.
@@ -33,7 +34,7 @@ export class RabbitAdmin {
   async namesWithPrefix(kind: 'users' | 'vhosts', prefix: string): Promise<string[]> {
     const r = await this.call('GET', `${kind}?columns=name`);
     if (r.status !== 200 || !Array.isArray(r.body)) throw new Error(`GET /api/${kind}: ${r.status} ${r.text.slice(0, 200)}`);
-    return (r.body as Array<{ name: string }>).map((x) => x.name).filter((n) => n.startsWith(prefix));
+    return listedNames(r.body, prefix);
   }
 
   /** Deletes every user and vhost whose name starts with prefix; returns what it deleted. */

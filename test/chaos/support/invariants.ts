@@ -13,6 +13,7 @@ import Database from 'better-sqlite3';
 import { Agent } from 'undici';
 import { SQLITE_FILE_NAME } from '../../../src/store/sqlite-store.ts';
 import { managementCall } from '../../../testkit/json-answer.ts';
+import { listedNames } from '../../../testkit/listed-names.ts';
 
 const AUTH = 'Basic ' + Buffer.from('guest:guest').toString('base64');
 
@@ -37,11 +38,11 @@ export class RabbitView {
   }
 
   async vhosts(prefix: string): Promise<string[]> {
-    return ((await this.get('vhosts?columns=name')) as Array<{ name: string }>).map((v) => v.name).filter((n) => n.startsWith(prefix));
+    return listedNames(await this.get('vhosts?columns=name'), prefix);
   }
 
   async users(prefix: string): Promise<string[]> {
-    return ((await this.get('users?columns=name')) as Array<{ name: string }>).map((u) => u.name).filter((n) => n.startsWith(prefix));
+    return listedNames(await this.get('users?columns=name'), prefix);
   }
 
   /** Removes what a failed run may have left (only names with the scenario's prefix). */
