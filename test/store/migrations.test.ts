@@ -10,7 +10,7 @@ import { SQLITE_MIGRATIONS } from '../../src/store/sqlite-schema.ts';
 
 const RELEASED = {
   sqlite: { 1: '0b748575092c3aec', 2: '11bb6856dce764e7', 3: '31ad96bec8b478ae', 4: '15a5b6bfbf45aa1a' },
-  postgres: { 1: '4c7c883f7bb69cfd', 2: '11bb6856dce764e7', 3: 'a59b94fc181aa27d', 4: '0ed2e3a2f1a5e87a', 5: 'a5e64314886f9c54', 6: '0352ba454e0f47d3' },
+  postgres: { 1: '4c7c883f7bb69cfd', 2: '11bb6856dce764e7', 3: 'a59b94fc181aa27d', 4: '0ed2e3a2f1a5e87a', 5: 'a5e64314886f9c54', 6: '0352ba454e0f47d3', 7: 'bc600c86b6e5218c' },
 } as const;
 
 const hash = (sql: string): string => createHash('sha256').update(sql).digest('hex').slice(0, 16);
