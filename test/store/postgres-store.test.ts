@@ -7,10 +7,11 @@ import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { PostgresStore } from '../../src/store/postgres-store.ts';
 import { redactConnectionString } from '../../src/store/postgres-url.ts';
-import { bindingRecord, instanceRecord } from './fixtures.ts';
+import { bindingRecord, instanceRecord, operationRecord } from './fixtures.ts';
 import { POSTGRES_MIGRATIONS } from '../../src/store/postgres-schema.ts';
 import { coordinationContract } from './coordination-contract.ts';
 import { storeContract } from './store-contract.ts';
+import { until } from '../support/until.ts';
 import type { Keyring } from '../../src/store/keyring.ts';
 
 const BASE_URL = process.env['WARREN_TEST_PG_URL'] || 'postgres://postgres@127.0.0.1:5432/warren_test';
@@ -121,6 +122,49 @@ describe('PostgresStore', { skip }, () => {
       await (await openStore(key, fresh)).close();
       await admin.query(`INSERT INTO ${fresh}.warren_schema_version (version) VALUES (99)`);
       await assert.rejects(openStore(key, fresh), new RegExp(`schema is version 99, newer than this warren supports \\(${POSTGRES_MIGRATIONS.at(-1)!.version}\\)`));
+    });
+
+    it('clears follow-ups by key however much the table grew after its first batches', async () => {
+      // PostgreSQL keeps a generic plan after five runs of a prepared statement, costed for the
+      // table then. Cleared on a near-empty, never-analyzed table, a prepared `id = ANY($1)` kept a
+      // sequential scan of every operation once thousands were recorded.
+      const fresh = await newSchema();
+      const key = randomBytes(32);
+      const seqScans = async (): Promise<number> =>
+        Number((await admin.query(`SELECT seq_scan FROM pg_stat_user_tables WHERE schemaname = $1 AND relname = 'warren_operations'`, [fresh])).rows[0]?.seq_scan);
+      // A closed backend has reported its scans once two readings 300 ms apart agree.
+      const settledScans = () => until('the table statistics to settle', 5000, async () => {
+        const a = await seqScans();
+        await new Promise((r) => setTimeout(r, 300));
+        return a === (await seqScans()) ? a : undefined;
+      });
+      await (await openStore(key, fresh)).close(); // the schema, whose DDL scans the table
+      const before = await settledScans();
+      const store = new PostgresStore({ url: urlForSchema(fresh), key, maxConnections: 1 });
+      await store.open();
+      const due = new Date(Date.now() - 1000).toISOString();
+      const batch = async (n: number): Promise<string[]> => {
+        const ops = Array.from({ length: n }, () => operationRecord({ state: 'succeeded', followupAt: due }));
+        for (const op of ops) await store.insertOperation(op);
+        return ops.map((o) => o.id);
+      };
+      let closed = false;
+      try {
+        for (let i = 0; i < 8; i++) await store.clearFollowups(await batch(2));
+        await admin.query(`INSERT INTO ${fresh}.warren_operations (id, resource_type, resource_id, instance_id, kind, state, created_at, updated_at)
+          SELECT 'grown-' || g, 'binding', 'b-' || g, 'i', 'bind', 'succeeded', now(), now() FROM generate_series(1, 20000) g`);
+        const last = await batch(16);
+        for (let i = 0; i < 20; i++) await store.clearFollowups(last);
+        await store.close(); // its backend reports its scans on the way out
+        closed = true;
+        const scans = (await settledScans()) - before;
+        // At most the first batches' (on a 1-page table a scan is as good as any); none of the last 20.
+        assert.ok(scans <= 8, `sequential scans of warren_operations: ${scans}`);
+        const left = await admin.query(`SELECT count(*)::int AS n FROM ${fresh}.warren_operations WHERE followup_at IS NOT NULL`);
+        assert.equal(left.rows[0]?.n, 0, 'every follow-up was cleared');
+      } finally {
+        if (!closed) await store.close();
+      }
     });
 
     it('serves a burst of 32 concurrent bind/unbind round trips through its bounded pool', async () => {
