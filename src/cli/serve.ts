@@ -37,7 +37,7 @@ export async function serve(opts: { configFile?: string; overrides?: StartOverri
   // account and encryption keys without a restart. A bad new configuration changes nothing.
   const reload = (reason: string) => {
     try {
-      const next = loadConfig({ file: opts.configFile });
+      const next = loadConfig({ file: opts.configFile, refuseEmptyFile: true });
       const nextPassword = resolveBrokerPassword(next.auth.password, next.data_dir);
       const outcome = running.reload({ ...next, auth: { username: next.auth.username, password: nextPassword.password } });
       log.info({ reason, applied: outcome.applied, needs_restart: outcome.needsRestart }, 'configuration reloaded');
@@ -50,7 +50,8 @@ export async function serve(opts: { configFile?: string; overrides?: StartOverri
   const configFile = opts.configFile ?? process.env.WARREN_CONFIG;
   if (configFile) {
     watchFile(configFile, { interval: 2000, persistent: false }, (now, before) => {
-      if (now.mtimeMs !== before.mtimeMs || now.ino !== before.ino) reload('configuration file changed');
+      // Size too: a truncate and the write after it can share one coarse mtime.
+      if (now.mtimeMs !== before.mtimeMs || now.ino !== before.ino || now.size !== before.size) reload('configuration file changed');
     });
   }
 

@@ -18,6 +18,12 @@ const isObject = (v: unknown): v is Doc => typeof v === 'object' && v !== null &
 export interface LoadOptions {
   file?: string;
   env?: NodeJS.ProcessEnv;
+  /**
+   * An empty file is an error rather than "all defaults". A reload sets this: a file caught
+   * between an editor's truncate and its write would otherwise swap the broker password for the
+   * stored one and drop the configured keys and admin account.
+   */
+  refuseEmptyFile?: boolean;
 }
 
 /** The configuration with everything filled in except a missing broker password (see broker-password.ts). */
@@ -25,7 +31,7 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
   const env = opts.env ?? process.env;
   const doc = defaultConfigDocument();
   const file = opts.file ?? env.WARREN_CONFIG;
-  if (file) overlay(doc, readYaml(file));
+  if (file) overlay(doc, readYaml(file, opts.refuseEmptyFile === true));
   applyEnv(doc, env);
   normalize(doc);
   const config = validate(doc);
@@ -34,13 +40,14 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
   return config;
 }
 
-function readYaml(file: string): Doc {
+function readYaml(file: string, refuseEmpty: boolean): Doc {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
     throw new ConfigError(`cannot read configuration file ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
   }
+  if (refuseEmpty && text.trim() === '') throw new ConfigError(`configuration file ${file} is empty (still being written?)`);
   let parsed: unknown;
   try {
     parsed = parseYaml(text);

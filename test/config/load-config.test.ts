@@ -71,6 +71,12 @@ describe('configuration', () => {
     assert.match(configError(() => loadConfig({ env: {}, file: file('dep3.yml', 'deployment_id: "x (y)"\n') })), /deployment_id/);
   });
 
+  it('refuses an empty file when reloading (a file caught mid-write), and reads it as all defaults at start', () => {
+    const empty = file('empty.yml', '\n');
+    assert.match(configError(() => loadConfig({ env: {}, file: empty, refuseEmptyFile: true })), /configuration file .*empty\.yml is empty/);
+    assert.equal(loadConfig({ env: {}, file: empty }).auth.username, loadConfig({ env: {} }).auth.username);
+  });
+
   it('has reconcile and listener defaults, and checks them', () => {
     const c = loadConfig({ env: {} });
     assert.deepEqual(c.reconcile, { interval_s: 300, fix: false });
